@@ -1,0 +1,199 @@
+"""Credentials (reference 03): the session cookie, identity JWTs and opaque keys.
+
+One function, :func:`authenticate`, turns the credentials of a request into a :class:`Viewer`, for
+GraphQL and the legacy routes alike. A credential that is missing, malformed, expired or revoked
+gives the anonymous viewer; whoever needs a signed-in viewer answers UNAUTHENTICATED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+import jwt
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.models import Session, utcnow
+from app.repositories import accounts
+from app.settings import Settings
+
+SESSION_COOKIE = "vendo_session"
+SESSION_TOKEN_PREFIX = "vs_"
+
+
+class Credential(StrEnum):
+    SESSION = "session"
+    APP_KEY = "app_key"
+    CONNECTION_KEY = "connection_key"
+    JWT = "jwt"
+
+
+ALL_CREDENTIALS = frozenset(Credential)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    credential: Credential | None = None
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    is_staff: bool = False
+    tenant_id: uuid.UUID | None = None
+    tenant_slug: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.credential is not None
+
+    @property
+    def has_session(self) -> bool:
+        return self.credential is Credential.SESSION
+
+
+ANONYMOUS = Viewer()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session_token() -> str:
+    return SESSION_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def looks_like_jwt(token: str) -> bool:
+    """Reference 03: exactly three dot-separated segments is a JWT; anything else is opaque."""
+    return token.count(".") == 2 and all(token.split("."))
+
+
+def bearer_token(headers: Mapping[str, str], header: str = "authorization") -> str | None:
+    """``Bearer <token>``; ``X-Authorization`` (reference 05) may also carry the bare token."""
+    value = (headers.get(header) or "").strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    if header != "authorization" and value and " " not in value:
+        return value
+    return None
+
+
+async def create_session(
+    *, db: AsyncSession, settings: Settings, user_id: uuid.UUID
+) -> tuple[str, Session]:
+    token = new_session_token()
+    expires_at = utcnow() + timedelta(days=settings.session_ttl_days)
+    row = await accounts.create_session(
+        session=db, user_id=user_id, token_hash=hash_token(token), expires_at=expires_at
+    )
+    return token, row
+
+
+def _viewer(principal: accounts.Principal, credential: Credential) -> Viewer:
+    return Viewer(
+        credential=credential,
+        user_id=principal.user_id,
+        email=principal.email,
+        is_staff=principal.is_staff,
+        tenant_id=principal.tenant_id,
+        tenant_slug=principal.tenant_slug,
+    )
+
+
+def decode_jwt(token: str, settings: Settings) -> dict[str, object] | None:
+    keys: list[tuple[str, str]] = []
+    if settings.jwt_secret is not None:
+        keys.append((settings.jwt_secret.get_secret_value(), "HS256"))
+    if settings.jwt_public_key:
+        keys.append((settings.jwt_public_key, "RS256"))
+    for key, algorithm in keys:
+        try:
+            return jwt.decode(  # type: ignore[no-any-return]
+                token, key, algorithms=[algorithm], options={"require": ["exp"]}
+            )
+        except jwt.PyJWTError:
+            continue
+    return None
+
+
+async def _from_jwt(token: str, db: AsyncSession, settings: Settings) -> Viewer:
+    claims = decode_jwt(token, settings)
+    if claims is None:
+        return ANONYMOUS
+    user_id = _as_uuid(claims.get("sub"))
+    principal = None
+    if user_id is not None:
+        principal = await accounts.principal_for_user(session=db, user_id=user_id)
+    email = claims.get("email")
+    if principal is None and isinstance(email, str):
+        principal = await accounts.principal_for_user(session=db, email=email)
+    return _viewer(principal, Credential.JWT) if principal else ANONYMOUS
+
+
+async def _from_session_token(token: str, db: AsyncSession) -> Viewer:
+    if len(token) > 256:
+        return ANONYMOUS
+    principal = await accounts.principal_for_session(
+        session=db, token_hash=hash_token(token), now=utcnow()
+    )
+    return _viewer(principal, Credential.SESSION) if principal else ANONYMOUS
+
+
+def _as_uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class PresentedCredentials:
+    cookie: str | None
+    bearer: str | None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.cookie or self.bearer)
+
+
+def presented_credentials(
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+    *,
+    bearer_headers: tuple[str, ...] = ("authorization",),
+) -> PresentedCredentials:
+    bearer = next((t for h in bearer_headers if (t := bearer_token(headers, h))), None)
+    return PresentedCredentials(cookie=cookies.get(SESSION_COOKIE) or None, bearer=bearer)
+
+
+async def authenticate(
+    presented: PresentedCredentials,
+    *,
+    accept: frozenset[Credential],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> Viewer:
+    """The viewer behind the first acceptable credential: Bearer first, then the cookie."""
+    if presented.empty:
+        return ANONYMOUS
+    async with sessionmaker() as db:
+        if presented.bearer:
+            viewer = await _from_bearer(presented.bearer, db, settings, accept)
+            if viewer.is_authenticated:
+                return viewer
+        if presented.cookie and Credential.SESSION in accept:
+            return await _from_session_token(presented.cookie, db)
+    return ANONYMOUS
+
+
+async def _from_bearer(
+    token: str, db: AsyncSession, settings: Settings, accept: frozenset[Credential]
+) -> Viewer:
+    if looks_like_jwt(token):
+        return await _from_jwt(token, db, settings) if Credential.JWT in accept else ANONYMOUS
+    if token.startswith(SESSION_TOKEN_PREFIX) and Credential.SESSION in accept:
+        return await _from_session_token(token, db)
+    return ANONYMOUS

@@ -1,0 +1,179 @@
+"""``vendo-gateway``: serve, migrate, seed, export the schema, mint credentials.
+
+Commands that mint a credential print it alone on the last line of standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from app.db import Database, create_database
+from app.settings import Settings
+
+T = TypeVar("T")
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = create_database(settings)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.migrations import upgrade
+
+    upgrade(settings.database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from app.seed import seed_demo
+
+    if not args.demo:
+        print("nothing to seed: pass --demo", file=sys.stderr)
+        return 2
+
+    async def work(db: Database) -> str:
+        async with db.write() as session, session.begin():
+            report = await seed_demo(session)
+        return f"seeded {report.integrations} integrations, {report.usage_events} usage events"
+
+    print(_with_database(settings, work))
+    return 0
+
+
+def prepare_embedded_database(settings: Settings) -> None:
+    """On the embedded default (no database configured), migrate and seed demo data if empty."""
+    from app.migrations import upgrade
+    from app.seed import database_is_empty, seed_demo
+
+    if not settings.uses_embedded_default:
+        return
+    upgrade(settings.database_url)
+
+    async def work(db: Database) -> None:
+        async with db.write() as session, session.begin():
+            if await database_is_empty(session):
+                await seed_demo(session)
+
+    _with_database(settings, work)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    prepare_embedded_database(settings)
+    uvicorn.run(
+        "app.factory:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from resolvers.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def cmd_session_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import create_session
+    from app.repositories import accounts
+
+    async def work(db: Database) -> str:
+        async with db.write() as session, session.begin():
+            user = await accounts.ensure_user(session=session, email=args.email, staff=args.staff)
+            token, _ = await create_session(db=session, settings=settings, user_id=user.id)
+        return token
+
+    token = _with_database(settings, work)
+    print(
+        f"session for {args.email.lower()} (cookie vendo_session), valid {settings.session_ttl_days} days:"
+    )
+    print(token)
+    return 0
+
+
+def cmd_session_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import hash_token
+    from app.models import utcnow
+    from app.repositories import accounts
+
+    async def work(db: Database) -> int:
+        async with db.write() as session, session.begin():
+            if args.token:
+                return await accounts.revoke_sessions(
+                    session=session, now=utcnow(), token_hash=hash_token(args.token)
+                )
+            user = await accounts.get_user_by_email(session=session, email=args.email)
+            if user is None:
+                return 0
+            return await accounts.revoke_sessions(session=session, now=utcnow(), user_id=user.id)
+
+    print(f"revoked {_with_database(settings, work)} session(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vendo-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    seed = commands.add_parser("seed", help="load demo data (idempotent)")
+    seed.add_argument("--demo", action="store_true", help="the demo catalog, tenant and users")
+    seed.set_defaults(run=cmd_seed)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    export.set_defaults(run=cmd_export_schema)
+
+    session = commands.add_parser("session", help="browser sessions").add_subparsers(
+        dest="action", required=True
+    )
+    create = session.add_parser("create", help="mint a vendo_session cookie value")
+    create.add_argument("--email", required=True)
+    create.add_argument("--staff", action="store_true", help="make the user staff (admin mode)")
+    create.set_defaults(run=cmd_session_create)
+    revoke = session.add_parser("revoke", help="revoke one session, or all of a user's")
+    target = revoke.add_mutually_exclusive_group(required=True)
+    target.add_argument("--token")
+    target.add_argument("--email")
+    revoke.set_defaults(run=cmd_session_revoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args, Settings()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Engine and sessionmaker factories. Nothing is created at import time.
+
+SQLite runs in WAL mode with a busy timeout, and write transactions start with ``BEGIN IMMEDIATE``
+so that two writers queue on the busy timeout instead of failing with "database is locked" when a
+deferred transaction tries to upgrade its read lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.settings import Settings
+
+_BEGIN_OPTION = "vendo_sqlite_begin"
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: AsyncEngine
+    read: async_sessionmaker[AsyncSession]
+    write: async_sessionmaker[AsyncSession]
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        engine = create_async_engine(
+            settings.database_url,
+            connect_args={"timeout": settings.db_busy_timeout_ms / 1000},
+        )
+        _configure_sqlite(engine, settings.db_busy_timeout_ms)
+        return engine
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": 5, "command_timeout": 15, "server_settings": {"timezone": "UTC"}},
+    )
+
+
+def create_database(settings: Settings) -> Database:
+    engine = create_engine(settings)
+    writer = engine.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+    return Database(
+        engine=engine,
+        read=async_sessionmaker(engine, expire_on_commit=False),
+        write=async_sessionmaker(writer, expire_on_commit=False),
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so that BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))

@@ -1,0 +1,51 @@
+"""``create_app``: the one place where HTTP, GraphQL and the legacy routes are wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.runtime import Runtime
+from app.settings import Settings
+from legacy_rest.endpoint import build_routes
+from legacy_rest.routes import ROUTES
+from resolvers.schema import build_schema
+from resolvers.view import GatewayGraphQL
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    schema = build_schema(settings)
+    graphql = GatewayGraphQL(
+        schema,
+        graphql_ide=None if settings.is_production else "graphiql",
+        multipart_uploads_enabled=False,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = Runtime.create(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    routes = [
+        *build_routes(ROUTES, schema),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.schema = schema
+    return app

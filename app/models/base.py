@@ -1,0 +1,23 @@
+"""Column helpers shared by the table models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Column, Field
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only aliases ROWID (and so autoincrements) for a column declared exactly INTEGER.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """Aware UTC. SQLModel stores datetimes as UTC and hands them back aware, on every database."""
+    return datetime.now(UTC)
+
+
+def json_field(*, default_factory: Any, nullable: bool = False) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSONType, nullable=nullable))

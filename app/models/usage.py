@@ -1,0 +1,31 @@
+"""Metered usage: one row per billed call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.models.base import BigIntId, utcnow
+
+
+class UsageEvent(SQLModel, table=True):
+    __tablename__ = "usage_events"
+    # Covering index for every usage query: tenant + provider + time range, summing cost.
+    __table_args__ = (
+        Index(
+            "ix_usage_events_tenant_provider_time",
+            "tenant_id",
+            "provider",
+            "occurred_at",
+            "cost_micros",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntId, primary_key=True))
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id")
+    provider: str = Field(max_length=100)
+    cost_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    occurred_at: datetime = Field(default_factory=utcnow)

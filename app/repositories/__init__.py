@@ -1,0 +1,1 @@
+"""The only place SQL is written. Functions are async and keyword-only."""

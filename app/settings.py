@@ -1,0 +1,62 @@
+"""Settings: every one is a ``VENDO_*`` environment variable, listed in the README."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./vendo.db"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VENDO_", extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    db_busy_timeout_ms: int = Field(default=5000, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    cache_url: str = "memory://"
+    rate_limit_storage: str = "memory://"
+    redis_prefix: str = "vendo:"
+    integration_rate_limit: str = "30/minute"
+    session_ttl_days: int = Field(default=30, ge=1)
+    cookie_secure: bool = False
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    graphql_max_page_size: int = Field(default=100, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError(
+                "must be at least 32 bytes (HS256 keys shorter than the hash are weak)"
+            )
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_embedded_default(self) -> bool:
+        """True when no database was configured: ``serve`` then migrates and seeds by itself."""
+        return self.database_url == DEFAULT_DATABASE_URL

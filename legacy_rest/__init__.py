@@ -1,0 +1,1 @@
+"""The documented REST paths, each served by running one GraphQL operation in-process."""

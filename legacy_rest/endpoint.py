@@ -1,0 +1,126 @@
+"""One generic handler for every legacy route: credentials → variables → schema.execute → shape.
+
+No legacy route touches the database: everything it answers comes from the GraphQL operation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated
+from legacy_rest.envelopes import dumps
+from legacy_rest.operations import load_operation, operation_name
+from legacy_rest.table import LegacyRoute, RestInput
+from resolvers.context import context_for
+
+log = logging.getLogger("vendo.legacy_rest")
+INTERNAL_MESSAGE = "Internal server error"
+
+
+class LegacyEndpoint:
+    def __init__(self, route: LegacyRoute, schema: strawberry.Schema) -> None:
+        self.route = route
+        self.schema = schema
+        self.document = load_operation(route.operation)
+        self.operation_name = operation_name(self.document)
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except DomainError as error:
+            return self.error(error.code, error.message)
+        except Exception:
+            log.exception("legacy route %s %s failed", self.route.method, self.route.path)
+            return self.error("INTERNAL", INTERNAL_MESSAGE)
+
+    async def _handle(self, request: Request) -> Response:
+        route = self.route
+        auth = route.auth
+        context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
+        context.max_page_size = None  # the gateway's own operation: whole lists
+        if auth.required and not context.viewer.is_authenticated:
+            raise Unauthenticated()
+        cache = context.runtime.cache
+        key = self._cache_key(request) if self._cacheable(context.viewer.is_authenticated) else None
+        if key is not None and route.cache is not None:
+            hit = await cache.get(route.cache.tag, key)
+            if hit is not None:
+                return self.ok(hit)
+        body = await read_json(request) if route.reads_body else None
+        variables = route.variables(
+            RestInput(
+                path=request.path_params,
+                query=request.query_params,
+                body=body,
+                viewer=context.viewer,
+            )
+        )
+        result = await self.schema.execute(
+            self.document,
+            variable_values=variables,
+            context_value=context,
+            operation_name=self.operation_name,
+        )
+        if result.errors:
+            return self.error_from(result.errors)
+        payload = dumps(route.shape(result.data or {}))
+        if key is not None and route.cache is not None:
+            await cache.set(route.cache.tag, key, payload, ttl=route.cache.ttl)
+        return self.ok(payload)
+
+    def _cacheable(self, signed_in: bool) -> bool:
+        rule = self.route.cache
+        return rule is not None and not (rule.anonymous_only and signed_in)
+
+    def _cache_key(self, request: Request) -> str:
+        query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
+        raw = f"{self.route.method} {request.url.path}?{query}"
+        return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def ok(self, payload: bytes) -> Response:
+        return Response(
+            payload, media_type="application/json", headers=dict(self.route.headers) or None
+        )
+
+    def error_from(self, errors: list[GraphQLError]) -> Response:
+        error = errors[0]
+        code = str((error.extensions or {}).get("code") or "INTERNAL")
+        if code == "INTERNAL" or code not in HTTP_STATUS:
+            return self.error("INTERNAL", INTERNAL_MESSAGE)
+        return self.error(code, error.message)
+
+    def error(self, code: str, message: str) -> Response:
+        status = HTTP_STATUS.get(code, 500)
+        message = self.route.messages.get(code, message)
+        return self.route.envelope.render(status, message, code.lower())
+
+
+async def read_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise BadUserInput("Invalid JSON body") from error
+
+
+def build_routes(routes: tuple[LegacyRoute, ...], schema: strawberry.Schema) -> list[Route]:
+    return [
+        Route(
+            route.path,
+            LegacyEndpoint(route, schema).handle,
+            methods=[route.method],
+            name=f"{route.method} {route.path}",
+        )
+        for route in routes
+    ]

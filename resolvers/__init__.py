@@ -1,0 +1,1 @@
+"""The GraphQL schema: Strawberry types, queries, mutations and DataLoaders, by domain."""

@@ -1,0 +1,78 @@
+"""The per-request context, built the same way for /graphql and for the legacy routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeAlias
+
+import strawberry
+from starlette.requests import HTTPConnection
+
+from app.auth import ALL_CREDENTIALS, Credential, Viewer, authenticate, presented_credentials
+from app.errors import NoWorkspace, Unauthenticated
+from app.models import utcnow
+from app.runtime import Runtime
+
+if TYPE_CHECKING:
+    import uuid
+
+    from resolvers.loaders import Loaders
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    viewer: Viewer
+    client_ip: str
+    request: HTTPConnection | None = None
+    now: datetime = field(default_factory=utcnow)
+    # The cap on `first`; None for the gateway's own trusted operations (the legacy routes).
+    max_page_size: int | None = 100
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        from resolvers.loaders import Loaders
+
+        return Loaders(db=self.runtime.db, tenant_id=self.viewer.tenant_id, now=self.now)
+
+    def require_viewer(self) -> Viewer:
+        if not self.viewer.is_authenticated:
+            raise Unauthenticated()
+        return self.viewer
+
+    def require_workspace(self) -> uuid.UUID:
+        viewer = self.require_viewer()
+        if viewer.tenant_id is None:
+            raise NoWorkspace()
+        return viewer.tenant_id
+
+
+Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def client_ip(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+async def context_for(
+    connection: HTTPConnection,
+    *,
+    accept: frozenset[Credential] = ALL_CREDENTIALS,
+    bearer_headers: tuple[str, ...] = ("authorization",),
+) -> Context:
+    runtime: Runtime = connection.app.state.runtime
+    presented = presented_credentials(
+        connection.headers, connection.cookies, bearer_headers=bearer_headers
+    )
+    viewer = await authenticate(
+        presented, accept=accept, sessionmaker=runtime.db.read, settings=runtime.settings
+    )
+    return Context(
+        runtime=runtime,
+        viewer=viewer,
+        client_ip=client_ip(connection),
+        request=connection,
+        max_page_size=runtime.settings.graphql_max_page_size,
+    )

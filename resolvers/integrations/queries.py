@@ -1,0 +1,73 @@
+"""Catalog queries: the list, one integration by slug, and a provider's usage trend."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from app.errors import IntegrationNotFound
+from app.models import Integration as IntegrationRow
+from app.repositories import integrations
+from resolvers.context import Info
+from resolvers.integrations.types import IntegrationConnection, IntegrationType
+from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.usage.types import UsageTrend
+
+
+def visible(info: Info, row: IntegrationRow) -> bool:
+    """Anonymous callers see enabled integrations only; signed-in callers see every one."""
+    return row.enabled or info.context.viewer.is_authenticated
+
+
+@strawberry.type
+class IntegrationQueries:
+    @strawberry.field(description="Enabled integrations in provider order.")
+    async def integrations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        category: str | None = None,
+    ) -> IntegrationConnection:
+        size = page_size(first, maximum=info.context.max_page_size)
+        async with info.context.runtime.db.read() as session:
+            rows = await integrations.list_integrations(
+                session=session,
+                category=category,
+                after=decode_cursor(after),
+                limit=None if size is None else size + 1,
+            )
+        has_next = size is not None and len(rows) > size
+        nodes = [IntegrationType.from_model(row) for row in rows[:size]]
+        edges = [relay.Edge(cursor=encode_cursor(node.provider), node=node) for node in nodes]
+        return IntegrationConnection(
+            edges=edges,
+            nodes=nodes,
+            page_info=relay.PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            category=category,
+        )
+
+    @strawberry.field(
+        description="One integration by provider slug; null when unknown, or disabled and the "
+        "caller is anonymous."
+    )
+    async def integration(self, info: Info, slug: str) -> IntegrationType | None:
+        async with info.context.runtime.db.read() as session:
+            row = await integrations.get_integration(session=session, provider=slug)
+        return IntegrationType.from_model(row) if row and visible(info, row) else None
+
+    @strawberry.field(description="The workspace's 30-day usage trend for one provider.")
+    async def usage_trend(self, info: Info, provider: str) -> UsageTrend:
+        info.context.require_workspace()
+        async with info.context.runtime.db.read() as session:
+            row = await integrations.get_integration(session=session, provider=provider)
+        if row is None:
+            raise IntegrationNotFound()
+        loaders = info.context.loaders
+        daily = await loaders.daily_usage.load(provider)
+        return UsageTrend.build(provider, daily, loaders.periods)

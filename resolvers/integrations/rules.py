@@ -1,0 +1,23 @@
+"""Rules of reference 01 that are easy to miss, in one place."""
+
+from __future__ import annotations
+
+from app.models import BYOK_STATIC
+
+OPENROUTER = "openrouter"
+# Enabling these also writes a managed-pool connection stub so the proxy can resolve credentials.
+MANAGED_POOL_PROVISIONED = frozenset({"elevenlabs", "assemblyai"})
+REGENERATE_UNSUPPORTED = "This integration does not support key regeneration"
+REGENERATE_OPENROUTER = (
+    "OpenRouter does not support regeneration; managed by shared upstream credential"
+)
+
+
+def tenant_enabled(provider: str, flag: bool | None, active_profiles: frozenset[str]) -> bool:
+    """The tenant's flag when set; unset, an active connection stands in for it — for OpenRouter
+    only an active ``byok_static`` one (reference 01, detail)."""
+    if flag is not None:
+        return flag
+    if provider == OPENROUTER:
+        return BYOK_STATIC in active_profiles
+    return bool(active_profiles)

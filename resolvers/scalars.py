@@ -1,0 +1,47 @@
+"""Custom scalars, registered through ``StrawberryConfig.scalar_map``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NewType
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+Micros = NewType("Micros", int)
+
+
+def _parse_micros(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("Micros must be an integer")
+    return value
+
+
+def serialize_datetime(value: dt.datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix and milliseconds, as reference 03 prescribes."""
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_datetime(value: object) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO 8601 string")
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("DateTime must carry a time zone")
+    return parsed.astimezone(dt.UTC)
+
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    Micros: strawberry.scalar(
+        name="Micros",
+        description="Money as an integer count of millionths of a US dollar (USD × 10⁶).",
+        serialize=int,
+        parse_value=_parse_micros,
+    ),
+    dt.datetime: strawberry.scalar(
+        name="DateTime",
+        description="An instant, ISO 8601 in UTC with a `Z` suffix.",
+        serialize=serialize_datetime,
+        parse_value=_parse_datetime,
+    ),
+}

@@ -1,0 +1,204 @@
+"""Fixtures: a fresh database per test (SQLite by default, PostgreSQL when
+``VENDO_TEST_POSTGRES_URL`` is set), a Redis key prefix per test when ``VENDO_TEST_REDIS_URL`` is
+set, the app built by its factory with its lifespan running, and an HTTP client over ASGI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from starlette.applications import Starlette
+
+from app.auth import create_session
+from app.db import create_engine
+from app.factory import create_app
+from app.migrations import upgrade
+from app.repositories import accounts
+from app.runtime import Runtime
+from app.seed import seed_demo
+from app.settings import Settings
+
+POSTGRES_URL = os.environ.get("VENDO_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("VENDO_TEST_REDIS_URL")
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"
+
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="VENDO_TEST_POSTGRES_URL is not set (PostgreSQL tests run in .ci/run)"
+)
+needs_redis = pytest.mark.skipif(
+    not REDIS_URL, reason="VENDO_TEST_REDIS_URL is not set (Redis tests run in .ci/run)"
+)
+
+
+def _asyncpg_url(url: str, database: str) -> str:
+    base = url.replace("postgresql+asyncpg://", "postgresql://")
+    return base.rsplit("/", 1)[0] + f"/{database}"
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(_asyncpg_url(url, url.rsplit("/", 1)[1] or "postgres"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once per run: a template file on SQLite, a unique database on
+    PostgreSQL (dropped at the end)."""
+    if POSTGRES_URL:
+        name = f"vendo_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+        url = _asyncpg_url(POSTGRES_URL, name).replace("postgresql://", "postgresql+asyncpg://")
+        upgrade(url)
+        yield url
+        asyncio.run(_admin(POSTGRES_URL, f'DROP DATABASE "{name}" WITH (FORCE)'))
+        return
+    template = tmp_path_factory.mktemp("template") / "vendo.db"
+    upgrade(f"sqlite+aiosqlite:///{template}")
+    yield str(template)
+
+
+async def _truncate_all(url: str) -> None:
+    from sqlmodel import SQLModel
+
+    import app.models  # noqa: F401
+
+    engine = create_engine(Settings(database_url=url))
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(migrated_database: str, tmp_path: Path) -> AsyncIterator[str]:
+    if POSTGRES_URL:
+        await _truncate_all(migrated_database)
+        yield migrated_database
+        return
+    target = tmp_path / "vendo.db"
+    shutil.copyfile(migrated_database, target)
+    yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    prefix = f"vendo-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    if REDIS_URL:
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module (or with ``pytest.mark.parametrize`` indirect) to tune settings."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, redis_prefix: str, settings_overrides: dict[str, Any]) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_prefix": redis_prefix,
+        "jwt_secret": JWT_SECRET,
+    }
+    if REDIS_URL:
+        values["cache_url"] = REDIS_URL
+        values["rate_limit_storage"] = REDIS_URL
+    return Settings(**{**values, **settings_overrides})
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def runtime(app: Starlette) -> Runtime:
+    return app.state.runtime  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def demo(runtime: Runtime) -> None:
+    """The demo catalog, workspace, connections and usage history."""
+    async with runtime.db.write() as session, session.begin():
+        await seed_demo(session)
+
+
+@dataclass
+class Sessions:
+    runtime: Runtime
+
+    async def create(self, email: str, *, staff: bool = False) -> str:
+        async with self.runtime.db.write() as session, session.begin():
+            user = await accounts.ensure_user(session=session, email=email, staff=staff)
+            token, _ = await create_session(
+                db=session, settings=self.runtime.settings, user_id=user.id
+            )
+        return token
+
+
+@pytest.fixture
+def sessions(runtime: Runtime) -> Sessions:
+    return Sessions(runtime)
+
+
+def session_headers(token: str) -> dict[str, str]:
+    return {"Cookie": f"vendo_session={token}"}
+
+
+@pytest.fixture
+async def demo_headers(demo: None, sessions: Sessions) -> dict[str, str]:
+    """Request headers carrying a session of the demo user."""
+    return session_headers(await sessions.create("demo@vendo.local"))
+
+
+@dataclass
+class GraphQLClient:
+    http: httpx.AsyncClient
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
