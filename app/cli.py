@@ -108,9 +108,8 @@ def cmd_session_create(args: argparse.Namespace, settings: Settings) -> int:
         return token
 
     token = _with_database(settings, work)
-    print(
-        f"session for {args.email.lower()} (cookie vendo_session), valid {settings.session_ttl_days} days:"
-    )
+    days = settings.session_ttl_days
+    print(f"session for {args.email.lower()} (cookie vendo_session), valid {days} days:")
     print(token)
     return 0
 
