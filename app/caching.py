@@ -22,7 +22,7 @@ class Cache:
     @classmethod
     def from_settings(cls, settings: Settings) -> Cache:
         backend = CacheFactory.from_url(settings.cache_url)
-        backend.serializer = NullSerializer()
+        backend.serializer = NullSerializer(encoding=None)  # values are bytes, kept as bytes
         return cls(backend, prefix=settings.redis_prefix + "cache:")
 
     async def _generation(self, tag: str) -> int:

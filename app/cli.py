@@ -37,16 +37,21 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from app.migrations import upgrade
     from app.seed import seed_demo
 
     if not args.demo:
         print("nothing to seed: pass --demo", file=sys.stderr)
         return 2
+    upgrade(settings.database_url)
 
     async def work(db: Database) -> str:
         async with db.write() as session, session.begin():
             report = await seed_demo(session)
-        return f"seeded {report.integrations} integrations, {report.usage_events} usage events"
+        return (
+            f"seeded {report.integrations} integrations, {report.tools} tools, "
+            f"{report.usage_events} usage events"
+        )
 
     print(_with_database(settings, work))
     return 0

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from app.runtime import Runtime
 from app.settings import Settings
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema(settings)
     graphql = GatewayGraphQL(
         schema,
-        graphql_ide=None if settings.is_production else "graphiql",
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         multipart_uploads_enabled=False,
     )
 
@@ -45,6 +46,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if settings.graphiql_enabled:
+        # GraphiQL's scripts and styles ship in the package: the page works offline.
+        static = StaticFiles(packages=[("app", "static/graphiql")])
+        routes.append(Mount("/graphql/static", app=static, name="graphiql-static"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.schema = schema

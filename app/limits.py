@@ -7,6 +7,9 @@ on the same budget.
 
 from __future__ import annotations
 
+from typing import Any
+
+import redis.asyncio as redis
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
@@ -23,9 +26,16 @@ def _storage_uri(uri: str) -> str:
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         uri = _storage_uri(settings.rate_limit_storage)
-        options: dict[str, str] = {}
+        options: dict[str, Any] = {}
+        self._pool: redis.ConnectionPool | None = None
         if "redis" in uri:
-            options = {"implementation": "redispy", "key_prefix": settings.redis_prefix + "limits"}
+            # Our own pool, so that close() can release it (limits' storage has no close).
+            self._pool = redis.ConnectionPool.from_url(settings.rate_limit_storage)
+            options = {
+                "implementation": "redispy",
+                "key_prefix": settings.redis_prefix + "limits",
+                "connection_pool": self._pool,
+            }
         self.storage = storage_from_string(uri, **options)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.items: dict[str, RateLimitItem] = {INTEGRATION: parse(settings.integration_rate_limit)}
@@ -36,3 +46,7 @@ class RateLimits:
 
     async def reset(self) -> None:
         await self.storage.reset()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()

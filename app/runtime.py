@@ -1,12 +1,15 @@
-"""What a running gateway holds for its lifetime: settings, database, cache, limits."""
+"""What a running gateway holds for its lifetime: settings, database, cache, limits, upstreams."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
+
 from app.caching import Cache
 from app.db import Database, create_database
 from app.limits import RateLimits
+from app.pricing import PricingCatalog
 from app.settings import Settings
 
 
@@ -16,16 +19,24 @@ class Runtime:
     db: Database
     cache: Cache
     limits: RateLimits
+    http: httpx.AsyncClient
+    pricing: PricingCatalog
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
+        cache = Cache.from_settings(settings)
+        http = httpx.AsyncClient(follow_redirects=False)
         return cls(
             settings=settings,
             db=create_database(settings),
-            cache=Cache.from_settings(settings),
+            cache=cache,
             limits=RateLimits(settings),
+            http=http,
+            pricing=PricingCatalog(settings, cache, http),
         )
 
     async def close(self) -> None:
+        await self.http.aclose()
+        await self.limits.close()
         await self.cache.close()
         await self.db.dispose()

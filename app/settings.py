@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field, SecretStr, field_validator
@@ -19,6 +20,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VENDO_", extra="ignore", frozen=True)
 
     env: Environment = Environment.DEVELOPMENT
+    graphiql: bool | None = None  # default: on in development, off in production
     database_url: str = DEFAULT_DATABASE_URL
     db_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
@@ -31,6 +33,11 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
     graphql_max_page_size: int = Field(default=100, ge=1)
+    openrouter_models_url: str = "https://openrouter.ai/api/v1/models"
+    openrouter_timeout_seconds: float = Field(default=10.0, gt=0)
+    margin_percent: Decimal = Field(default=Decimal(20), ge=0, le=1000)
+    pricing_cache_seconds: int = Field(default=3600, ge=1)
+    pricing_stale_seconds: int = Field(default=86400, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -51,6 +58,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
 
     @property
     def is_sqlite(self) -> bool:

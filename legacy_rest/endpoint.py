@@ -35,12 +35,15 @@ class LegacyEndpoint:
 
     async def handle(self, request: Request) -> Response:
         try:
-            return await self._handle(request)
+            response = await self._handle(request)
         except DomainError as error:
-            return self.error(error.code, error.message)
+            response = self.error(error.code, error.message)
         except Exception:
             log.exception("legacy route %s %s failed", self.route.method, self.route.path)
-            return self.error("INTERNAL", INTERNAL_MESSAGE)
+            response = self.error("INTERNAL", INTERNAL_MESSAGE)
+        if response.status_code >= 400 and self.route.fallback is not None:
+            return Response(dumps(self.route.fallback), media_type="application/json")
+        return response
 
     async def _handle(self, request: Request) -> Response:
         route = self.route
@@ -50,9 +53,10 @@ class LegacyEndpoint:
         if auth.required and not context.viewer.is_authenticated:
             raise Unauthenticated()
         cache = context.runtime.cache
-        key = self._cache_key(request) if self._cacheable(context.viewer.is_authenticated) else None
-        if key is not None and route.cache is not None:
-            hit = await cache.get(route.cache.tag, key)
+        rule = route.cache
+        key = self._cache_key(request) if rule and rule.applies_to(context.viewer) else None
+        if key is not None and rule is not None:
+            hit = await cache.get(rule.tag, key)
             if hit is not None:
                 return self.ok(hit)
         body = await read_json(request) if route.reads_body else None
@@ -73,13 +77,9 @@ class LegacyEndpoint:
         if result.errors:
             return self.error_from(result.errors)
         payload = dumps(route.shape(result.data or {}))
-        if key is not None and route.cache is not None:
-            await cache.set(route.cache.tag, key, payload, ttl=route.cache.ttl)
+        if key is not None and rule is not None:
+            await cache.set(rule.tag, key, payload, ttl=rule.ttl)
         return self.ok(payload)
-
-    def _cacheable(self, signed_in: bool) -> bool:
-        rule = self.route.cache
-        return rule is not None and not (rule.anonymous_only and signed_in)
 
     def _cache_key(self, request: Request) -> str:
         query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -11,6 +13,29 @@ from starlette.responses import PlainTextResponse, Response
 
 def dumps(body: Any) -> bytes:
     return orjson.dumps(body)
+
+
+def js_number(value: Decimal | float | str) -> orjson.Fragment:
+    """A number printed exactly as JavaScript's JSON.stringify prints it: ``0.0000036``,
+    ``3.6``, ``18`` and ``1e-7`` (Python would print ``3.6e-06`` and ``18.0``)."""
+    number = float(value)
+    if not math.isfinite(number):
+        return orjson.Fragment(b"null")
+    if number == 0:
+        return orjson.Fragment(b"0")
+    sign, digit_tuple, exponent = Decimal(repr(number)).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    point = int(exponent) + len(digits)  # value = 0.<digits> × 10^point
+    if len(digits) <= point <= 21:
+        text = digits + "0" * (point - len(digits))
+    elif 0 < point <= 21:
+        text = f"{digits[:point]}.{digits[point:]}"
+    elif -6 < point <= 0:
+        text = "0." + "0" * -point + digits
+    else:
+        mantissa = digits[0] + (f".{digits[1:]}" if len(digits) > 1 else "")
+        text = f"{mantissa}e{'+' if point > 0 else '-'}{abs(point - 1)}"
+    return orjson.Fragment(("-" if sign else "") + text)
 
 
 class Envelope(Enum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import BadUserInput, NotFound
+from legacy_rest.envelopes import js_number
 from legacy_rest.table import RestInput
 
 
@@ -55,8 +56,3 @@ def usage(data: dict[str, Any]) -> Any:
     for key in ("spend_daily_usd", "spend_weekly_usd", "spend_monthly_usd"):
         trend[key] = js_number(trend[key])
     return trend
-
-
-def js_number(value: float) -> float | int:
-    """JSON.stringify prints 5.0 as 5: keep integral numbers integral on the wire."""
-    return int(value) if float(value).is_integer() else value

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from legacy_rest import integrations as i
-from legacy_rest.table import OPTIONAL_SESSION, SESSION, CacheRule, LegacyRoute
+from legacy_rest import tools as t
+from legacy_rest.envelopes import Envelope
+from legacy_rest.table import (
+    OPTIONAL_SESSION,
+    SESSION,
+    CacheRule,
+    LegacyRoute,
+    everyone,
+    not_staff,
+    whole,
+)
 
 INTEGRATIONS_CATALOG = "integrations-catalog"
+TOOLS_CATALOG = "tools-catalog"
+USAGE_FRAMING = "usage-framing"
 FIVE_MINUTES = 300
+ONE_HOUR = 3600
 
 ROUTES: tuple[LegacyRoute, ...] = (
     # Reference 01 — integrations
@@ -41,5 +54,54 @@ ROUTES: tuple[LegacyRoute, ...] = (
         auth=SESSION, variables=i.slug, shape=i.usage,
         messages={"NO_WORKSPACE": "No workspace", "NOT_FOUND": "Not found"},
         summary="30-day usage trend and spend for one integration",
+    ),
+    # Reference 02 — tools and pricing
+    LegacyRoute(
+        "GET", "/api/tools/catalog", "tools_catalog",
+        auth=OPTIONAL_SESSION, shape=t.tool_list, fallback={"tools": []},
+        cache=CacheRule(TOOLS_CATALOG, ONE_HOUR, applies_to=not_staff),
+        summary="The tools catalog; staff sessions see every row (admin mode, uncached)",
+    ),
+    LegacyRoute(
+        "GET", "/api/tools/deployable", "deployable_tools",
+        auth=OPTIONAL_SESSION, shape=t.tool_list, fallback={"tools": []},
+        summary="Tools with an active, deploy-ready release, for the deploy wizard",
+    ),
+    LegacyRoute(
+        "GET", "/api/tools/{slug}", "tool_detail",
+        variables=i.slug, shape=t.tool_detail, envelope=Envelope.STRING,
+        messages={"NOT_FOUND": "Tool not found", "INTERNAL": "Internal error"},
+        summary="One tool with its active release",
+    ),
+    LegacyRoute(
+        "GET", "/api/tools/{slug}/usage-framing", "usage_framing",
+        variables=i.slug, shape=t.usage_framing, envelope=Envelope.STRING,
+        messages={"NOT_FOUND": "tool_not_found"},
+        cache=CacheRule(USAGE_FRAMING, ONE_HOUR, applies_to=everyone),
+        summary="Credit presets framed as days of the tool's usage",
+    ),
+    LegacyRoute(
+        "GET", "/api/tools/{slug}/integrations", "tool_integrations",
+        auth=OPTIONAL_SESSION, variables=t.slug_app, shape=t.tool_integrations,
+        summary="A tool's required and optional integrations, with alreadyEnabled",
+    ),
+    LegacyRoute(
+        "GET", "/api/pricing/models", "pricing_models",
+        shape=t.pricing_models,
+        messages={"UPSTREAM_FAILED": "Failed to fetch models from OpenRouter"},
+        summary="OpenRouter models with the margin applied (1-hour cache, `cached` flag)",
+    ),
+    LegacyRoute(
+        "GET", "/api/pricing/integrations", "pricing_integrations", shape=whole,
+        messages={"INTERNAL": "Failed to load pricing integrations"},
+        headers={"Cache-Control": "public, s-maxage=300, stale-while-revalidate=3600"},
+        summary="Integrations with public meters, for the /pricing sidebar",
+    ),
+    LegacyRoute(
+        "GET", "/api/pricing/public/{slug}", "public_pricing",
+        variables=i.slug, shape=t.public_pricing,
+        messages={"NOT_FOUND": "Not found", "INTERNAL": "Failed to load pricing detail"},
+        headers={"Cache-Control": "s-maxage=300"},
+        summary="An integration's public rate table",
     ),
 )  # fmt: skip

@@ -20,18 +20,31 @@ class Auth:
 
 
 PUBLIC = Auth()
-OPTIONAL_SESSION = Auth(accept=frozenset({Credential.SESSION}))
-SESSION = Auth(accept=frozenset({Credential.SESSION}), required=True)
+# The dashboard routes read the vendo_session cookie only (reference 03's matrix).
+OPTIONAL_SESSION = Auth(accept=frozenset({Credential.SESSION}), bearer_headers=())
+SESSION = Auth(accept=frozenset({Credential.SESSION}), required=True, bearer_headers=())
+
+
+def anonymous(viewer: Viewer) -> bool:
+    return not viewer.is_authenticated
+
+
+def not_staff(viewer: Viewer) -> bool:
+    return not viewer.is_staff
+
+
+def everyone(_: Viewer) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
 class CacheRule:
-    """Server-side cache of whole responses. ``anonymous_only`` entries are never read or
-    written for a signed-in caller, so tenant data cannot land in them."""
+    """Server-side cache of whole responses, read and written only for the viewers ``applies_to``
+    accepts — so a tenant's or an admin's answer never lands in a shared entry."""
 
     tag: str
     ttl: int
-    anonymous_only: bool = True
+    applies_to: Callable[[Viewer], bool] = anonymous
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,11 @@ def first_field(data: dict[str, Any]) -> Any:
     return next(iter(data.values()))
 
 
+def whole(data: dict[str, Any]) -> Any:
+    """The operation's data as it is: its aliases already spell the documented body."""
+    return data
+
+
 @dataclass(frozen=True)
 class LegacyRoute:
     method: str
@@ -66,4 +84,5 @@ class LegacyRoute:
     headers: Mapping[str, str] = field(default_factory=dict)
     limit: str | None = None  # the limiter the operation draws on (enforced in the resolver)
     reads_body: bool = False
+    fallback: Any = None  # when set, any failure answers 200 with this body (graceful degrade)
     summary: str = ""

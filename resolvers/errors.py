@@ -4,8 +4,10 @@ validation, variable coercion) are the client's and keep their message, as BAD_U
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache
 
 from app.errors import DomainError
 
@@ -31,3 +33,22 @@ class MaskInternalErrors(MaskErrors):
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
         return processed
+
+
+class SafeParserCache(ParserCache):
+    """ParserCache whose syntax errors take Strawberry's normal path.
+
+    The stock extension parses when the parsing hook starts, so a syntax error escapes before
+    Strawberry's own ``try`` and the operation hooks (masking, codes) never see it. Here a failed
+    parse leaves the document unset; Strawberry parses again inside its ``try`` and reports it.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLError:
+            context.graphql_document = None
+        yield

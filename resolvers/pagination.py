@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from strawberry import relay
 from strawberry.relay import from_base64, to_base64
 
 from app.errors import BadUserInput
 
+T = TypeVar("T")
 CURSOR_PREFIX = "cursor"
 DEFAULT_PAGE_SIZE = 100
 
@@ -35,3 +40,24 @@ def page_size(first: int | None, *, maximum: int | None) -> int | None:
     if maximum is not None and first > maximum:
         raise BadUserInput(f"`first` must not exceed {maximum}", field="first")
     return first
+
+
+def page_parts(
+    rows: list[T], *, size: int | None, after: str | None, key: Callable[[T], str]
+) -> tuple[list[T], list[relay.Edge[T]], relay.PageInfo]:
+    """Split a fetched ``size + 1`` rows into the page's nodes, edges and page info."""
+    has_next = size is not None and len(rows) > size
+    nodes = rows[:size] if size is not None else rows
+    edges = [relay.Edge(cursor=encode_cursor(key(node)), node=node) for node in nodes]
+    info = relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return nodes, edges, info
+
+
+def fetch_limit(size: int | None) -> int | None:
+    """Rows to fetch for a page: one more than asked tells whether a next page exists."""
+    return None if size is None else size + 1

@@ -8,28 +8,35 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from app.errors import BadUserInput
 from app.settings import Settings
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
-from resolvers.errors import MaskInternalErrors, is_internal
+from resolvers.errors import MaskInternalErrors, SafeParserCache, is_internal
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
+from resolvers.pricing.queries import PricingQueries
 from resolvers.scalars import SCALAR_MAP
+from resolvers.tools.queries import ToolQueries
 
 log = logging.getLogger("vendo.graphql")
 
 
 @strawberry.type
-class Query(AccountQueries, IntegrationQueries):
+class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
     @strawberry.field(description="Fetch any object by its global id; null when not visible.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
-            return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
-        except (KeyError, ValueError):  # an id naming no type of this schema
+            global_id = relay.GlobalID.from_id(id)
+        except relay.GlobalIDValueError as error:
+            raise BadUserInput("Invalid global id", field="id") from error
+        try:
+            return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+        except (KeyError, ValueError):  # a well-formed id naming no type of this schema
             return None
 
 
@@ -51,7 +58,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> GatewaySchema:
     extensions: list[Any] = [
         MaskInternalErrors,
-        lambda: ParserCache(maxsize=256),
+        lambda: SafeParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
     return GatewaySchema(

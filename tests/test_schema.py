@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_schema_graphql_matches_the_code() -> None:
     exported = build_schema().as_str() + "\n"
     committed = (ROOT / "schema.graphql").read_text()
-    assert committed == exported, "schema.graphql drifted: run `vendo-gateway export-schema -o schema.graphql`"
+    assert committed == exported, (
+        "schema.graphql drifted: run `vendo-gateway export-schema -o schema.graphql`"
+    )
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")

@@ -1,24 +1,40 @@
 """Table models. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from app.models.accounts import Session, Tenant, User
+from app.models.accounts import APP_KEY, CONNECTION_KEY, ApiKey, Session, Tenant, User
 from app.models.base import utcnow
 from app.models.integrations import (
+    AVAILABLE,
     BYOK_STATIC,
+    INSTALLED,
     MANAGED_POOL,
     Connection,
     Integration,
+    IntegrationApi,
     TenantIntegration,
 )
+from app.models.tools import App, AppConnectionBinding, CategoryFallback, Meter, Release, Tool
 from app.models.usage import UsageEvent
 
 __all__ = [
+    "APP_KEY",
+    "AVAILABLE",
     "BYOK_STATIC",
+    "CONNECTION_KEY",
+    "INSTALLED",
     "MANAGED_POOL",
+    "ApiKey",
+    "App",
+    "AppConnectionBinding",
+    "CategoryFallback",
     "Connection",
     "Integration",
+    "IntegrationApi",
+    "Meter",
+    "Release",
     "Session",
     "Tenant",
     "TenantIntegration",
+    "Tool",
     "UsageEvent",
     "User",
     "utcnow",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import utcnow
@@ -42,4 +43,32 @@ class Session(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+APP_KEY = "app"
+CONNECTION_KEY = "connection"
+
+
+class ApiKey(SQLModel, table=True):
+    """An App Key or a Connection Key (``vendo_sk_…``). Only the SHA-256 of the key is stored."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'app' AND app_id IS NOT NULL AND connection_id IS NULL) OR "
+            "(kind = 'connection' AND connection_id IS NOT NULL AND app_id IS NULL)",
+            name="ck_api_keys_scope",
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(max_length=20)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True)
+    app_id: uuid.UUID | None = Field(default=None, foreign_key="apps.id")
+    connection_id: uuid.UUID | None = Field(default=None, foreign_key="connections.id")
+    key_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
     revoked_at: datetime | None = None

@@ -20,4 +20,6 @@ def utcnow() -> datetime:
 
 
 def json_field(*, default_factory: Any, nullable: bool = False) -> Any:
-    return Field(default_factory=default_factory, sa_column=Column(JSONType, nullable=nullable))
+    """A JSON column whose default also applies to Core inserts and upserts."""
+    column = Column(JSONType, nullable=nullable, default=default_factory)
+    return Field(default_factory=default_factory, sa_column=column)

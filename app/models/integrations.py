@@ -32,18 +32,48 @@ class Integration(SQLModel, table=True):
     docs_url: str | None = None
     env_bootstrap: dict[str, Any] | None = json_field(default_factory=lambda: None, nullable=True)
     tags: list[dict[str, str]] = json_field(default_factory=list)
+    # Provider configuration (reference 05): plain values here, password-type values encrypted
+    # (name → Fernet token) in secret_configuration.
+    configuration: dict[str, Any] = json_field(default_factory=dict)
+    secret_configuration: dict[str, str] = json_field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class IntegrationApi(SQLModel, table=True):
+    """A model, index or table offered under an integration (reference 05's ``apis``)."""
+
+    __tablename__ = "integration_apis"
+    __table_args__ = (Index("ux_integration_apis_name", "integration_id", "api", unique=True),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    integration_id: uuid.UUID = Field(foreign_key="integrations.id")
+    api: str = Field(max_length=200)
+    description: str = ""
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+INSTALLED = "installed"
+AVAILABLE = "available"
+
+
 class TenantIntegration(SQLModel, table=True):
-    """A tenant's own state for one integration; ``enabled`` is None until the tenant toggles it."""
+    """A tenant's own state for one integration.
+
+    ``enabled`` is the dashboard toggle (None until first toggled); ``status``, ``installed_at``,
+    ``params`` and ``secrets`` (name → Fernet token) are the account install state of reference 04.
+    """
 
     __tablename__ = "tenant_integrations"
 
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True)
     integration_id: uuid.UUID = Field(foreign_key="integrations.id", primary_key=True, index=True)
     enabled: bool | None = None
+    status: str = Field(default=AVAILABLE, max_length=20)
+    installed_at: datetime | None = None
+    params: dict[str, Any] = json_field(default_factory=dict)
+    secrets: dict[str, str] = json_field(default_factory=dict)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

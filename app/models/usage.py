@@ -22,10 +22,13 @@ class UsageEvent(SQLModel, table=True):
             "occurred_at",
             "cost_micros",
         ),
+        # Tool spend history (usage framing): by app, over time, summing cost.
+        Index("ix_usage_events_app_time", "app_id", "occurred_at", "cost_micros"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigIntId, primary_key=True))
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id")
     provider: str = Field(max_length=100)
+    app_id: uuid.UUID | None = Field(default=None, foreign_key="apps.id")
     cost_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     occurred_at: datetime = Field(default_factory=utcnow)

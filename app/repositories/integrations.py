@@ -60,6 +60,13 @@ async def get_integrations_by_id(
     return {row.id: row for row in rows}
 
 
+async def get_integrations_by_provider(
+    *, session: AsyncSession, providers: Sequence[str]
+) -> dict[str, Integration]:
+    rows = await session.scalars(select(Integration).where(Integration.provider.in_(providers)))
+    return {row.provider: row for row in rows}
+
+
 async def tenant_states(
     *, session: AsyncSession, tenant_id: uuid.UUID, integration_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, TenantIntegration]:

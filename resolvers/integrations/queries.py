@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from app.errors import IntegrationNotFound
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
 from resolvers.integrations.types import IntegrationConnection, IntegrationType
-from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.pagination import decode_cursor, fetch_limit, page_parts, page_size
 from resolvers.usage.types import UsageTrend
 
 
@@ -35,21 +34,16 @@ class IntegrationQueries:
                 session=session,
                 category=category,
                 after=decode_cursor(after),
-                limit=None if size is None else size + 1,
+                limit=fetch_limit(size),
             )
-        has_next = size is not None and len(rows) > size
-        nodes = [IntegrationType.from_model(row) for row in rows[:size]]
-        edges = [relay.Edge(cursor=encode_cursor(node.provider), node=node) for node in nodes]
+        nodes, edges, page_info = page_parts(
+            [IntegrationType.from_model(row) for row in rows],
+            size=size,
+            after=after,
+            key=lambda node: node.provider,
+        )
         return IntegrationConnection(
-            edges=edges,
-            nodes=nodes,
-            page_info=relay.PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            category=category,
+            edges=edges, nodes=nodes, page_info=page_info, category=category
         )
 
     @strawberry.field(

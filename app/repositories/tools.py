@@ -1,0 +1,176 @@
+"""The tools catalog: tools, releases, apps and bindings, spend history, meters."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import (
+    App,
+    AppConnectionBinding,
+    CategoryFallback,
+    Connection,
+    Integration,
+    Meter,
+    Release,
+    Tool,
+    UsageEvent,
+)
+
+TEST_TOOL_PREFIX = "vendo-test-"
+DEFAULT_CATEGORY = "*"
+
+
+def publicly_listed() -> ColumnElement[bool]:
+    """Enabled, not ``marketing.internal``, not a ``vendo-test-`` tool."""
+    internal = func.coalesce(Tool.marketing["internal"].as_boolean(), false())
+    return and_(
+        Tool.enabled.is_(True),
+        internal.is_(False),
+        not_(Tool.slug.startswith(TEST_TOOL_PREFIX, autoescape=True)),
+    )
+
+
+async def list_tools(
+    *, session: AsyncSession, admin: bool, after: str | None = None, limit: int | None = None
+) -> list[Tool]:
+    query = select(Tool)
+    if not admin:
+        query = query.where(publicly_listed())
+    if after is not None:
+        query = query.where(Tool.slug > after)
+    query = query.order_by(Tool.slug)
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def count_tools(*, session: AsyncSession, admin: bool) -> int:
+    query = select(func.count()).select_from(Tool)
+    if not admin:
+        query = query.where(publicly_listed())
+    return int(await session.scalar(query) or 0)
+
+
+async def get_tool(*, session: AsyncSession, slug: str, admin: bool = False) -> Tool | None:
+    query = select(Tool).where(Tool.slug == slug)
+    if not admin:
+        query = query.where(publicly_listed())
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_tools_by_id(
+    *, session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Tool]:
+    return {row.id: row for row in await session.scalars(select(Tool).where(Tool.id.in_(ids)))}
+
+
+async def active_releases(
+    *, session: AsyncSession, tool_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Release]:
+    rows = await session.scalars(
+        select(Release).where(Release.tool_id.in_(tool_ids), Release.active.is_(True))
+    )
+    return {row.tool_id: row for row in rows}
+
+
+async def deployable(
+    *, session: AsyncSession, admin: bool, after: str | None = None, limit: int | None = None
+) -> list[tuple[Tool, Release]]:
+    """Tools with an active, deploy-ready release. Admins also see disabled, internal and test
+    tools — never unreleased ones."""
+    query = select(Tool, Release).join(
+        Release,
+        and_(Release.tool_id == Tool.id, Release.active.is_(True), Release.deploy_ready.is_(True)),
+    )
+    if not admin:
+        query = query.where(publicly_listed())
+    if after is not None:
+        query = query.where(Tool.slug > after)
+    query = query.order_by(Tool.slug)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(tool, release) for tool, release in await session.execute(query)]
+
+
+async def get_apps(
+    *, session: AsyncSession, ids: Sequence[uuid.UUID], tenant_id: uuid.UUID
+) -> dict[uuid.UUID, App]:
+    """The tenant's apps among ``ids``: another tenant's app is indistinguishable from none."""
+    rows = await session.scalars(select(App).where(App.id.in_(ids), App.tenant_id == tenant_id))
+    return {row.id: row for row in rows}
+
+
+async def bound_providers(
+    *, session: AsyncSession, app_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[str]]:
+    """Providers each app is bound to through an active connection."""
+    rows = await session.execute(
+        select(AppConnectionBinding.app_id, Connection.provider)
+        .join(Connection, Connection.id == AppConnectionBinding.connection_id)
+        .where(AppConnectionBinding.app_id.in_(app_ids), Connection.active.is_(True))
+    )
+    found: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for app_id, provider in rows:
+        found[app_id].add(provider)
+    return {app_id: frozenset(found.get(app_id, ())) for app_id in app_ids}
+
+
+async def tool_spend(
+    *, session: AsyncSession, tool_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, datetime | None]]:
+    """Total cost (micros) of each tool's apps and the time of its first usage event."""
+    rows = await session.execute(
+        select(App.tool_id, func.sum(UsageEvent.cost_micros), func.min(UsageEvent.occurred_at))
+        .join(UsageEvent, UsageEvent.app_id == App.id)
+        .where(App.tool_id.in_(tool_ids))
+        .group_by(App.tool_id)
+    )
+    return {tool_id: (int(total or 0), first) for tool_id, total, first in rows}
+
+
+async def category_fallbacks(*, session: AsyncSession, categories: Sequence[str]) -> dict[str, int]:
+    """Fallback daily spend (micros) per category, the ``*`` row standing in for missing ones."""
+    wanted = [*categories, DEFAULT_CATEGORY]
+    rows = await session.execute(
+        select(CategoryFallback.category, CategoryFallback.daily_spend_micros).where(
+            CategoryFallback.category.in_(wanted)
+        )
+    )
+    known = {category: int(micros) for category, micros in rows}
+    found: dict[str, int] = {}
+    for category in categories:
+        value = known.get(category, known.get(DEFAULT_CATEGORY))
+        if value is not None:
+            found[category] = value
+    return found
+
+
+async def public_pricing_integrations(*, session: AsyncSession) -> list[Integration]:
+    """Enabled integrations with at least one public meter, by provider."""
+    has_public = select(Meter.id).where(Meter.integration_id == Integration.id, Meter.public)
+    query = (
+        select(Integration)
+        .where(Integration.enabled.is_(True), has_public.exists())
+        .order_by(Integration.provider)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def public_meters(
+    *, session: AsyncSession, integration_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Meter]]:
+    rows = await session.scalars(
+        select(Meter)
+        .where(Meter.integration_id.in_(integration_ids), Meter.public.is_(True))
+        .order_by(Meter.key)
+    )
+    found: dict[uuid.UUID, list[Meter]] = {key: [] for key in integration_ids}
+    for meter in rows:
+        found[meter.integration_id].append(meter)
+    return found

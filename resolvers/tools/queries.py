@@ -1,0 +1,116 @@
+"""Tools catalog queries. Staff see every tool; everyone else sees enabled tools that are neither
+``marketing.internal`` nor ``vendo-test-`` ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from app.models import Tool
+from app.repositories import tools
+from resolvers.context import Info
+from resolvers.pagination import decode_cursor, fetch_limit, page_parts, page_size
+from resolvers.tools.framing import UsageFraming
+from resolvers.tools.integrations import EMPTY, ToolIntegrations, tool_integrations
+from resolvers.tools.types import DeployableTool, ToolType
+
+
+def is_admin(info: Info) -> bool:
+    return info.context.viewer.is_staff
+
+
+def tool_visible(info: Info, row: Tool) -> bool:
+    listed = row.enabled and not row.internal and not row.slug.startswith(tools.TEST_TOOL_PREFIX)
+    return listed or is_admin(info)
+
+
+@strawberry.type(name="ToolConnection", description="A page of the tools catalog.")
+class ToolConnection(relay.Connection[ToolType]):
+    nodes: list[ToolType]
+    admin: strawberry.Private[bool] = False
+
+    @strawberry.field(description="How many tools the caller can see, over all pages.")
+    async def total_count(self, info: Info) -> int:
+        async with info.context.runtime.db.read() as session:
+            return await tools.count_tools(session=session, admin=self.admin)
+
+
+@strawberry.type(name="DeployableToolConnection", description="A page of deployable tools.")
+class DeployableToolConnection(relay.Connection[DeployableTool]):
+    nodes: list[DeployableTool]
+
+
+async def _find(info: Info, slug: str) -> Tool | None:
+    async with info.context.runtime.db.read() as session:
+        return await tools.get_tool(session=session, slug=slug, admin=is_admin(info))
+
+
+@strawberry.type
+class ToolQueries:
+    @strawberry.field(description="The tools catalog in slug order (every tool for staff).")
+    async def tools(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> ToolConnection:
+        size = page_size(first, maximum=info.context.max_page_size)
+        async with info.context.runtime.db.read() as session:
+            rows = await tools.list_tools(
+                session=session,
+                admin=is_admin(info),
+                after=decode_cursor(after),
+                limit=fetch_limit(size),
+            )
+        nodes, edges, page_info = page_parts(
+            [ToolType.from_model(row) for row in rows], size=size, after=after, key=_slug
+        )
+        return ToolConnection(nodes=nodes, edges=edges, page_info=page_info, admin=is_admin(info))
+
+    @strawberry.field(description="One tool by slug; null when unknown or not visible.")
+    async def tool(self, info: Info, slug: str) -> ToolType | None:
+        row = await _find(info, slug)
+        return ToolType.from_model(row) if row else None
+
+    @strawberry.field(
+        description="Tools with an active, deploy-ready release (staff also see disabled, "
+        "internal and test tools; nobody sees unreleased ones)."
+    )
+    async def deployable_tools(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> DeployableToolConnection:
+        size = page_size(first, maximum=info.context.max_page_size)
+        async with info.context.runtime.db.read() as session:
+            rows = await tools.deployable(
+                session=session,
+                admin=is_admin(info),
+                after=decode_cursor(after),
+                limit=fetch_limit(size),
+            )
+        nodes, edges, page_info = page_parts(
+            [DeployableTool.build(tool, release) for tool, release in rows],
+            size=size,
+            after=after,
+            key=lambda node: node.tool_slug,
+        )
+        return DeployableToolConnection(nodes=nodes, edges=edges, page_info=page_info)
+
+    @strawberry.field(
+        description="A tool's integrations; empty lists for an unknown slug (stale wizard links)."
+    )
+    async def tool_integrations(
+        self, info: Info, slug: str, app_id: str | None = None
+    ) -> ToolIntegrations:
+        row = await _find(info, slug)
+        if row is None:
+            return EMPTY
+        release = await info.context.loaders.active_release.load(row.id)
+        return await tool_integrations(info, row, release, app_id)
+
+    @strawberry.field(description="Credit presets framed as days of usage; null for unknown slugs.")
+    async def usage_framing(self, info: Info, slug: str) -> UsageFraming | None:
+        row = await _find(info, slug)
+        return await ToolType.from_model(row).usage_framing(info) if row else None
+
+
+def _slug(node: Any) -> str:
+    return str(node.slug)

@@ -1,0 +1,165 @@
+"""``Tool`` with its active release, and the deploy wizard's view of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from app.models import Release, Tool
+from resolvers.context import Info
+from resolvers.tools.framing import UsageFraming, frame
+from resolvers.tools.integrations import ToolIntegrations, tool_integrations
+from resolvers.tools.wizard import WizardLayout, parse_wizard_layout
+
+
+def _providers(value: Any) -> list[str]:
+    return [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
+
+
+@strawberry.type(description="Providers a release needs, and those it can use.")
+class RequiresManifest:
+    required: list[str]
+    optional: list[str]
+
+    @classmethod
+    def from_stored(cls, requires: Any) -> Self:
+        requires = requires if isinstance(requires, dict) else {}
+        return cls(
+            required=_providers(requires.get("required")),
+            optional=_providers(requires.get("optional")),
+        )
+
+
+@strawberry.type(name="Release", description="A version of a tool.")
+class ReleaseType:
+    version: str
+    deploy_ready: bool
+    requires: RequiresManifest
+    wizard_inputs: list[JSON] = strawberry.field(description="The wizard's inputs; [] when none.")
+    wizard_layout: WizardLayout | None = strawberry.field(
+        description="The validated wizard layout; null when absent or invalid."
+    )
+    auth_mode: str | None
+    source_repo: str | None
+    icon_url: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_model(cls, row: Release) -> Self:
+        inputs = row.wizard_inputs if isinstance(row.wizard_inputs, list) else []
+        return cls(
+            version=row.version,
+            deploy_ready=row.deploy_ready,
+            requires=RequiresManifest.from_stored(row.requires),
+            wizard_inputs=[entry for entry in inputs if isinstance(entry, dict)],
+            wizard_layout=parse_wizard_layout(row.wizard_layout),
+            auth_mode=row.auth_mode,
+            source_repo=row.source_repo,
+            icon_url=row.icon_url,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(name="Tool", description="A deployable tool of the apps catalog.")
+class ToolType(relay.Node):
+    node_id: relay.NodeID[str]
+    database_id: uuid.UUID
+    slug: str
+    name: str
+    description: str
+    category: str
+    enabled: bool
+    internal: bool = strawberry.field(description="`marketing.internal`: hidden from non-staff.")
+    surface_all_connections: bool
+    marketing: JSON
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    row: strawberry.Private[Tool]
+
+    @classmethod
+    def from_model(cls, row: Tool) -> Self:
+        return cls(
+            node_id=str(row.id),
+            database_id=row.id,
+            slug=row.slug,
+            name=row.name,
+            description=row.description,
+            category=row.category,
+            enabled=row.enabled,
+            internal=row.internal,
+            surface_all_connections=row.surface_all_connections,
+            marketing=dict(row.marketing),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        from resolvers.tools.queries import tool_visible
+
+        found = []
+        for node_id in node_ids:
+            row = await info.context.loaders.tool_by_id.load(uuid.UUID(node_id))
+            found.append(cls.from_model(row) if row and tool_visible(info, row) else None)
+        return found
+
+    @strawberry.field(description="The active release; null when the tool is unreleased.")
+    async def active_release(self, info: Info) -> ReleaseType | None:
+        release = await info.context.loaders.active_release.load(self.database_id)
+        return ReleaseType.from_model(release) if release else None
+
+    @strawberry.field(
+        description="Integrations the tool requires and can use. With `appId` (one of the "
+        "workspace's apps), `alreadyEnabled` reflects that app's bindings."
+    )
+    async def integrations(self, info: Info, app_id: str | None = None) -> ToolIntegrations:
+        release = await info.context.loaders.active_release.load(self.database_id)
+        return await tool_integrations(info, self.row, release, app_id)
+
+    @strawberry.field(description="Credit presets framed as days of this tool's usage.")
+    async def usage_framing(self, info: Info) -> UsageFraming:
+        loaders = info.context.loaders
+        total, first = await loaders.tool_spend.load(self.database_id)
+        fallback = await loaders.category_fallback.load(self.category)
+        return frame(
+            total_micros=total, first_event_at=first, fallback_micros=fallback, now=info.context.now
+        )
+
+
+@strawberry.type(description="A tool as the deploy wizard's picker shows it.")
+class DeployableTool:
+    tool_slug: str
+    tool_name: str
+    description: str
+    icon_url: str | None
+    auth_mode: str | None
+    source_repo: str | None
+    version: str
+    wizard_inputs: list[JSON]
+    wizard_layout: WizardLayout | None
+    tool: ToolType
+
+    @classmethod
+    def build(cls, tool: Tool, release: Release) -> Self:
+        view = ReleaseType.from_model(release)
+        return cls(
+            tool_slug=tool.slug,
+            tool_name=tool.name,
+            description=tool.description,
+            icon_url=release.icon_url,
+            auth_mode=release.auth_mode,
+            source_repo=release.source_repo,
+            version=release.version,
+            wizard_inputs=view.wizard_inputs,
+            wizard_layout=view.wizard_layout,
+            tool=ToolType.from_model(tool),
+        )
