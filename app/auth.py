@@ -18,12 +18,13 @@ from enum import StrEnum
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.models import Session, utcnow
-from app.repositories import accounts
+from app.models import APP_KEY, Session, utcnow
+from app.repositories import accounts, keys
 from app.settings import Settings
 
 SESSION_COOKIE = "vendo_session"
 SESSION_TOKEN_PREFIX = "vs_"
+API_KEY_PREFIX = "vendo_sk_"
 
 
 class Credential(StrEnum):
@@ -44,6 +45,8 @@ class Viewer:
     is_staff: bool = False
     tenant_id: uuid.UUID | None = None
     tenant_slug: str | None = None
+    app_id: uuid.UUID | None = None
+    connection_id: uuid.UUID | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -63,6 +66,10 @@ def hash_token(token: str) -> str:
 
 def new_session_token() -> str:
     return SESSION_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -192,8 +199,30 @@ async def authenticate(
 async def _from_bearer(
     token: str, db: AsyncSession, settings: Settings, accept: frozenset[Credential]
 ) -> Viewer:
+    """Reference 03's rule: three segments is a JWT; anything else is an opaque token, looked up
+    by its hash among the keys (``vendo_sk_``) or the sessions."""
     if looks_like_jwt(token):
         return await _from_jwt(token, db, settings) if Credential.JWT in accept else ANONYMOUS
+    if len(token) > 256:
+        return ANONYMOUS
+    if token.startswith(API_KEY_PREFIX):
+        return await _from_api_key(token, db, accept)
     if token.startswith(SESSION_TOKEN_PREFIX) and Credential.SESSION in accept:
         return await _from_session_token(token, db)
     return ANONYMOUS
+
+
+async def _from_api_key(token: str, db: AsyncSession, accept: frozenset[Credential]) -> Viewer:
+    principal = await keys.principal_for_key(session=db, key_hash=hash_token(token), now=utcnow())
+    if principal is None:
+        return ANONYMOUS
+    credential = Credential.APP_KEY if principal.kind == APP_KEY else Credential.CONNECTION_KEY
+    if credential not in accept:
+        return ANONYMOUS
+    return Viewer(
+        credential=credential,
+        tenant_id=principal.tenant_id,
+        tenant_slug=principal.tenant_slug,
+        app_id=principal.app_id,
+        connection_id=principal.connection_id,
+    )

@@ -13,6 +13,11 @@ from aiocache.serializers import NullSerializer
 
 from app.settings import Settings
 
+# Cache tags: a write that changes what an entry shows invalidates the entry's tag.
+INTEGRATIONS_CATALOG = "integrations-catalog"
+TOOLS_CATALOG = "tools-catalog"
+USAGE_FRAMING = "usage-framing"
+
 
 class Cache:
     def __init__(self, backend: BaseCache, *, prefix: str) -> None:

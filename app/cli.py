@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import TypeVar
 
 from app.db import Database, create_database
@@ -139,6 +141,105 @@ def cmd_session_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import hash_token, new_api_key
+    from app.models import APP_KEY, CONNECTION_KEY, utcnow
+    from app.repositories import keys
+
+    kind = APP_KEY if args.app else CONNECTION_KEY
+    scope = _uuid(args.app or args.connection)
+    if scope is None:
+        print("--app / --connection take an app or connection UUID", file=sys.stderr)
+        return 2
+    key = new_api_key()
+    expires_at = utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+
+    async def work(db: Database) -> bool:
+        async with db.write() as session, session.begin():
+            app_id = scope if kind == APP_KEY else None
+            connection_id = None if kind == APP_KEY else scope
+            tenant = await keys.scope_tenant(
+                session=session, app_id=app_id, connection_id=connection_id
+            )
+            if tenant is None:
+                return False
+            await keys.create_key(
+                session=session,
+                kind=kind,
+                tenant_id=tenant,
+                scope_id=scope,
+                key_hash=hash_token(key),
+                prefix=key[:13],
+                expires_at=expires_at,
+            )
+        return True
+
+    if not _with_database(settings, work):
+        print(f"no {kind} {scope}", file=sys.stderr)
+        return 1
+    print(f"{kind} key (shown once; only its hash is stored):")
+    print(key)
+    return 0
+
+
+def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import hash_token
+    from app.models import utcnow
+    from app.repositories import keys
+
+    async def work(db: Database) -> int:
+        async with db.write() as session, session.begin():
+            if args.key:
+                return await keys.revoke_key(
+                    session=session, now=utcnow(), key_hash=hash_token(args.key)
+                )
+            return await keys.revoke_key(session=session, now=utcnow(), key_id=_uuid(args.id))
+
+    print(f"revoked {_with_database(settings, work)} key(s)")
+    return 0
+
+
+def cmd_secrets_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.repositories import integrations
+    from app.runtime import secret_box
+    from app.secrets import InvalidToken
+
+    box = secret_box(settings)
+    if not box.available:
+        print("VENDO_SECRET_KEYS is not set: nothing to rotate with", file=sys.stderr)
+        return 2
+
+    async def work(db: Database) -> int:
+        count = 0
+        async with db.write() as session, session.begin():
+            catalog, states = await integrations.all_secret_holders(session=session)
+            for row in catalog:
+                row.secret_configuration = box.rotate_all(row.secret_configuration)
+                count += len(row.secret_configuration)
+            for state in states:
+                state.secrets = box.rotate_all(state.secrets)
+                count += len(state.secrets)
+        return count
+
+    try:
+        count = _with_database(settings, work)
+    except InvalidToken:
+        print(
+            "a stored secret is not readable with any configured key; nothing was changed",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"re-encrypted {count} secret(s) under the newest key")
+    return 0
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vendo-gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +272,29 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--token")
     target.add_argument("--email")
     revoke.set_defaults(run=cmd_session_revoke)
+
+    key = commands.add_parser("key", help="App Keys and Connection Keys").add_subparsers(
+        dest="action", required=True
+    )
+    key_create = key.add_parser("create", help="mint a vendo_sk_ key (printed once)")
+    scope = key_create.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--app", help="the app's UUID (an App Key)")
+    scope.add_argument("--connection", help="the connection's UUID (a Connection Key)")
+    key_create.add_argument("--expires-in-days", type=int, default=None)
+    key_create.set_defaults(run=cmd_key_create)
+    key_revoke = key.add_parser("revoke", help="revoke a key")
+    which = key_revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--key", help="the key itself")
+    which.add_argument("--id", help="the key's UUID")
+    key_revoke.set_defaults(run=cmd_key_revoke)
+
+    secrets = commands.add_parser("secrets", help="secrets at rest").add_subparsers(
+        dest="action", required=True
+    )
+    rotate = secrets.add_parser(
+        "rotate", help="re-encrypt every stored secret under the newest key"
+    )
+    rotate.set_defaults(run=cmd_secrets_rotate)
     return parser
 
 

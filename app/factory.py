@@ -6,14 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.middleware import BodyLimit, PrefixCors
 from app.runtime import Runtime
 from app.settings import Settings
-from legacy_rest.endpoint import build_routes
+from legacy_rest.endpoint import build_routes, too_large_response
 from legacy_rest.routes import ROUTES
 from resolvers.schema import build_schema
 from resolvers.view import GatewayGraphQL
@@ -50,7 +52,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # GraphiQL's scripts and styles ship in the package: the page works offline.
         static = StaticFiles(packages=[("app", "static/graphiql")])
         routes.append(Mount("/graphql/static", app=static, name="graphiql-static"))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(
+            BodyLimit, max_bytes=settings.max_body_bytes, too_large=too_large_response(ROUTES)
+        ),
+        Middleware(
+            PrefixCors,
+            prefix="/api/v1/",
+            origin_pattern=settings.cors_origins,
+            methods=("GET", "POST", "OPTIONS"),
+            headers=("Authorization", "Content-Type", "X-Account-ID"),
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.schema = schema
     return app

@@ -10,6 +10,7 @@ from app.caching import Cache
 from app.db import Database, create_database
 from app.limits import RateLimits
 from app.pricing import PricingCatalog
+from app.secrets import SecretBox, parse_keys
 from app.settings import Settings
 
 
@@ -21,6 +22,7 @@ class Runtime:
     limits: RateLimits
     http: httpx.AsyncClient
     pricing: PricingCatalog
+    secrets: SecretBox
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -33,6 +35,7 @@ class Runtime:
             limits=RateLimits(settings),
             http=http,
             pricing=PricingCatalog(settings, cache, http),
+            secrets=secret_box(settings),
         )
 
     async def close(self) -> None:
@@ -40,3 +43,8 @@ class Runtime:
         await self.limits.close()
         await self.cache.close()
         await self.db.dispose()
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    keys = settings.secret_keys.get_secret_value() if settings.secret_keys else None
+    return SecretBox(parse_keys(keys))

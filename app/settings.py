@@ -17,7 +17,10 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VENDO_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a malformed secret must not be echoed in a startup error.
+    model_config = SettingsConfigDict(
+        env_prefix="VENDO_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     env: Environment = Environment.DEVELOPMENT
     graphiql: bool | None = None  # default: on in development, off in production
@@ -32,6 +35,10 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
+    secret_keys: SecretStr | None = None
+    cors_origins: str = r"https://([a-z0-9-]+\.)*vendo\.run"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    bulk_save_max_items: int = Field(default=500, ge=1)
     graphql_max_page_size: int = Field(default=100, ge=1)
     openrouter_models_url: str = "https://openrouter.ai/api/v1/models"
     openrouter_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -44,6 +51,19 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        from app.secrets import parse_keys
+
+        try:
+            parse_keys(value.get_secret_value() if value else None)
+        except ValueError as error:
+            raise ValueError(
+                "must be comma-separated Fernet keys (32 url-safe base64 bytes)"
+            ) from (error)
         return value
 
     @field_validator("jwt_secret")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -14,16 +15,18 @@ import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated
-from legacy_rest.envelopes import dumps
+from app.middleware import TOO_LARGE
+from legacy_rest.envelopes import Envelope, dumps
 from legacy_rest.operations import load_operation, operation_name
 from legacy_rest.table import LegacyRoute, RestInput
 from resolvers.context import context_for
 
 log = logging.getLogger("vendo.legacy_rest")
 INTERNAL_MESSAGE = "Internal server error"
+DETAIL_KEYS = ("errors",)  # error extensions a REST body carries beside its message
 
 
 class LegacyEndpoint:
@@ -37,7 +40,7 @@ class LegacyEndpoint:
         try:
             response = await self._handle(request)
         except DomainError as error:
-            response = self.error(error.code, error.message)
+            response = self.error(error.code, error.message, error.extensions)
         except Exception:
             log.exception("legacy route %s %s failed", self.route.method, self.route.path)
             response = self.error("INTERNAL", INTERNAL_MESSAGE)
@@ -64,6 +67,7 @@ class LegacyEndpoint:
             RestInput(
                 path=request.path_params,
                 query=request.query_params,
+                headers=request.headers,
                 body=body,
                 viewer=context.viewer,
             )
@@ -93,15 +97,19 @@ class LegacyEndpoint:
 
     def error_from(self, errors: list[GraphQLError]) -> Response:
         error = errors[0]
-        code = str((error.extensions or {}).get("code") or "INTERNAL")
+        extensions = error.extensions or {}
+        code = str(extensions.get("code") or "INTERNAL")
         if code == "INTERNAL" or code not in HTTP_STATUS:
             return self.error("INTERNAL", INTERNAL_MESSAGE)
-        return self.error(code, error.message)
+        return self.error(code, error.message, extensions)
 
-    def error(self, code: str, message: str) -> Response:
+    def error(
+        self, code: str, message: str, extensions: Mapping[str, Any] | None = None
+    ) -> Response:
         status = HTTP_STATUS.get(code, 500)
         message = self.route.messages.get(code, message)
-        return self.route.envelope.render(status, message, code.lower())
+        extra = {key: extensions[key] for key in DETAIL_KEYS if extensions and key in extensions}
+        return self.route.envelope.render(status, message, code.lower(), extra)
 
 
 async def read_json(request: Request) -> Any:
@@ -115,12 +123,31 @@ async def read_json(request: Request) -> Any:
 
 
 def build_routes(routes: tuple[LegacyRoute, ...], schema: strawberry.Schema) -> list[Route]:
-    return [
-        Route(
-            route.path,
-            LegacyEndpoint(route, schema).handle,
-            methods=[route.method],
-            name=f"{route.method} {route.path}",
+    built = []
+    for route in routes:
+        handle = LegacyEndpoint(route, schema).handle
+        for path in (route.path, *route.aliases):
+            built.append(Route(path, handle, methods=[route.method], name=f"{route.method} {path}"))
+    return built
+
+
+def too_large_response(routes: tuple[LegacyRoute, ...]) -> Callable[[str], Response]:
+    """413 in the envelope of the route the path belongs to (flat JSON for other /api paths)."""
+    compiled = [(Route(r.path, _unused), r.envelope) for r in routes]
+
+    def render(path: str) -> Response:
+        if path.startswith("/graphql"):
+            error = {"message": TOO_LARGE, "extensions": {"code": "BAD_USER_INPUT"}}
+            return Response(dumps({"errors": [error]}), 413, media_type="application/json")
+        scope = {"type": "http", "path": path, "method": "POST"}
+        envelope = next(
+            (env for route, env in compiled if route.matches(scope)[0] is not Match.NONE),
+            Envelope.FLAT,
         )
-        for route in routes
-    ]
+        return envelope.render(413, TOO_LARGE)
+
+    return render
+
+
+async def _unused(_: Request) -> Response:  # pragma: no cover - only matched, never called
+    raise NotImplementedError

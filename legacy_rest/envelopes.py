@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -45,19 +46,28 @@ class Envelope(Enum):
     STRING = "string"  # {"error": "…"}
     TEXT = "text"  # text/plain body
 
-    def render(self, status: int, message: str, code: str | None = None) -> Response:
+    def render(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Response:
+        """The error body; ``extra`` (e.g. a bulk save's ``errors``) joins the message where the
+        envelope has room for it (not in the string and text envelopes)."""
         if self is Envelope.TEXT:
             return PlainTextResponse(message, status_code=status)
         headers: dict[str, str] = {}
         body: dict[str, Any]
+        more = dict(extra or {})
         if self is Envelope.FLAT:
-            body = {"message": message}
+            body = {"message": message, **more}
         elif self is Envelope.NESTED:
-            body = {"error": {"message": message}}
+            body = {"error": {"message": message, **more}}
         elif self is Envelope.STRING:
             body = {"error": message}
         else:
-            body = {"error": {"code": code or "internal_error", "message": message}}
+            body = {"error": {"code": code or "internal_error", "message": message, **more}}
             headers["Vendo-Error-Code"] = code or "internal_error"
         return json_response(body, status=status, headers=headers)
 

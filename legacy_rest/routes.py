@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from app.caching import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
+from legacy_rest import accounts as a
 from legacy_rest import integrations as i
 from legacy_rest import tools as t
 from legacy_rest.envelopes import Envelope
 from legacy_rest.table import (
+    BEARER,
     OPTIONAL_SESSION,
     SESSION,
+    STAFF,
     CacheRule,
     LegacyRoute,
     everyone,
@@ -15,9 +19,6 @@ from legacy_rest.table import (
     whole,
 )
 
-INTEGRATIONS_CATALOG = "integrations-catalog"
-TOOLS_CATALOG = "tools-catalog"
-USAGE_FRAMING = "usage-framing"
 FIVE_MINUTES = 300
 ONE_HOUR = 3600
 
@@ -103,5 +104,47 @@ ROUTES: tuple[LegacyRoute, ...] = (
         messages={"NOT_FOUND": "Not found", "INTERNAL": "Failed to load pricing detail"},
         headers={"Cache-Control": "s-maxage=300"},
         summary="An integration's public rate table",
+    ),
+    # Reference 05 — bulk save
+    LegacyRoute(
+        "POST", "/api/integrations", "integrations_save",
+        auth=STAFF, variables=a.integrations_batch, shape=a.saved, reads_body=True,
+        aliases=("/api/integrations/",),
+        summary="Create or update integrations with their apis (staff), all or nothing",
+    ),
+    # Reference 04 — account integrations (/api/v1, text error bodies, CORS)
+    LegacyRoute(
+        "GET", "/api/v1/integrations", "v1_integration_list",
+        auth=BEARER, variables=a.account_list, shape=a.account_list_body, envelope=Envelope.TEXT,
+        messages={"INTERNAL": "Database error"},
+        summary="The account's integrations with install state and per-category counts",
+    ),
+    LegacyRoute(
+        "GET", "/api/v1/integrations/{id}", "v1_integration_detail",
+        auth=BEARER, variables=a.account_item, shape=a.account_item_body, envelope=Envelope.TEXT,
+        messages={"INTERNAL": "Database error"},
+        summary="One integration by UUID or snake_case name",
+    ),
+    LegacyRoute(
+        "POST", "/api/v1/integrations/{id}/install", "v1_integration_install",
+        auth=BEARER, variables=a.install, shape=a.changed_item_body, envelope=Envelope.TEXT,
+        reads_body=True, messages={"INTERNAL": "Database error"},
+        summary="Install: params stored, secrets encrypted, status installed",
+    ),
+    LegacyRoute(
+        "POST", "/api/v1/integrations/{id}/uninstall", "v1_integration_uninstall",
+        auth=BEARER, variables=a.account_item, shape=a.changed_item_body, envelope=Envelope.TEXT,
+        messages={"INTERNAL": "Database error"},
+        summary="Uninstall: status available, installed_at cleared, stored values kept",
+    ),
+    LegacyRoute(
+        "GET", "/api/v1/mcp-connections", "v1_account",
+        auth=BEARER, variables=a.account, shape=a.stub("mcp_connections"), envelope=Envelope.TEXT,
+        summary="MCP connections (reserved: always an empty list)",
+    ),
+    LegacyRoute(
+        "GET", "/api/v1/native-tools", "v1_account",
+        auth=BEARER, variables=a.account, shape=a.stub("native_tools"), envelope=Envelope.TEXT,
+        summary="Native tools (reserved: always an empty list)",
     ),
 )  # fmt: skip

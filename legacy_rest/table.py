@@ -23,6 +23,16 @@ PUBLIC = Auth()
 # The dashboard routes read the vendo_session cookie only (reference 03's matrix).
 OPTIONAL_SESSION = Auth(accept=frozenset({Credential.SESSION}), bearer_headers=())
 SESSION = Auth(accept=frozenset({Credential.SESSION}), required=True, bearer_headers=())
+# /api/v1/*: a Bearer App Key, Connection Key or identity JWT (reference 04).
+BEARER = Auth(
+    accept=frozenset({Credential.APP_KEY, Credential.CONNECTION_KEY, Credential.JWT}), required=True
+)
+# Bulk save (reference 05): a staff JWT or session, in X-Authorization, Authorization or the cookie.
+STAFF = Auth(
+    accept=frozenset({Credential.JWT, Credential.SESSION}),
+    required=True,
+    bearer_headers=("x-authorization", "authorization"),
+)
 
 
 def anonymous(viewer: Viewer) -> bool:
@@ -53,6 +63,7 @@ class RestInput:
 
     path: Mapping[str, str]
     query: Mapping[str, str]
+    headers: Mapping[str, str]
     body: Any
     viewer: Viewer
 
@@ -85,4 +96,5 @@ class LegacyRoute:
     limit: str | None = None  # the limiter the operation draws on (enforced in the resolver)
     reads_body: bool = False
     fallback: Any = None  # when set, any failure answers 200 with this body (graceful degrade)
+    aliases: tuple[str, ...] = ()  # other spellings of the path (e.g. a trailing slash)
     summary: str = ""

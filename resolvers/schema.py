@@ -14,11 +14,13 @@ from strawberry.types import ExecutionContext
 
 from app.errors import BadUserInput
 from app.settings import Settings
+from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
 from resolvers.errors import MaskInternalErrors, SafeParserCache, is_internal
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
+from resolvers.integrations.save import SaveMutations
 from resolvers.pricing.queries import PricingQueries
 from resolvers.scalars import SCALAR_MAP
 from resolvers.tools.queries import ToolQueries
@@ -41,7 +43,7 @@ class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
 
 
 @strawberry.type
-class Mutation(IntegrationMutations):
+class Mutation(IntegrationMutations, SaveMutations, AccountMutations):
     pass
 
 

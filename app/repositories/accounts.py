@@ -117,3 +117,14 @@ async def revoke_sessions(
         update(Session).where(condition, Session.revoked_at.is_(None)).values(revoked_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def find_tenant(*, session: AsyncSession, ref: str) -> Tenant | None:
+    """A tenant by its id or its slug (``X-Account-ID``)."""
+    try:
+        condition = Tenant.id == uuid.UUID(ref)
+    except ValueError:
+        if len(ref) > 63:
+            return None
+        condition = Tenant.slug == ref
+    return (await session.execute(select(Tenant).where(condition))).scalar_one_or_none()

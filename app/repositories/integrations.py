@@ -6,12 +6,21 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import MANAGED_POOL, Connection, Integration, TenantIntegration
-from app.repositories._sql import upsert
+from app.models import (
+    AVAILABLE,
+    INSTALLED,
+    MANAGED_POOL,
+    Connection,
+    Integration,
+    IntegrationApi,
+    TenantIntegration,
+)
+from app.repositories._sql import dialect_name, upsert
 
 
 def _catalog_query(*, enabled_only: bool, category: str | None):  # type: ignore[no-untyped-def]
@@ -135,3 +144,152 @@ async def ensure_managed_connection(
     session.add(connection)
     await session.flush()
     return connection
+
+
+# Account install state (reference 04)
+
+
+def _account_query(tenant_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return (
+        select(Integration, TenantIntegration)
+        .outerjoin(
+            TenantIntegration,
+            (TenantIntegration.integration_id == Integration.id)
+            & (TenantIntegration.tenant_id == tenant_id),
+        )
+        .where(Integration.enabled.is_(True))
+    )
+
+
+async def account_integrations(
+    *, session: AsyncSession, tenant_id: uuid.UUID, status: str | None = None
+) -> list[tuple[Integration, TenantIntegration | None]]:
+    """Enabled integrations with the tenant's install state, by provider."""
+    query = _account_query(tenant_id)
+    if status is not None:
+        query = query.where(func.coalesce(TenantIntegration.status, AVAILABLE) == status)
+    rows = await session.execute(query.order_by(Integration.provider))
+    return [(integration, state) for integration, state in rows]
+
+
+async def account_integration(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ref: uuid.UUID | str
+) -> tuple[Integration, TenantIntegration | None] | None:
+    """One enabled integration by UUID or provider name, with the tenant's install state."""
+    column = Integration.id if isinstance(ref, uuid.UUID) else Integration.provider
+    row = (await session.execute(_account_query(tenant_id).where(column == ref))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def _locked_state(
+    session: AsyncSession, tenant_id: uuid.UUID, integration_id: uuid.UUID, now: datetime
+) -> TenantIntegration:
+    """The tenant's state row, created if missing, locked for this transaction."""
+    statement = upsert(session, TenantIntegration.__table__).values(
+        tenant_id=tenant_id, integration_id=integration_id, updated_at=now
+    )
+    await session.execute(statement.on_conflict_do_nothing())
+    query = select(TenantIntegration).where(
+        TenantIntegration.tenant_id == tenant_id,
+        TenantIntegration.integration_id == integration_id,
+    )
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+
+
+async def install(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    params: dict[str, Any] | None,
+    secrets: dict[str, str] | None,
+    now: datetime,
+) -> TenantIntegration:
+    """Flip to installed. Given params replace the stored ones; given secrets (already encrypted)
+    are merged by name over the stored ones; absent ones keep what was stored."""
+    state = await _locked_state(session, tenant_id, integration_id, now)
+    if params is not None:
+        state.params = dict(params)
+    if secrets:
+        state.secrets = {**state.secrets, **secrets}
+    state.status = INSTALLED
+    state.installed_at = now
+    state.updated_at = now
+    await session.flush()
+    return state
+
+
+async def uninstall(
+    *, session: AsyncSession, tenant_id: uuid.UUID, integration_id: uuid.UUID, now: datetime
+) -> TenantIntegration:
+    """Flip back to available and clear installed_at; params and secrets stay stored."""
+    state = await _locked_state(session, tenant_id, integration_id, now)
+    state.status = AVAILABLE
+    state.installed_at = None
+    state.updated_at = now
+    await session.flush()
+    return state
+
+
+# Bulk save (reference 05)
+
+
+async def stored_configuration(
+    *, session: AsyncSession, names: Sequence[str]
+) -> dict[str, tuple[str | None, set[str]]]:
+    """name → (type, stored configuration keys, plain and secret) of existing integrations."""
+    rows = await session.execute(
+        select(
+            Integration.provider,
+            Integration.type,
+            Integration.configuration,
+            Integration.secret_configuration,
+        ).where(Integration.provider.in_(names))
+    )
+    return {name: (kind, set(plain) | set(secret)) for name, kind, plain, secret in rows}
+
+
+async def lock_or_create_integration(
+    *, session: AsyncSession, name: str, kind: str, category: str, now: datetime
+) -> tuple[Integration, bool]:
+    """The integration called ``name``, created if missing, locked for this transaction. Two
+    concurrent saves of one new name create one row (the insert does nothing on conflict)."""
+    statement = upsert(session, Integration.__table__).values(
+        id=uuid.uuid4(),
+        provider=name,
+        name=name,
+        description="",
+        category=category,
+        type=kind,
+        created_at=now,
+        updated_at=now,
+    )
+    result = await session.execute(statement.on_conflict_do_nothing(index_elements=["provider"]))
+    query = select(Integration).where(Integration.provider == name)
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    row = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+    return row, bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def replace_apis(
+    *, session: AsyncSession, integration_id: uuid.UUID, apis: Sequence[dict[str, Any]]
+) -> None:
+    stale = delete(IntegrationApi).where(IntegrationApi.integration_id == integration_id)
+    await session.execute(stale)
+    session.add_all(IntegrationApi(integration_id=integration_id, **api) for api in apis)
+    await session.flush()
+
+
+async def all_secret_holders(
+    *, session: AsyncSession
+) -> tuple[list[Integration], list[TenantIntegration]]:
+    """Every row that stores secrets, for key rotation."""
+    integrations_ = (await session.scalars(select(Integration))).all()
+    states = (await session.scalars(select(TenantIntegration))).all()
+    return (
+        [row for row in integrations_ if row.secret_configuration],
+        [row for row in states if row.secrets],
+    )

@@ -1,12 +1,15 @@
-"""Who is asking: the viewer and their workspace."""
+"""Who is asking, the workspaces (accounts) they may act for, and install state."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Self
 
 import strawberry
 
 from app.auth import Viewer
+from app.models import Integration, TenantIntegration
+from resolvers.integrations.types import Installation, IntegrationType
 
 
 @strawberry.type(description="A tenant workspace.")
@@ -23,7 +26,7 @@ class ViewerType:
     workspace: Workspace | None
 
     @classmethod
-    def from_viewer(cls, viewer: Viewer) -> ViewerType:
+    def from_viewer(cls, viewer: Viewer) -> Self:
         workspace = None
         if viewer.tenant_id is not None and viewer.tenant_slug is not None:
             workspace = Workspace(id=viewer.tenant_id, slug=viewer.tenant_slug)
@@ -33,3 +36,31 @@ class ViewerType:
             credential=str(viewer.credential),
             workspace=workspace,
         )
+
+
+@strawberry.type(description="An integration of an account's catalog with its install state.")
+class AccountIntegration:
+    integration: IntegrationType
+    installation: Installation
+
+    @classmethod
+    def build(cls, integration: Integration, state: TenantIntegration | None) -> Self:
+        return cls(
+            integration=IntegrationType.from_model(integration),
+            installation=Installation.from_state(state),
+        )
+
+
+@strawberry.type(description="How many integrations of a category the list holds.")
+class CategoryCount:
+    category: str
+    count: int
+
+
+@strawberry.type(description="An account's integrations, filtered, with per-category counts.")
+class AccountIntegrationList:
+    nodes: list[AccountIntegration]
+    counts: list[CategoryCount] = strawberry.field(
+        description="Per category, over the status filter only (not the category filter)."
+    )
+    total: int

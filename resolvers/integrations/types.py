@@ -11,12 +11,34 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from app.models import AVAILABLE, TenantIntegration
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
 from resolvers.integrations import rules
 from resolvers.scalars import Micros
 from resolvers.usage.types import UsageTrend
+
+
+@strawberry.type(description="A workspace's install state of one integration (reference 04).")
+class Installation:
+    status: str = strawberry.field(description="`available` or `installed`.")
+    installed_at: dt.datetime | None
+    params: JSON = strawberry.field(description="Stored parameters, as given.")
+    secret_names: list[str] = strawberry.field(
+        description="Names of the stored secrets; their values are never readable."
+    )
+
+    @classmethod
+    def from_state(cls, state: TenantIntegration | None) -> Self:
+        if state is None:
+            return cls(status=AVAILABLE, installed_at=None, params={}, secret_names=[])
+        return cls(
+            status=state.status,
+            installed_at=state.installed_at,
+            params=dict(state.params),
+            secret_names=sorted(state.secrets),
+        )
 
 
 @strawberry.type(name="Integration", description="A provider in the Vendo catalog.")
@@ -79,6 +101,13 @@ class IntegrationType(relay.Node):
         state = await loaders.tenant_state.load(self.database_id)
         profiles = await loaders.connection_profiles.load(self.provider)
         return rules.tenant_enabled(self.provider, state.enabled if state else None, profiles)
+
+    @strawberry.field(description="The workspace's install state (reference 04); null anonymously.")
+    async def installation(self, info: Info) -> Installation | None:
+        loaders = info.context.loaders
+        if loaders.tenant_id is None:
+            return None
+        return Installation.from_state(await loaders.tenant_state.load(self.database_id))
 
     @strawberry.field(description="Whether the workspace has an active connection for it.")
     async def provisioned(self, info: Info) -> bool | None:

@@ -1,0 +1,116 @@
+"""Pure ASGI middleware: the request body limit and the CORS policy of /api/v1/*.
+
+Starlette and uvicorn put no bound on a request body. ``BodyLimit`` reads the body up front (the
+gateway takes no uploads), answers 413 as soon as it passes ``VENDO_MAX_BODY_BYTES`` — or at once
+when Content-Length says so — and replays it to the app otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+TOO_LARGE = "Request body too large"
+
+
+class BodyLimit:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, too_large: Callable[[str], Response]
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.too_large = too_large
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self.too_large(scope["path"])(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self.too_large(scope["path"])(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+class PrefixCors:
+    """CORS for one path prefix (reference 03): origins matching ``origin_pattern`` are reflected
+    with ``Vary: Origin``; any other origin gets ``*``. No credentials are allowed: these routes
+    authenticate with a Bearer token, never a cookie."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str,
+        origin_pattern: str,
+        methods: tuple[str, ...],
+        headers: tuple[str, ...],
+        max_age: int = 600,
+    ) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.origin = re.compile(origin_pattern)
+        self.methods = ", ".join(methods)
+        self.headers = ", ".join(headers)
+        self.max_age = str(max_age)
+
+    def _allow(self, origin: str) -> dict[str, str]:
+        allowed = origin if self.origin.fullmatch(origin) else "*"
+        return {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        request_headers = Headers(scope=scope)
+        origin = request_headers.get("origin")
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        allow = self._allow(origin)
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in request_headers:
+            preflight = {
+                **allow,
+                "Access-Control-Allow-Methods": self.methods,
+                "Access-Control-Allow-Headers": self.headers,
+                "Access-Control-Max-Age": self.max_age,
+            }
+            await PlainTextResponse("", status_code=204, headers=preflight)(scope, receive, send)
+            return
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = Headers(raw=message["headers"]).mutablecopy()
+                for name, value in allow.items():
+                    response_headers[name] = value
+                message["headers"] = response_headers.raw
+            await send(message)
+
+        await self.app(scope, receive, with_cors)

@@ -1,0 +1,85 @@
+"""App Keys and Connection Keys. Only the SHA-256 of a key is stored."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import APP_KEY, ApiKey, App, Connection, Tenant
+
+
+@dataclass(frozen=True)
+class KeyPrincipal:
+    kind: str
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    app_id: uuid.UUID | None
+    connection_id: uuid.UUID | None
+
+
+async def principal_for_key(
+    *, session: AsyncSession, key_hash: str, now: datetime
+) -> KeyPrincipal | None:
+    row = (
+        await session.execute(
+            select(ApiKey.kind, ApiKey.tenant_id, Tenant.slug, ApiKey.app_id, ApiKey.connection_id)
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .where(
+                ApiKey.key_hash == key_hash,
+                ApiKey.revoked_at.is_(None),
+                or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+            )
+        )
+    ).first()
+    return KeyPrincipal(*row) if row else None
+
+
+async def scope_tenant(
+    *, session: AsyncSession, app_id: uuid.UUID | None, connection_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The tenant owning the app or connection a new key is for."""
+    if app_id is not None:
+        return await session.scalar(select(App.tenant_id).where(App.id == app_id))
+    return await session.scalar(select(Connection.tenant_id).where(Connection.id == connection_id))
+
+
+async def create_key(
+    *,
+    session: AsyncSession,
+    kind: str,
+    tenant_id: uuid.UUID,
+    scope_id: uuid.UUID,
+    key_hash: str,
+    prefix: str,
+    expires_at: datetime | None,
+) -> ApiKey:
+    row = ApiKey(
+        kind=kind,
+        tenant_id=tenant_id,
+        app_id=scope_id if kind == APP_KEY else None,
+        connection_id=None if kind == APP_KEY else scope_id,
+        key_hash=key_hash,
+        prefix=prefix,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def revoke_key(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    key_hash: str | None = None,
+    key_id: uuid.UUID | None = None,
+) -> int:
+    condition = ApiKey.key_hash == key_hash if key_hash else ApiKey.id == key_id
+    result = await session.execute(
+        update(ApiKey).where(condition, ApiKey.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
