@@ -79,6 +79,8 @@ def prepare_embedded_database(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.observability import logging_config
+
     prepare_embedded_database(settings)
     uvicorn.run(
         "app.factory:create_app",
@@ -87,7 +89,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
-        log_level="info",
+        access_log=False,
+        log_config=logging_config(json_lines=settings.json_logs, level=settings.log_level),
+        loop="uvloop",
+        http="httptools",
     )
     return 0
 

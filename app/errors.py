@@ -76,3 +76,35 @@ HTTP_STATUS: dict[str, int] = {
     "UPSTREAM_FAILED": 502,
     "UNAVAILABLE": 503,
 }
+
+
+def is_unavailable(error: BaseException | None) -> bool:
+    """A dependency is down or not answering in time (database, cache): HTTP 503, not a bug."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, OperationalError) and _sqlite_bug(error):
+            return False
+        if isinstance(
+            error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError
+        ):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__:
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def _sqlite_bug(error: BaseException) -> bool:
+    """SQLite raises OperationalError for mistakes ("no such table") as well as for an
+    unavailable database ("database is locked", "unable to open database file")."""
+    message = str(getattr(error, "orig", error)).lower()
+    unavailable = ("locked", "unable to open", "disk i/o", "busy", "readonly", "read-only")
+    return "sqlite" in type(getattr(error, "orig", error)).__module__ and not any(
+        word in message for word in unavailable
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,12 +14,21 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.middleware import BodyLimit, PrefixCors
+from app.observability import RequestLog
 from app.runtime import Runtime
 from app.settings import Settings
-from legacy_rest.endpoint import build_routes, too_large_response
+from legacy_rest.endpoint import build_routes, registered_operations, too_large_response
 from legacy_rest.routes import ROUTES
 from resolvers.schema import build_schema
 from resolvers.view import GatewayGraphQL
+
+GRAPHQL_CORS_HEADERS = (
+    "Content-Type",
+    "Authorization",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "X-Request-ID",
+)
 
 
 async def healthz(_: Request) -> Response:
@@ -27,7 +37,7 @@ async def healthz(_: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    schema = build_schema(settings)
+    schema = build_schema(settings, registered=registered_operations(ROUTES))
     graphql = GatewayGraphQL(
         schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -53,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         static = StaticFiles(packages=[("app", "static/graphiql")])
         routes.append(Mount("/graphql/static", app=static, name="graphiql-static"))
     middleware = [
+        Middleware(RequestLog),
         Middleware(
             BodyLimit, max_bytes=settings.max_body_bytes, too_large=too_large_response(ROUTES)
         ),
@@ -62,6 +73,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             origin_pattern=settings.cors_origins,
             methods=("GET", "POST", "OPTIONS"),
             headers=("Authorization", "Content-Type", "X-Account-ID"),
+        ),
+        Middleware(
+            PrefixCors,
+            prefix="/graphql",
+            origin_pattern="|".join(re.escape(o) for o in settings.graphql_origins),
+            methods=("GET", "POST", "OPTIONS"),
+            headers=GRAPHQL_CORS_HEADERS,
+            fallback=None,
+            credentials=True,
         ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

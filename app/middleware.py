@@ -59,10 +59,15 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix.rstrip("/") or path.startswith(prefix.rstrip("/") + "/")
+
+
 class PrefixCors:
-    """CORS for one path prefix (reference 03): origins matching ``origin_pattern`` are reflected
-    with ``Vary: Origin``; any other origin gets ``*``. No credentials are allowed: these routes
-    authenticate with a Bearer token, never a cookie."""
+    """CORS for one path prefix. Origins matching ``origin_pattern`` are reflected with
+    ``Vary: Origin``; any other origin gets ``fallback`` (``*`` for /api/v1, as reference 03 says)
+    or no CORS header at all when ``fallback`` is None (/graphql: configured origins only).
+    ``credentials`` allows cookies, for the configured origins only."""
 
     def __init__(
         self,
@@ -72,21 +77,31 @@ class PrefixCors:
         origin_pattern: str,
         methods: tuple[str, ...],
         headers: tuple[str, ...],
+        fallback: str | None = "*",
+        credentials: bool = False,
         max_age: int = 600,
     ) -> None:
         self.app = app
         self.prefix = prefix
-        self.origin = re.compile(origin_pattern)
+        self.origin = re.compile(origin_pattern) if origin_pattern else None
         self.methods = ", ".join(methods)
         self.headers = ", ".join(headers)
+        self.fallback = fallback
+        self.credentials = credentials
         self.max_age = str(max_age)
 
     def _allow(self, origin: str) -> dict[str, str]:
-        allowed = origin if self.origin.fullmatch(origin) else "*"
-        return {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"}
+        if self.origin is not None and self.origin.fullmatch(origin):
+            allowed = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            if self.credentials:
+                allowed["Access-Control-Allow-Credentials"] = "true"
+            return allowed
+        if self.fallback is None:
+            return {"Vary": "Origin"}
+        return {"Access-Control-Allow-Origin": self.fallback, "Vary": "Origin"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not _under(scope["path"], self.prefix):
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
@@ -95,7 +110,15 @@ class PrefixCors:
             await self.app(scope, receive, send)
             return
         allow = self._allow(origin)
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in request_headers:
+        preflight_request = "access-control-request-method" in request_headers
+        if (
+            scope["method"] == "OPTIONS"
+            and preflight_request
+            and "Access-Control-Allow-Origin" not in allow
+        ):
+            await PlainTextResponse("", status_code=204, headers=allow)(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and preflight_request:
             preflight = {
                 **allow,
                 "Access-Control-Allow-Methods": self.methods,

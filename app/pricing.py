@@ -50,7 +50,9 @@ class PricedModel:
 
 
 def canonical(value: Decimal) -> Decimal:
-    """Without trailing zeros and without an exponent: 0.00000360 → 0.0000036, 1E+2 → 100."""
+    """Without trailing zeros, integral values without a positive exponent: 0.00000360 →
+    0.0000036 and 1E+2 → 100. (``str`` still writes 0.0000003 as 3E-7; the GraphQL Decimal
+    scalar prints plain notation.)"""
     value = value.normalize()
     exponent = value.as_tuple().exponent
     return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value

@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     bulk_save_max_items: int = Field(default=500, ge=1)
     graphql_max_page_size: int = Field(default=100, ge=1)
+    graphql_max_depth: int = Field(default=10, ge=1)
+    graphql_max_aliases: int = Field(default=15, ge=0)
+    graphql_max_tokens: int = Field(default=1000, ge=100)
+    graphql_max_directives: int = Field(default=50, ge=0)
+    graphql_max_cost: int = Field(default=5000, ge=1)
+    graphql_max_batch: int = Field(default=10, ge=1)
+    graphql_timeout_seconds: float = Field(default=10.0, gt=0)
+    graphql_allowlist: bool = False
+    graphql_introspection: bool | None = None  # default: on in development, off in production
+    graphql_cors_origins: str = ""
+    persisted_operations_file: str | None = None
+    log_level: str = "INFO"
+    log_format: str | None = None  # json | text; default json in production, text otherwise
     openrouter_models_url: str = "https://openrouter.ai/api/v1/models"
     openrouter_timeout_seconds: float = Field(default=10.0, gt=0)
     margin_percent: Decimal = Field(default=Decimal(20), ge=0, le=1000)
@@ -82,6 +95,20 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return not self.is_production
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" if self.log_format else self.is_production
+
+    @property
+    def graphql_origins(self) -> list[str]:
+        return [o.strip() for o in self.graphql_cors_origins.split(",") if o.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -53,6 +53,7 @@ class LegacyEndpoint:
         auth = route.auth
         context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
         context.max_page_size = None  # the gateway's own operation: whole lists
+        context.trusted = True
         if auth.required and not context.viewer.is_authenticated:
             raise Unauthenticated()
         cache = context.runtime.cache
@@ -129,6 +130,12 @@ def build_routes(routes: tuple[LegacyRoute, ...], schema: strawberry.Schema) -> 
         for path in (route.path, *route.aliases):
             built.append(Route(path, handle, methods=[route.method], name=f"{route.method} {path}"))
     return built
+
+
+def registered_operations(routes: tuple[LegacyRoute, ...]) -> dict[str, str]:
+    """sha256 → text of every legacy operation, for persisted queries and the allowlist."""
+    texts = {load_operation(route.operation) for route in routes}
+    return {hashlib.sha256(text.encode()).hexdigest(): text for text in texts}
 
 
 def too_large_response(routes: tuple[LegacyRoute, ...]) -> Callable[[str], Response]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import strawberry
 from starlette.requests import HTTPConnection
 
+from app import observability
 from app.auth import ALL_CREDENTIALS, Credential, Viewer, authenticate, presented_credentials
 from app.errors import NoWorkspace, Unauthenticated
 from app.models import utcnow
@@ -30,6 +31,8 @@ class Context:
     now: datetime = field(default_factory=utcnow)
     # The cap on `first`; None for the gateway's own trusted operations (the legacy routes).
     max_page_size: int | None = 100
+    # The gateway's own registered operations skip the abuse protections.
+    trusted: bool = False
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -69,6 +72,8 @@ async def context_for(
     viewer = await authenticate(
         presented, accept=accept, sessionmaker=runtime.db.read, settings=runtime.settings
     )
+    if (info := observability.current()) is not None and viewer.tenant_id is not None:
+        info.tenant_id = str(viewer.tenant_id)
     return Context(
         runtime=runtime,
         viewer=viewer,

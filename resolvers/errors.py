@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache
 
-from app.errors import DomainError
+from app.errors import DomainError, is_unavailable
+from app.observability import request_id
 
 INTERNAL_MESSAGE = "Internal server error"
+UNAVAILABLE_MESSAGE = "Service unavailable"
 
 
 def is_internal(error: GraphQLError) -> bool:
@@ -24,7 +26,11 @@ class MaskInternalErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL"}
+        if is_unavailable(error.original_error):
+            masked.message = UNAVAILABLE_MESSAGE
+            masked.extensions = {"code": "UNAVAILABLE"}
+        else:
+            masked.extensions = {"code": "INTERNAL", "requestId": request_id()}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

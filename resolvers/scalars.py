@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import NewType
 
 import strawberry
@@ -31,7 +32,25 @@ def _parse_datetime(value: object) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
+def _parse_decimal(value: object) -> Decimal:
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError("Decimal must be a string or an integer")
+    try:
+        parsed = Decimal(value)
+    except InvalidOperation as error:
+        raise ValueError("Decimal must be a decimal number") from error
+    if not parsed.is_finite():
+        raise ValueError("Decimal must be finite")
+    return parsed
+
+
 SCALAR_MAP: dict[object, ScalarDefinition] = {
+    Decimal: strawberry.scalar(
+        name="Decimal",
+        description="An exact decimal number, as a string in plain notation (`0.0000036`).",
+        serialize=lambda value: format(value, "f"),
+        parse_value=_parse_decimal,
+    ),
     Micros: strawberry.scalar(
         name="Micros",
         description="Money as an integer count of millionths of a US dollar (USD × 10⁶).",

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.errors import BadUserInput
+from app.observability import current, request_id
 from app.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
@@ -21,7 +24,10 @@ from resolvers.errors import MaskInternalErrors, SafeParserCache, is_internal
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
 from resolvers.integrations.save import SaveMutations
+from resolvers.pagination import DEFAULT_PAGE_SIZE
+from resolvers.persisted import PersistedOperations, load_manifest
 from resolvers.pricing.queries import PricingQueries
+from resolvers.protections import Limits, Protections, validation_rules
 from resolvers.scalars import SCALAR_MAP
 from resolvers.tools.queries import ToolQueries
 
@@ -51,21 +57,66 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log what will be masked, with its traceback; client errors are not ours to log."""
+        """Log what will be masked, with its traceback and the request id the client sees;
+        client errors are not ours to log."""
         for error in errors:
             if is_internal(error):
-                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+                log.error(
+                    "unexpected error in %s (request %s)",
+                    error.path,
+                    request_id(),
+                    exc_info=error.original_error,
+                )
 
 
-def build_schema(settings: Settings | None = None) -> GatewaySchema:
+class RecordOperation(SchemaExtension):
+    """Puts the operation's name on the request's log line."""
+
+    def on_execute(self) -> Iterator[None]:
+        info = current()
+        if info is not None and info.operation is None:
+            with suppress(RuntimeError):  # ambiguous documents fail validation before this
+                info.operation = self.execution_context.operation_name
+        yield
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+        max_directives=settings.graphql_max_directives,
+        max_cost=settings.graphql_max_cost,
+        default_page_size=DEFAULT_PAGE_SIZE,
+        timeout_seconds=settings.graphql_timeout_seconds,
+        introspection=settings.introspection_enabled,
+    )
+
+
+def build_schema(
+    settings: Settings | None = None, *, registered: Mapping[str, str] | None = None
+) -> GatewaySchema:
+    """The schema with its extensions. ``registered``: hash → text of the gateway's own
+    operations (always allowed, and known to persisted queries)."""
+    settings = settings or Settings()
+    limits = limits_from(settings)
+    rules = validation_rules(limits)
+    known = {**load_manifest(settings.persisted_operations_file), **(registered or {})}
     extensions: list[Any] = [
-        MaskInternalErrors,
-        lambda: SafeParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        MaskInternalErrors,  # first in, last out: masks what every other hook produced
+        lambda: PersistedOperations(known, allowlist=settings.graphql_allowlist),
+        lambda: SafeParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: Protections(limits, rules),  # after ValidationCache: prices validated documents
+        RecordOperation,
     ]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP,
+            disable_field_suggestions=settings.is_production,
+            batching_config={"max_operations": settings.graphql_max_batch},
+        ),
     )

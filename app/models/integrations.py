@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import json_field, utcnow
@@ -77,9 +77,23 @@ class TenantIntegration(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+MANAGED_POOL_ACTIVE = text(f"active AND profile = '{MANAGED_POOL}'")
+
+
 class Connection(SQLModel, table=True):
     __tablename__ = "connections"
-    __table_args__ = (Index("ix_connections_tenant_provider", "tenant_id", "provider", "active"),)
+    __table_args__ = (
+        Index("ix_connections_tenant_provider", "tenant_id", "provider", "active"),
+        # One active managed-pool stub per workspace and provider, even under concurrent toggles.
+        Index(
+            "ux_connections_managed_pool",
+            "tenant_id",
+            "provider",
+            unique=True,
+            sqlite_where=MANAGED_POOL_ACTIVE,
+            postgresql_where=MANAGED_POOL_ACTIVE,
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id")

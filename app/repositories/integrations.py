@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
     AVAILABLE,
+    MANAGED_POOL_ACTIVE,
     INSTALLED,
     MANAGED_POOL,
     Connection,
@@ -125,25 +126,24 @@ async def set_tenant_enabled(
 
 
 async def ensure_managed_connection(
-    *, session: AsyncSession, tenant_id: uuid.UUID, provider: str
-) -> Connection:
-    """The managed-pool stub the proxy resolves credentials through; written once per tenant."""
-    existing = await session.scalar(
-        select(Connection).where(
-            Connection.tenant_id == tenant_id,
-            Connection.provider == provider,
-            Connection.profile == MANAGED_POOL,
-            Connection.active.is_(True),
+    *, session: AsyncSession, tenant_id: uuid.UUID, provider: str, now: datetime
+) -> None:
+    """The managed-pool stub the proxy resolves credentials through: written once per workspace
+    and provider (a partial unique index turns concurrent second writes into no-ops)."""
+    statement = upsert(session, Connection.__table__).values(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        provider=provider,
+        profile=MANAGED_POOL,
+        active=True,
+        label="Vendo managed pool",
+        created_at=now,
+    )
+    await session.execute(
+        statement.on_conflict_do_nothing(
+            index_elements=["tenant_id", "provider"], index_where=MANAGED_POOL_ACTIVE
         )
     )
-    if existing is not None:
-        return existing
-    connection = Connection(
-        tenant_id=tenant_id, provider=provider, profile=MANAGED_POOL, label="Vendo managed pool"
-    )
-    session.add(connection)
-    await session.flush()
-    return connection
 
 
 # Account install state (reference 04)

@@ -96,7 +96,7 @@ async def _provision_managed_pool(context: Context, provider: str) -> str | None
     try:
         async with context.runtime.db.write() as session, session.begin():
             await integrations.ensure_managed_connection(
-                session=session, tenant_id=tenant_id, provider=provider
+                session=session, tenant_id=tenant_id, provider=provider, now=utcnow()
             )
     except SQLAlchemyError:
         log.exception("managed-pool provisioning failed for %s", provider)

@@ -43,7 +43,7 @@ class _SubStep(_Strict):
 
 
 class _Layout(_Strict):
-    version: Literal[1]
+    version: int = Field(ge=1, le=1)  # strict: true is not 1
     sub_steps: list[_SubStep] = Field(alias="subSteps", min_length=1)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:20:27.342877
+Create Date: 2026-11-23 10:56:48.285625
 """
 
 from __future__ import annotations
@@ -173,6 +173,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('connections', schema=None) as batch_op:
         batch_op.create_index('ix_connections_tenant_provider', ['tenant_id', 'provider', 'active'], unique=False)
+        batch_op.create_index('ux_connections_managed_pool', ['tenant_id', 'provider'], unique=True, sqlite_where=sa.text("active AND profile = 'vendo_managed_pool'"), postgresql_where=sa.text("active AND profile = 'vendo_managed_pool'"))
 
     op.create_table('tenant_integrations',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
@@ -260,6 +261,7 @@ def downgrade() -> None:
 
     op.drop_table('tenant_integrations')
     with op.batch_alter_table('connections', schema=None) as batch_op:
+        batch_op.drop_index('ux_connections_managed_pool', sqlite_where=sa.text("active AND profile = 'vendo_managed_pool'"), postgresql_where=sa.text("active AND profile = 'vendo_managed_pool'"))
         batch_op.drop_index('ix_connections_tenant_provider')
 
     op.drop_table('connections')

@@ -1,0 +1,157 @@
+"""Request ids and the one log line per request.
+
+``RequestLog`` (pure ASGI) gives every request an id — the caller's ``X-Request-ID`` when it is a
+sane token, else a fresh one — returns it in ``X-Request-ID``, and writes one line when the
+response is done: request id, method, route or GraphQL operation, tenant, status, duration.
+What goes in the line is chosen field by field: never a header, cookie, token, body or secret.
+The fields are filled in by whoever knows them (the legacy endpoint, the GraphQL context) through
+:func:`current`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("vendo.access")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+@dataclass
+class RequestInfo:
+    request_id: str
+    method: str = ""
+    path: str = ""
+    route: str | None = None
+    operation: str | None = None
+    tenant_id: str | None = None
+    status: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_current: ContextVar[RequestInfo | None] = ContextVar("vendo_request", default=None)
+
+
+def current() -> RequestInfo | None:
+    return _current.get()
+
+
+def request_id() -> str | None:
+    info = _current.get()
+    return info.request_id if info else None
+
+
+class RequestLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        info = RequestInfo(
+            request_id=given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex,
+            method=scope["method"],
+            path=scope["path"],
+        )
+        token = _current.set(info)
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                info.status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = info.request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            info.status = info.status or 500
+            raise
+        finally:
+            _current.reset(token)
+            _log(info, (time.perf_counter() - started) * 1000)
+
+
+def _log(info: RequestInfo, duration_ms: float) -> None:
+    level = logging.DEBUG if info.path in QUIET_PATHS else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    fields = {
+        "request_id": info.request_id,
+        "method": info.method,
+        "route": info.route or info.path,
+        "operation": info.operation,
+        "tenant_id": info.tenant_id,
+        "status": info.status,
+        "duration_ms": round(duration_ms, 2),
+        **info.extra,
+    }
+    log.log(level, "%s %s %s", info.method, fields["route"], info.status, extra={"fields": fields})
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; request fields flattened in, the request id on every line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if fields:
+            payload.update(fields)
+        elif (rid := request_id()) is not None:
+            payload["request_id"] = rid
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """Readable lines for development: the request fields after the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = getattr(record, "fields", None)
+        if fields:
+            details = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+            line = f"{line} {details}"
+        elif (rid := request_id()) is not None:
+            line = f"{line} request_id={rid}"
+        return line
+
+
+def logging_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for uvicorn's ``log_config``, so that every worker process
+    logs the same way. uvicorn's own access line is off: ours replaces it (and uvicorn's would
+    print query strings)."""
+    formatter = (
+        {"()": JsonFormatter}
+        if json_lines
+        else {"()": TextFormatter, "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": formatter},
+        "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "default"}},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            "uvicorn": {"level": level},
+            "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+        },
+    }

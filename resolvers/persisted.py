@@ -1,0 +1,96 @@
+"""Persisted operations: Apollo's automatic persisted queries, and an allowlist mode.
+
+APQ (``extensions.persistedQuery = {"version": 1, "sha256Hash": "…"}``): a request carrying only
+the hash runs the operation registered under it, or answers ``PersistedQueryNotFound`` so the
+client retries with the text; a request carrying both registers the text (after checking the
+hash) in the shared cache, so every worker knows it. Registered operations — the legacy routes'
+own, and those of ``VENDO_PERSISTED_OPERATIONS_FILE`` — are always known.
+
+Allowlist mode (``VENDO_GRAPHQL_ALLOWLIST=true``) accepts registered operations only, whether they
+arrive by hash or as text; APQ registration is then refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+TAG = "apq"
+TTL_SECONDS = 7 * 24 * 3600
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _error(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def load_manifest(path: str | None) -> dict[str, str]:
+    """``{hash: text}``, or Apollo's persisted-query manifest
+    (``{"operations": [{"id", "body"}, …]}``); every hash is checked against its text."""
+    if not path:
+        return {}
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if isinstance(data, dict) and isinstance(data.get("operations"), list):
+        pairs: Iterable[tuple[str, str]] = ((op["id"], op["body"]) for op in data["operations"])
+    else:
+        pairs = data.items()
+    operations = {}
+    for key, text in pairs:
+        if sha256(text) != key:
+            raise ValueError(f"persisted operation {key} does not match the sha256 of its text")
+        operations[key] = text
+    return operations
+
+
+class PersistedOperations(SchemaExtension):
+    def __init__(self, registered: Mapping[str, str], *, allowlist: bool) -> None:
+        self.registered = registered
+        self.allowlist = allowlist
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if not getattr(context, "trusted", False):
+            persisted = (execution.operation_extensions or {}).get("persistedQuery")
+            if persisted is not None:
+                execution.query = await self._resolve(persisted, execution.query, context)
+            if (
+                self.allowlist
+                and execution.query
+                and sha256(execution.query) not in self.registered
+            ):
+                raise _error("Operation is not in the allowlist", "FORBIDDEN")
+        yield
+
+    async def _resolve(self, persisted: Any, query: str | None, context: Any) -> str:
+        if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            raise _error("Unsupported persisted query version", "BAD_USER_INPUT")
+        digest = persisted.get("sha256Hash")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise _error(
+                "persistedQuery.sha256Hash must be 64 lowercase hex digits", "BAD_USER_INPUT"
+            )
+        if query:
+            if sha256(query) != digest:
+                raise _error("provided sha does not match query", "BAD_USER_INPUT")
+            if not self.allowlist and digest not in self.registered:
+                await context.runtime.cache.set(TAG, digest, query.encode(), ttl=TTL_SECONDS)
+            return query
+        known = self.registered.get(digest)
+        if known is None and not self.allowlist:
+            stored = await context.runtime.cache.get(TAG, digest)
+            known = stored.decode() if stored is not None else None
+        if known is None:
+            raise _error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+        return known
