@@ -159,11 +159,11 @@ def _as_uuid(value: object) -> uuid.UUID | None:
 @dataclass(frozen=True)
 class PresentedCredentials:
     cookie: str | None
-    bearer: str | None
+    bearers: tuple[str, ...] = ()  # one per header that carries a token, in header order
 
     @property
     def empty(self) -> bool:
-        return not (self.cookie or self.bearer)
+        return not (self.cookie or self.bearers)
 
 
 def presented_credentials(
@@ -172,8 +172,8 @@ def presented_credentials(
     *,
     bearer_headers: tuple[str, ...] = ("authorization",),
 ) -> PresentedCredentials:
-    bearer = next((t for h in bearer_headers if (t := bearer_token(headers, h))), None)
-    return PresentedCredentials(cookie=cookies.get(SESSION_COOKIE) or None, bearer=bearer)
+    bearers = tuple(t for h in bearer_headers if (t := bearer_token(headers, h)))
+    return PresentedCredentials(cookie=cookies.get(SESSION_COOKIE) or None, bearers=bearers)
 
 
 async def authenticate(
@@ -183,12 +183,13 @@ async def authenticate(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> Viewer:
-    """The viewer behind the first acceptable credential: Bearer first, then the cookie."""
+    """The viewer behind the first valid, acceptable credential: the Bearer tokens in header
+    order, then the cookie. Invalid ones are passed over, as if they were absent."""
     if presented.empty:
         return ANONYMOUS
     async with sessionmaker() as db:
-        if presented.bearer:
-            viewer = await _from_bearer(presented.bearer, db, settings, accept)
+        for token in presented.bearers:
+            viewer = await _from_bearer(token, db, settings, accept)
             if viewer.is_authenticated:
                 return viewer
         if presented.cookie and Credential.SESSION in accept:

@@ -9,17 +9,19 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
+import app.models
 from app.auth import create_session
-from app.db import create_engine
+from app.db import create_database
 from app.factory import create_app
 from app.migrations import upgrade
 from app.repositories import accounts
@@ -71,26 +73,94 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield str(template)
 
 
-async def _truncate_all(url: str) -> None:
-    from sqlmodel import SQLModel
+Snapshot = dict[str, tuple[list[str], list[Any]]]
+TABLES = [table.name for table in SQLModel.metadata.sorted_tables]
 
-    import app.models  # noqa: F401
 
-    engine = create_engine(Settings(database_url=url))
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+async def _pg(url: str) -> Any:
+    import asyncpg
+
+    return await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+
+
+async def _pg_snapshot(url: str) -> Snapshot:
+    """Every row of every table, to restore the demo data without seeding it again."""
+    connection = await _pg(url)
+    try:
+        snapshot: Snapshot = {}
+        for table in TABLES:
+            records = await connection.fetch(f'SELECT * FROM "{table}"')
+            snapshot[table] = (list(records[0].keys()) if records else [], records)
+        return snapshot
+    finally:
+        await connection.close()
+
+
+async def _pg_reset(url: str, snapshot: Snapshot | None) -> None:
+    """Empty every table, then (for demo tests) copy the snapshot back in."""
+    connection = await _pg(url)
+    try:
+        names = ", ".join(f'"{t}"' for t in TABLES)
+        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        for table, (columns, records) in (snapshot or {}).items():
+            if records:
+                await connection.copy_records_to_table(table, records=records, columns=columns)
+        if snapshot and snapshot["usage_events"][1]:
+            await connection.execute(
+                "SELECT setval(pg_get_serial_sequence('usage_events', 'id'), "
+                "(SELECT max(id) FROM usage_events))"
+            )
+    finally:
+        await connection.close()
+
+
+async def _seed(url: str) -> None:
+    database = create_database(Settings(database_url=url))
+    async with database.write() as session, session.begin():
+        await seed_demo(session)
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """SQLite only: the migrated template with the demo data, seeded once per run (copying a
+    file is much cheaper than seeding every test)."""
+    target = tmp_path_factory.mktemp("demo") / "vendo.db"
+    shutil.copyfile(migrated_database, target)
+    # Requested from inside a running event loop: seed on a thread with a loop of its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _seed(f"sqlite+aiosqlite:///{target}")).result()
+    return str(target)
+
+
+@pytest.fixture(scope="session")
+def pg_demo_snapshot(migrated_database: str) -> Snapshot:
+    """PostgreSQL only: the demo data, seeded once per run and kept as rows."""
+
+    async def build() -> Snapshot:
+        await _pg_reset(migrated_database, None)
+        await _seed(migrated_database)
+        return await _pg_snapshot(migrated_database)
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, build()).result()
 
 
 @pytest.fixture
-async def database_url(migrated_database: str, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(
+    migrated_database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
     if POSTGRES_URL:
-        await _truncate_all(migrated_database)
+        wants_demo = "demo" in request.fixturenames
+        snapshot = request.getfixturevalue("pg_demo_snapshot") if wants_demo else None
+        await _pg_reset(migrated_database, snapshot)
         yield migrated_database
         return
+    source = migrated_database
+    if "demo" in request.fixturenames:
+        source = request.getfixturevalue("demo_template")
     target = tmp_path / "vendo.db"
-    shutil.copyfile(migrated_database, target)
+    shutil.copyfile(source, target)
     yield f"sqlite+aiosqlite:///{target}"
 
 
@@ -147,10 +217,9 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def demo(runtime: Runtime) -> None:
-    """The demo catalog, workspace, connections and usage history."""
-    async with runtime.db.write() as session, session.begin():
-        await seed_demo(session)
+def demo(database_url: str) -> None:
+    """The demo catalog, workspace, connections and usage history: ``database_url`` starts from
+    a copy of them (a seeded file on SQLite, restored rows on PostgreSQL) when a test asks."""
 
 
 @dataclass

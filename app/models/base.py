@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Plain JSON on every database: PostgreSQL's jsonb would reorder object keys (by length), and
+# stored documents such as wizard inputs go back to clients byte for byte in their stored order.
+JSONType = JSON()
 # SQLite only aliases ROWID (and so autoincrements) for a column declared exactly INTEGER.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 

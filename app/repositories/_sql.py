@@ -7,6 +7,14 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+MAX_KEY_LENGTH = 1000
+
+
+def searchable(value: str) -> bool:
+    """Whether a text key can be looked up at all. PostgreSQL refuses NUL characters in text
+    (an error, not a miss), and nothing we store is longer than this: both simply find nothing."""
+    return "\x00" not in value and len(value) <= MAX_KEY_LENGTH
+
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name

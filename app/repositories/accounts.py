@@ -12,6 +12,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Session, Tenant, User
+from app.repositories._sql import searchable
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ async def principal_for_user(
 ) -> Principal | None:
     if user_id is not None:
         condition = User.id == user_id
-    elif email:
+    elif email and searchable(email):
         condition = User.email == email.lower()
     else:
         return None
@@ -66,6 +67,8 @@ async def principal_for_user(
 
 
 async def get_user_by_email(*, session: AsyncSession, email: str) -> User | None:
+    if not searchable(email):
+        return None
     result = await session.execute(select(User).where(User.email == email.lower()))
     return result.scalar_one_or_none()
 
@@ -124,7 +127,7 @@ async def find_tenant(*, session: AsyncSession, ref: str) -> Tenant | None:
     try:
         condition = Tenant.id == uuid.UUID(ref)
     except ValueError:
-        if len(ref) > 63:
+        if len(ref) > 63 or not searchable(ref):
             return None
         condition = Tenant.slug == ref
     return (await session.execute(select(Tenant).where(condition))).scalar_one_or_none()

@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
     AVAILABLE,
-    MANAGED_POOL_ACTIVE,
     INSTALLED,
     MANAGED_POOL,
+    MANAGED_POOL_ACTIVE,
     Connection,
     Integration,
     IntegrationApi,
     TenantIntegration,
 )
-from app.repositories._sql import dialect_name, upsert
+from app.repositories._sql import dialect_name, searchable, upsert
 
 
 def _catalog_query(*, enabled_only: bool, category: str | None):  # type: ignore[no-untyped-def]
@@ -59,6 +59,8 @@ async def count_integrations(
 
 
 async def get_integration(*, session: AsyncSession, provider: str) -> Integration | None:
+    if not searchable(provider):
+        return None
     result = await session.execute(select(Integration).where(Integration.provider == provider))
     return result.scalar_one_or_none()
 
@@ -70,34 +72,23 @@ async def get_integrations_by_id(
     return {row.id: row for row in rows}
 
 
-async def get_integrations_by_provider(
-    *, session: AsyncSession, providers: Sequence[str]
-) -> dict[str, Integration]:
-    rows = await session.scalars(select(Integration).where(Integration.provider.in_(providers)))
-    return {row.provider: row for row in rows}
-
-
 async def tenant_states(
-    *, session: AsyncSession, tenant_id: uuid.UUID, integration_ids: Sequence[uuid.UUID]
+    *, session: AsyncSession, tenant_id: uuid.UUID
 ) -> dict[uuid.UUID, TenantIntegration]:
+    """Every state row of the tenant (at most one per integration), by integration id."""
     rows = await session.scalars(
-        select(TenantIntegration).where(
-            TenantIntegration.tenant_id == tenant_id,
-            TenantIntegration.integration_id.in_(integration_ids),
-        )
+        select(TenantIntegration).where(TenantIntegration.tenant_id == tenant_id)
     )
     return {row.integration_id: row for row in rows}
 
 
 async def active_connection_profiles(
-    *, session: AsyncSession, tenant_id: uuid.UUID, providers: Sequence[str]
+    *, session: AsyncSession, tenant_id: uuid.UUID
 ) -> dict[str, set[str]]:
     """Profiles of the tenant's active connections, by provider."""
     rows = await session.execute(
         select(Connection.provider, Connection.profile).where(
-            Connection.tenant_id == tenant_id,
-            Connection.provider.in_(providers),
-            Connection.active.is_(True),
+            Connection.tenant_id == tenant_id, Connection.active.is_(True)
         )
     )
     profiles: dict[str, set[str]] = defaultdict(set)
@@ -176,6 +167,8 @@ async def account_integration(
     *, session: AsyncSession, tenant_id: uuid.UUID, ref: uuid.UUID | str
 ) -> tuple[Integration, TenantIntegration | None] | None:
     """One enabled integration by UUID or provider name, with the tenant's install state."""
+    if isinstance(ref, str) and not searchable(ref):
+        return None
     column = Integration.id if isinstance(ref, uuid.UUID) else Integration.provider
     row = (await session.execute(_account_query(tenant_id).where(column == ref))).first()
     return (row[0], row[1]) if row else None
@@ -238,17 +231,23 @@ async def uninstall(
 
 async def stored_configuration(
     *, session: AsyncSession, names: Sequence[str]
-) -> dict[str, tuple[str | None, set[str]]]:
-    """name → (type, stored configuration keys, plain and secret) of existing integrations."""
+) -> dict[str, tuple[str | None, set[str], bool]]:
+    """name → (type, stored configuration keys plain and secret, whether it has apis) of the
+    existing integrations among ``names``."""
+    has_apis = select(IntegrationApi.id).where(IntegrationApi.integration_id == Integration.id)
     rows = await session.execute(
         select(
             Integration.provider,
             Integration.type,
             Integration.configuration,
             Integration.secret_configuration,
-        ).where(Integration.provider.in_(names))
+            has_apis.exists(),
+        ).where(Integration.provider.in_([n for n in names if searchable(n)]))
     )
-    return {name: (kind, set(plain) | set(secret)) for name, kind, plain, secret in rows}
+    return {
+        name: (kind, set(plain) | set(secret), bool(apis))
+        for name, kind, plain, secret, apis in rows
+    }
 
 
 async def lock_or_create_integration(

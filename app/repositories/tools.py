@@ -21,6 +21,7 @@ from app.models import (
     Tool,
     UsageEvent,
 )
+from app.repositories._sql import searchable
 
 TEST_TOOL_PREFIX = "vendo-test-"
 DEFAULT_CATEGORY = "*"
@@ -58,6 +59,8 @@ async def count_tools(*, session: AsyncSession, admin: bool) -> int:
 
 
 async def get_tool(*, session: AsyncSession, slug: str, admin: bool = False) -> Tool | None:
+    if not searchable(slug):
+        return None
     query = select(Tool).where(Tool.slug == slug)
     if not admin:
         query = query.where(publicly_listed())

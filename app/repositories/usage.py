@@ -13,18 +13,14 @@ from app.models import UsageEvent
 
 
 async def usage_totals(
-    *, session: AsyncSession, tenant_id: uuid.UUID, providers: Sequence[str], since: datetime
+    *, session: AsyncSession, tenant_id: uuid.UUID, since: datetime
 ) -> dict[str, tuple[int, int]]:
-    """(event count, cost micros) per provider since ``since``."""
+    """(event count, cost micros) of every provider of the tenant since ``since``."""
     rows = await session.execute(
         select(
             UsageEvent.provider, func.count(), func.coalesce(func.sum(UsageEvent.cost_micros), 0)
         )
-        .where(
-            UsageEvent.tenant_id == tenant_id,
-            UsageEvent.provider.in_(providers),
-            UsageEvent.occurred_at >= since,
-        )
+        .where(UsageEvent.tenant_id == tenant_id, UsageEvent.occurred_at >= since)
         .group_by(UsageEvent.provider)
     )
     return {provider: (int(count), int(cost)) for provider, count, cost in rows}

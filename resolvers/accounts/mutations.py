@@ -13,6 +13,7 @@ from app.repositories import integrations
 from resolvers.accounts.access import integration_ref, resolve_account
 from resolvers.accounts.types import AccountIntegration
 from resolvers.context import Info
+from resolvers.inputs import has_nul
 
 
 def _params(value: object) -> dict[str, object] | None:
@@ -20,6 +21,8 @@ def _params(value: object) -> dict[str, object] | None:
         return None
     if not isinstance(value, dict):
         raise BadUserInput("params must be an object", field="params")
+    if has_nul(value):
+        raise BadUserInput("params must not contain NUL characters", field="params")
     return value
 
 
@@ -28,6 +31,8 @@ def _secrets(value: object) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise BadUserInput("secrets must be an object", field="secrets")
+    if has_nul(value):
+        raise BadUserInput("secrets must not contain NUL characters", field="secrets")
     for name, secret in value.items():
         if not isinstance(secret, str) or not secret:
             where = f"secrets.{name}"

@@ -12,7 +12,8 @@ The rules, in the order they are checked for each item:
 - every required key must be present once the configuration is merged over what is stored;
 - ``tags``: at most 50 objects ``{"key": str, "value": str}``;
 - ``apis``: objects ``{"integrationName" = name, "api", "description", "enabled"?}`` with unique
-  ``api``; AI model, vector DB and relational DB types need at least one.
+  ``api``; AI model, vector DB and relational DB types need at least one (an update that leaves
+  ``apis`` out keeps the stored ones, which count).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from resolvers.inputs import has_nul
 
 AI_MODEL, VECTOR_DB, RELATIONAL_DB = "AI_MODEL", "VECTOR_DB", "RELATIONAL_DB"
 MESSAGE_BROKER, CLOUD, EMAIL, VERSION_CONTROL = (
@@ -49,6 +52,11 @@ AWS_MODES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ASSUME_ROLE": (("roleArn",), ("externalId",)),
     "DEFAULT_CREDENTIALS": ((), ()),
 }
+
+
+# What is stored of an existing integration: type, configuration keys, whether it has apis.
+Stored = tuple[str | None, set[str], bool]
+NOTHING_STORED: Stored = (None, set(), False)
 
 
 @dataclass(frozen=True)
@@ -150,9 +158,9 @@ class _Checker:
 
 
 def validate_batch(
-    payload: Any, *, stored: Mapping[str, tuple[str | None, set[str]]], max_items: int
+    payload: Any, *, stored: Mapping[str, Stored], max_items: int
 ) -> tuple[list[ValidItem], list[Problem]]:
-    """``stored``: name → (type, configuration keys) of the integrations that already exist."""
+    """``stored``: name → (type, configuration keys, has apis) of the integrations that exist."""
     if not isinstance(payload, list):
         return [], [Problem(None, None, "Body must be a JSON array of integrations")]
     if not payload:
@@ -170,13 +178,16 @@ def validate_batch(
 
 
 def _item(
-    raw: Any, check: _Checker, stored: Mapping[str, tuple[str | None, set[str]]], seen: set[str]
+    raw: Any, check: _Checker, stored: Mapping[str, Stored], seen: set[str]
 ) -> ValidItem | None:
     if not isinstance(raw, dict):
         check.add(None, "Each integration must be a JSON object")
         return None
     for key in sorted(set(raw) - ITEM_KEYS, key=str):
         check.add(str(key), "Unknown field")
+    for key, value in raw.items():
+        if key in ITEM_KEYS and has_nul(value):
+            check.add(key, "Must not contain NUL characters")
     name = _name(raw.get("name"), check, seen)
     spec_type = _type(raw.get("type"), name, check, stored)
     spec = TYPES.get(spec_type or "")
@@ -185,10 +196,11 @@ def _item(
     enabled = _optional_bool(raw, "enabled", check)
     plain, secrets = _configuration(raw.get("configuration"), spec, check)
     if spec is not None:
-        stored_keys = stored.get(name, (None, set()))[1] if name else set()
+        stored_keys = stored.get(name, NOTHING_STORED)[1] if name else set()
         _required_keys(spec, {**plain, **secrets}, stored_keys, check)
     tags = _tags(raw.get("tags"), check)
-    apis = _apis(raw.get("apis"), name, category, check)
+    kept_apis = raw.get("apis") is None and stored.get(name or "", NOTHING_STORED)[2]
+    apis = _apis(raw.get("apis"), name, None if kept_apis else category, check)
     if name is None or spec_type is None or category is None:
         return None
     return ValidItem(
@@ -211,14 +223,14 @@ def _name(value: Any, check: _Checker, seen: set[str]) -> str | None:
 
 
 def _type(
-    value: Any, name: str | None, check: _Checker, stored: Mapping[str, tuple[str | None, set[str]]]
+    value: Any, name: str | None, check: _Checker, stored: Mapping[str, Stored]
 ) -> str | None:
     """The type, still returned when it would change an existing type (so that the rest of the
     item is checked against it too); the change itself is reported."""
     if not isinstance(value, str) or value not in TYPES:
         check.add("type", "Required, one of: " + ", ".join(sorted(TYPES)))
         return None
-    existing = stored.get(name or "", (None, set()))[0] if name else None
+    existing = stored.get(name or "", NOTHING_STORED)[0] if name else None
     if existing is not None and existing != value:
         check.add("type", f"Cannot change the type of an existing integration (it is {existing})")
     return value
@@ -325,6 +337,7 @@ def _tags(value: Any, check: _Checker) -> list[dict[str, str]] | None:
 def _apis(
     value: Any, name: str | None, category: str | None, check: _Checker
 ) -> list[dict[str, Any]] | None:
+    """``category`` is None when no apis are needed (an update keeping its stored apis)."""
     if value is None or value == []:
         if category in NEEDS_APIS:
             check.add("apis", "At least one model, index or table is required for this type")

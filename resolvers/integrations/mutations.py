@@ -85,8 +85,8 @@ class IntegrationMutations:
 async def _is_provisioned(context: Context, row: Integration) -> bool:
     """Provisioned: the workspace enabled it, or holds an active connection for it."""
     loaders = context.loaders
-    state = await loaders.tenant_state.load(row.id)
-    profiles = await loaders.connection_profiles.load(row.provider)
+    state = await loaders.state(row.id)
+    profiles = await loaders.profiles(row.provider)
     return bool(profiles) or bool(state and state.enabled)
 
 

@@ -14,7 +14,7 @@ from app.errors import BadUserInput, Forbidden
 from app.models import utcnow
 from app.repositories import integrations
 from resolvers.context import Info
-from resolvers.integrations.bulk import Problem, ValidItem, validate_batch
+from resolvers.integrations.bulk import Problem, Stored, ValidItem, validate_batch
 
 INVALID = "Invalid integrations"
 
@@ -50,7 +50,9 @@ class SaveMutations:
         "Every problem is reported in `extensions.errors` as {index, field, message}, and "
         "nothing is written unless every item is valid."
     )
-    async def save_integrations(self, info: Info, integrations: JSON) -> SaveIntegrationsResult:
+    async def save_integrations(
+        self, info: Info, integrations: JSON | None
+    ) -> SaveIntegrationsResult:
         context = info.context
         if not context.require_viewer().is_staff:
             raise Forbidden()
@@ -61,19 +63,19 @@ class SaveMutations:
         )
         if problems:
             raise _invalid(problems)
-        secrets = [context.runtime.secrets.encrypt_all(item.secrets) for item in items]
+        secrets = {item.name: context.runtime.secrets.encrypt_all(item.secrets) for item in items}
+        # Rows are locked in name order, whatever the batch's order: two concurrent batches
+        # that share names then wait for each other instead of deadlocking.
         async with context.runtime.db.write() as session, session.begin():
-            saved = [
-                await _save(session, item, sealed)
-                for item, sealed in zip(items, secrets, strict=True)
-            ]
+            saved = {
+                item.name: await _save(session, item, secrets[item.name])
+                for item in sorted(items, key=lambda item: item.name)
+            }
         await context.runtime.cache.invalidate(INTEGRATIONS_CATALOG)
-        return SaveIntegrationsResult(integrations=saved)
+        return SaveIntegrationsResult(integrations=[saved[item.name] for item in items])
 
 
-async def _stored(
-    session: AsyncSession, names: list[str]
-) -> dict[str, tuple[str | None, set[str]]]:
+async def _stored(session: AsyncSession, names: list[str]) -> dict[str, Stored]:
     return await integrations.stored_configuration(session=session, names=names) if names else {}
 
 

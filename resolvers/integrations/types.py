@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,9 @@ from app.models import AVAILABLE, TenantIntegration
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
+
+if TYPE_CHECKING:
+    from resolvers.loaders import Loaders
 from resolvers.integrations import rules
 from resolvers.scalars import Micros
 from resolvers.usage.types import UsageTrend
@@ -98,23 +102,21 @@ class IntegrationType(relay.Node):
         loaders = info.context.loaders
         if loaders.tenant_id is None:
             return None
-        state = await loaders.tenant_state.load(self.database_id)
-        profiles = await loaders.connection_profiles.load(self.provider)
-        return rules.tenant_enabled(self.provider, state.enabled if state else None, profiles)
+        return await workspace_enabled(loaders, self.database_id, self.provider)
 
     @strawberry.field(description="The workspace's install state (reference 04); null anonymously.")
     async def installation(self, info: Info) -> Installation | None:
         loaders = info.context.loaders
         if loaders.tenant_id is None:
             return None
-        return Installation.from_state(await loaders.tenant_state.load(self.database_id))
+        return Installation.from_state(await loaders.state(self.database_id))
 
     @strawberry.field(description="Whether the workspace has an active connection for it.")
     async def provisioned(self, info: Info) -> bool | None:
         loaders = info.context.loaders
         if loaders.tenant_id is None:
             return None
-        return bool(await loaders.connection_profiles.load(self.provider))
+        return bool(await loaders.profiles(self.provider))
 
     @strawberry.field(description="Usage events of the workspace since the start of the UTC month.")
     async def usage_this_month(self, info: Info) -> int | None:
@@ -134,11 +136,19 @@ class IntegrationType(relay.Node):
         return UsageTrend.build(self.provider, daily, loaders.periods)
 
 
+async def workspace_enabled(loaders: Loaders, integration_id: uuid.UUID, provider: str) -> bool:
+    """``tenantEnabled`` of the loaders' workspace, both lookups in the same batch."""
+    state, profiles = await asyncio.gather(
+        loaders.state(integration_id), loaders.profiles(provider)
+    )
+    return rules.tenant_enabled(provider, state.enabled if state else None, profiles)
+
+
 async def _month_usage(info: Info, provider: str, index: int) -> Any:
     loaders = info.context.loaders
     if loaders.tenant_id is None:
         return None
-    return (await loaders.month_usage.load(provider))[index]
+    return (await loaders.month_usage(provider))[index]
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.repositories import tools
+from app.repositories import integrations, tools
 from resolvers.context import Info
 from resolvers.pricing.types import PricingIntegration, PricingModel, PricingModels, PublicPricing
 
@@ -29,7 +29,8 @@ class PricingQueries:
         description="An integration's public rate table; null unless it has a public meter."
     )
     async def public_pricing(self, info: Info, slug: str) -> PublicPricing | None:
-        row = await info.context.loaders.integration_by_provider.load(slug)
+        async with info.context.runtime.db.read() as session:
+            row = await integrations.get_integration(session=session, provider=slug)
         if row is None or not row.enabled:
             return None
         meters = await info.context.loaders.public_meters.load(row.id)

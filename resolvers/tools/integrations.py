@@ -4,14 +4,14 @@ own state. An ``appId`` that is not a UUID or not one of the workspace's apps co
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import strawberry
 
 from app.models import Integration, Release, Tool
 from resolvers.context import Info
-from resolvers.integrations import rules
-from resolvers.integrations.types import IntegrationType
+from resolvers.integrations.types import IntegrationType, workspace_enabled
 
 
 @strawberry.type(description="An integration in a tool's picker.")
@@ -38,25 +38,21 @@ async def tool_integrations(
         return EMPTY
     manifest = RequiresManifest.from_stored(release.requires if release else None)
     loaders = info.context.loaders
-    required = await _enabled(info, manifest.required)
+    # Every tool of a list takes the same two rounds of loads (catalog rows, then workspace
+    # state), so each loader sends one statement per round, however long the list.
+    catalog, enabled = await asyncio.gather(
+        loaders.enabled_integrations(), _already_enabled(info, app_id)
+    )
+    found = {row.provider: row for row in catalog}
+    required = [found[p] for p in dict.fromkeys(manifest.required) if p in found]
     taken = {row.provider for row in required}
     if tool.surface_all_connections:
-        catalog = await loaders.enabled_integrations.load(None)
         optional = [row for row in catalog if row.provider not in taken]
     else:
-        optional = await _enabled(info, [p for p in manifest.optional if p not in taken])
-    enabled = await _already_enabled(info, app_id)
-    return ToolIntegrations(
-        required=[await _entry(row, enabled) for row in required],
-        optional=[await _entry(row, enabled) for row in optional],
-    )
-
-
-async def _enabled(info: Info, providers: list[str]) -> list[Integration]:
-    rows = await info.context.loaders.integration_by_provider.load_many(
-        list(dict.fromkeys(providers))
-    )
-    return [row for row in rows if row is not None and row.enabled]
+        optional = [found[p] for p in dict.fromkeys(manifest.optional) if p in found]
+        optional = [row for row in optional if row.provider not in taken]
+    entries = await asyncio.gather(*(_entry(row, enabled) for row in [*required, *optional]))
+    return ToolIntegrations(required=entries[: len(required)], optional=entries[len(required) :])
 
 
 async def _entry(row: Integration, enabled: _Enabled) -> ToolIntegration:
@@ -78,9 +74,7 @@ class _Enabled:
             return row.provider in await loaders.bound_providers.load(self.app)
         if loaders.tenant_id is None:
             return False
-        state = await loaders.tenant_state.load(row.id)
-        profiles = await loaders.connection_profiles.load(row.provider)
-        return rules.tenant_enabled(row.provider, state.enabled if state else None, profiles)
+        return await workspace_enabled(loaders, row.id, row.provider)
 
 
 async def _already_enabled(info: Info, app_id: str | None) -> _Enabled:

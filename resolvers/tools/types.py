@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -128,8 +129,9 @@ class ToolType(relay.Node):
     @strawberry.field(description="Credit presets framed as days of this tool's usage.")
     async def usage_framing(self, info: Info) -> UsageFraming:
         loaders = info.context.loaders
-        total, first = await loaders.tool_spend.load(self.database_id)
-        fallback = await loaders.category_fallback.load(self.category)
+        (total, first), fallback = await asyncio.gather(
+            loaders.tool_spend.load(self.database_id), loaders.category_fallback.load(self.category)
+        )
         return frame(
             total_micros=total, first_event_at=first, fallback_micros=fallback, now=info.context.now
         )

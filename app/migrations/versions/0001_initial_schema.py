@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:56:48.285625
+Create Date: 2026-11-23 11:05:58.174316
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
 
 revision: str = '0001'
 down_revision: str | Sequence[str] | None = None
@@ -36,14 +36,14 @@ def upgrade() -> None:
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('default_profile', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-    sa.Column('supported_profiles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('supported_profiles', sa.JSON(), nullable=False),
     sa.Column('logo_url', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('icon_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('docs_url', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('env_bootstrap', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('configuration', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('secret_configuration', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('env_bootstrap', sa.JSON(), nullable=True),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('configuration', sa.JSON(), nullable=False),
+    sa.Column('secret_configuration', sa.JSON(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('surface_all_connections', sa.Boolean(), nullable=False),
-    sa.Column('marketing', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('marketing', sa.JSON(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -104,9 +104,9 @@ def upgrade() -> None:
     sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('deploy_ready', sa.Boolean(), nullable=False),
-    sa.Column('requires', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('wizard_inputs', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('wizard_layout', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('requires', sa.JSON(), nullable=False),
+    sa.Column('wizard_inputs', sa.JSON(), nullable=True),
+    sa.Column('wizard_layout', sa.JSON(), nullable=True),
     sa.Column('auth_mode', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
     sa.Column('source_repo', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('icon_url', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -181,8 +181,8 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('installed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('params', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('secrets', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('secrets', sa.JSON(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'], ),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ),
