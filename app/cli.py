@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -79,9 +81,13 @@ def prepare_embedded_database(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.metrics import MULTIPROC_ENV
     from app.observability import logging_config
 
     prepare_embedded_database(settings)
+    if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        # Workers write their metrics to files here; /metrics on any worker sums them all.
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="vendo-metrics-")
     uvicorn.run(
         "app.factory:create_app",
         factory=True,

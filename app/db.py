@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app import metrics
 from app.settings import Settings
 
 _BEGIN_OPTION = "vendo_sqlite_begin"
@@ -42,16 +43,23 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine, settings.db_busy_timeout_ms)
         return engine
+    timeout = settings.db_connect_timeout_seconds
     return create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
-        pool_pre_ping=True,
-        connect_args={"timeout": 5, "command_timeout": 15, "server_settings": {"timezone": "UTC"}},
+        pool_pre_ping=True,  # a connection that died while the database was away is replaced
+        pool_timeout=timeout,
+        connect_args={
+            "timeout": timeout,
+            "command_timeout": 15,
+            "server_settings": {"timezone": "UTC"},
+        },
     )
 
 
 def create_database(settings: Settings) -> Database:
     engine = create_engine(settings)
+    _track_pool(engine)
     writer = engine.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
     return Database(
         engine=engine,
@@ -75,3 +83,17 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+
+
+def _track_pool(engine: AsyncEngine) -> None:
+    """Keep the pool gauge current (each worker writes its own; /metrics sums them)."""
+    pool = engine.sync_engine.pool
+
+    def update(*_: Any) -> None:
+        checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
+        idle = pool.checkedin() if hasattr(pool, "checkedin") else 0
+        metrics.DB_POOL.labels("checked_out").set(checked_out)
+        metrics.DB_POOL.labels("idle").set(idle)
+
+    event.listen(engine.sync_engine, "checkout", update)
+    event.listen(engine.sync_engine, "checkin", update)

@@ -8,11 +8,10 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.health import healthz, metrics_endpoint, readyz
 from app.middleware import BodyLimit, PrefixCors
 from app.observability import RequestLog
 from app.runtime import Runtime
@@ -29,10 +28,6 @@ GRAPHQL_CORS_HEADERS = (
     "X-Apollo-Operation-Name",
     "X-Request-ID",
 )
-
-
-async def healthz(_: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -57,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *build_routes(ROUTES, schema),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     if settings.graphiql_enabled:
         # GraphiQL's scripts and styles ship in the package: the page works offline.

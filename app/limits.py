@@ -3,6 +3,10 @@
 slowapi only limits whole Starlette routes and cannot see GraphQL operations (LIBRARIES.md), so the
 resolvers call :meth:`RateLimits.hit` themselves: a REST route and the GraphQL mutation it runs draw
 on the same budget.
+
+When Redis fails, limits fail OPEN to a per-worker in-memory window (each worker then allows the
+full budget on its own) rather than refusing every call; the outage is logged once, and the
+shared window is used again as soon as Redis answers.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from app import metrics
+from app.faults import Latch
 from app.settings import Settings
 
 INTEGRATION = "integration"
@@ -30,7 +36,11 @@ class RateLimits:
         self._pool: redis.ConnectionPool | None = None
         if "redis" in uri:
             # Our own pool, so that close() can release it (limits' storage has no close).
-            self._pool = redis.ConnectionPool.from_url(settings.rate_limit_storage)
+            self._pool = redis.ConnectionPool.from_url(
+                settings.rate_limit_storage,
+                socket_timeout=settings.cache_timeout_seconds,
+                socket_connect_timeout=settings.cache_timeout_seconds,
+            )
             options = {
                 "implementation": "redispy",
                 "key_prefix": settings.redis_prefix + "limits",
@@ -38,11 +48,22 @@ class RateLimits:
             }
         self.storage = storage_from_string(uri, **options)
         self.limiter = MovingWindowRateLimiter(self.storage)
+        self.fallback = MovingWindowRateLimiter(storage_from_string("async+memory://"))
+        self.latch = Latch("rate-limit storage", "limits fall back to per-worker memory")
         self.items: dict[str, RateLimitItem] = {INTEGRATION: parse(settings.integration_rate_limit)}
 
     async def hit(self, name: str, key: str) -> bool:
         """Count one call against ``name`` for ``key``; False when the budget is spent."""
-        return await self.limiter.hit(self.items[name], name, key)
+        try:
+            allowed = await self.limiter.hit(self.items[name], name, key)
+        except Exception as error:
+            self.latch.failed(error)
+            allowed = await self.fallback.hit(self.items[name], name, key)
+        else:
+            self.latch.recovered()
+        if not allowed:
+            metrics.RATE_LIMITED.labels(name).inc()
+        return allowed
 
     async def reset(self) -> None:
         await self.storage.reset()

@@ -22,6 +22,8 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
+
 log = logging.getLogger("vendo.access")
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -81,7 +83,17 @@ class RequestLog:
             raise
         finally:
             _current.reset(token)
-            _log(info, (time.perf_counter() - started) * 1000)
+            elapsed = time.perf_counter() - started
+            _log(info, elapsed * 1000)
+            _measure(info, elapsed)
+
+
+def _measure(info: RequestInfo, seconds: float) -> None:
+    if info.path in QUIET_PATHS:
+        return
+    route = info.route or "unmatched"
+    metrics.REQUESTS.labels(route, info.operation or "", str(info.status)).inc()
+    metrics.LATENCY.labels(route).observe(seconds)
 
 
 def _log(info: RequestInfo, duration_ms: float) -> None:

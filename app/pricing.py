@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
+from app import metrics
 from app.caching import Cache
 from app.errors import UpstreamFailed
 from app.settings import Settings
@@ -132,7 +133,10 @@ class PricingCatalog:
             try:
                 models = await self._fetch()
             except (httpx.HTTPError, ValueError) as error:
+                outcome = "timeout" if isinstance(error, httpx.TimeoutException) else "failure"
+                metrics.UPSTREAM.labels("openrouter", outcome).inc()
                 return await self._stale_or_fail(error)
+            metrics.UPSTREAM.labels("openrouter", "success").inc()
             raw = _encode(models)
             await self.cache.set(TAG, FRESH, raw, ttl=self.settings.pricing_cache_seconds)
             stale_ttl = self.settings.pricing_cache_seconds + self.settings.pricing_stale_seconds

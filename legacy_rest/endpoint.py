@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated
+from app import observability
+from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
 from app.middleware import TOO_LARGE
 from legacy_rest.envelopes import Envelope, dumps
 from legacy_rest.operations import load_operation, operation_name
@@ -26,6 +27,7 @@ from resolvers.context import context_for
 
 log = logging.getLogger("vendo.legacy_rest")
 INTERNAL_MESSAGE = "Internal server error"
+UNAVAILABLE_MESSAGE = "Service unavailable"
 DETAIL_KEYS = ("errors",)  # error extensions a REST body carries beside its message
 
 
@@ -41,15 +43,21 @@ class LegacyEndpoint:
             response = await self._handle(request)
         except DomainError as error:
             response = self.error(error.code, error.message, error.extensions)
-        except Exception:
-            log.exception("legacy route %s %s failed", self.route.method, self.route.path)
-            response = self.error("INTERNAL", INTERNAL_MESSAGE)
+        except Exception as error:
+            if is_unavailable(error):
+                log.warning("legacy route %s %s: %r", self.route.method, self.route.path, error)
+                response = self.error("UNAVAILABLE", UNAVAILABLE_MESSAGE)
+            else:
+                log.exception("legacy route %s %s failed", self.route.method, self.route.path)
+                response = self.error("INTERNAL", INTERNAL_MESSAGE)
         if response.status_code >= 400 and self.route.fallback is not None:
             return Response(dumps(self.route.fallback), media_type="application/json")
         return response
 
     async def _handle(self, request: Request) -> Response:
         route = self.route
+        if (info := observability.current()) is not None:
+            info.route = f"{route.method} {route.path}"
         auth = route.auth
         context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
         context.max_page_size = None  # the gateway's own operation: whole lists

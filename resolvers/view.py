@@ -3,6 +3,7 @@ and Apollo's CSRF rule."""
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -15,7 +16,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from app import observability
+from app.errors import is_unavailable
 from resolvers.context import Context, context_for
+
+log = logging.getLogger("vendo.graphql")
 
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -53,16 +58,26 @@ def csrf_blocked(scope: Scope) -> bool:
     return not (scope["method"] == "GET" and wants_page)
 
 
+def errors_response(status: int, message: str, code: str) -> Response:
+    """A GraphQL-shaped error answered before any operation ran."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] != "OPTIONS" and csrf_blocked(scope):
-            error = {"message": CSRF_MESSAGE, "extensions": {"code": "BAD_USER_INPUT"}}
-            response = Response(
-                orjson.dumps({"errors": [error]}), status_code=400, media_type="application/json"
-            )
-            await response(scope, receive, send)
+            await errors_response(400, CSRF_MESSAGE, "BAD_USER_INPUT")(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        if (info := observability.current()) is not None:
+            info.route = "/graphql"
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            log.warning("/graphql: %r", error)  # e.g. the database, while authenticating
+            await errors_response(503, "Service unavailable", "UNAVAILABLE")(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -1,0 +1,29 @@
+"""Logging a dependency's outage once, not once per request."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("vendo.faults")
+
+
+class Latch:
+    """Remembers whether a dependency is down: the first failure and the recovery are logged,
+    the failures in between are not."""
+
+    def __init__(self, name: str, consequence: str) -> None:
+        self.name = name
+        self.consequence = consequence
+        self.down = False
+
+    def failed(self, error: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            log.warning(
+                "%s unreachable (%s): %s", self.name, type(error).__name__, self.consequence
+            )
+
+    def recovered(self) -> None:
+        if self.down:
+            self.down = False
+            log.warning("%s reachable again", self.name)

@@ -1,0 +1,61 @@
+"""Liveness, readiness and metrics endpoints: cheap, unauthenticated, never rate limited, and
+logged at debug level only."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app import metrics
+from app.migrations import head_revision
+from app.runtime import Runtime
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(_: Request) -> Response:
+    """The process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def _database(runtime: Runtime) -> str:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.db.read() as session:
+            revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception:
+        return "unreachable"
+    head = head_revision()
+    return "ok" if revision == head else f"migrations not at head ({revision} != {head})"
+
+
+async def _redis(runtime: Runtime) -> dict[str, str]:
+    settings = runtime.settings
+    checks = {}
+    if settings.cache_url.startswith("redis"):
+        checks["cache"] = "ok" if await runtime.cache.ping() else "unreachable"
+    if "redis" in settings.rate_limit_storage:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                healthy = await runtime.limits.storage.check()
+        except Exception:
+            healthy = False
+        checks["rate_limits"] = "ok" if healthy else "unreachable"
+    return checks
+
+
+async def readyz(request: Request) -> Response:
+    """The database is reachable and migrated to head; Redis answers when it is configured."""
+    runtime: Runtime = request.app.state.runtime
+    database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
+    checks = {"database": database, **redis}
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def metrics_endpoint(_: Request) -> Response:
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
