@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -17,9 +19,15 @@ from app.observability import RequestLog
 from app.runtime import Runtime
 from app.settings import Settings
 from legacy_rest.endpoint import build_routes, registered_operations, too_large_response
+from legacy_rest.openapi import openapi_bytes
 from legacy_rest.routes import ROUTES
 from resolvers.schema import build_schema
 from resolvers.view import GatewayGraphQL
+
+
+async def openapi(_: Request) -> Response:
+    return Response(openapi_bytes(), media_type="application/json")
+
 
 GRAPHQL_CORS_HEADERS = (
     "Content-Type",
@@ -54,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/api/openapi.json", openapi, methods=["GET"]),
     ]
     if settings.graphiql_enabled:
         # GraphiQL's scripts and styles ship in the package: the page works offline.

@@ -491,7 +491,9 @@ class Server:
         return {
             "5xx_lines": len(re.findall(r'" 5\d\d\b|"status": ?5\d\d|status=5\d\d', text)),
             "tracebacks": text.count("Traceback (most recent call last)"),
-            "error_lines": len(re.findall(r"\bERROR\b|\"level\": ?\"error\"", text, re.I)),
+            "error_lines": len(
+                re.findall(r'^(ERROR|CRITICAL)\b|"level": ?"(error|critical)"', text, re.M)
+            ),
         }
 
     def stop(self) -> None:
@@ -612,6 +614,7 @@ class Files:
 
 
 TICK = os.sysconf("SC_CLK_TCK")
+QUIET_CORES = 0.3  # --wait-quiet: "quiet" is other processes using less than this many cores
 
 
 def machine_busy_seconds() -> float:
@@ -668,6 +671,17 @@ class CpuProbe:
             "children": children.ru_utime + children.ru_stime,
         }
 
+    def wait_quiet(self, limit: float, threshold: float = QUIET_CORES) -> float:
+        """Wait (at most ``limit`` seconds) until other processes use less than ``threshold``
+        cores over a 1-second sample; returns the seconds waited."""
+        started = time.monotonic()
+        while limit > 0 and time.monotonic() - started < limit:
+            before = self.snapshot()
+            time.sleep(1.0)
+            if (self.delta(before, self.snapshot(), 0)["other_cores"] or 0) < threshold:
+                break
+        return round(time.monotonic() - started, 1) if limit > 0 else 0.0
+
     @staticmethod
     def delta(before: dict[str, Any], after: dict[str, Any], requests: int) -> dict[str, Any]:
         def spent(key: str) -> float:
@@ -695,6 +709,7 @@ def run_wrk(
     cpus: list[int] | None,
     files: Files,
     probe: CpuProbe,
+    wait_quiet: float = 0.0,
 ) -> dict[str, Any]:
     out = files.root / "wrk-out.json"
     out.unlink(missing_ok=True)
@@ -711,6 +726,7 @@ def run_wrk(
         str(WRK_SCRIPT),
         base_url,
     ]
+    waited = probe.wait_quiet(wait_quiet)
     before = probe.snapshot()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 120)
     after = probe.snapshot()
@@ -735,6 +751,7 @@ def run_wrk(
         "errors": errors["status"] + socket_errors,
         "bytes_per_request": round(raw["bytes"] / requests) if requests else None,
         **CpuProbe.delta(before, after, requests),
+        "waited_for_quiet_s": waited,
     }
 
 
@@ -942,6 +959,7 @@ class Options:
     max_age_hours: float
     only: list[str]
     skip_sql: bool
+    wait_quiet: float
 
 
 class Bench:
@@ -1158,6 +1176,7 @@ class Bench:
                         cpus=pinning.wrk,
                         files=Files(self.tmp),
                         probe=probes[scenario.server],
+                        wait_quiet=self.o.wait_quiet,
                     )
                     entry["rounds"].append(result)
                     if "error" in result:
@@ -1294,13 +1313,17 @@ def compute_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
             ("tools nested ÷ raw SQL", S_GQL_TOOLS, S_RAW_TOOLS, 0.5),
         ):
             value = _ratio(rps(a), rps(b))
+            cpu = _ratio(
+                _median(results, config, b, "server_cpu_ms"),
+                _median(results, config, a, "server_cpu_ms"),
+            )
             add(
                 name,
                 config,
                 value,
                 f"≥ {floor}",
                 None if value is None else value >= floor,
-                f"{rps(a)} / {rps(b)} req/s",
+                f"{rps(a)} / {rps(b)} req/s; by server CPU per request: {cpu}",
             )
         target = config.split("-")[0]
         for rest, twin in results["pairs"].get(target, []):
@@ -1421,11 +1444,18 @@ def markdown(results: dict[str, Any]) -> str:
     for record in results["configs"]:
         target = record["target"]
         sql = results["sql"].get(target, {})
+        seconds = sum(
+            r.get("waited_for_quiet_s", 0)
+            for e in record["scenarios"].values()
+            for r in e["rounds"]
+        )
+        waited = f"Waited {seconds:g} s in all for a quiet machine. " if seconds else ""
         lines += [
             f"## {record['key']}: {target}{' + Redis' if record['redis'] else ''}, "
             f"{record['workers']} worker(s)",
             "",
-            f"Pinning: {record['pinning']['note']}. RSS after the run (MB): "
+            f"Pinning: {record['pinning']['note']}. {waited}"
+            + "RSS after the run (MB): "
             + (", ".join(f"{k} {v:g}" for k, v in record.get("rss_mb", {}).items()) or "–"),
             "",
             "| scenario | conns | s | req/s | p50 ms | p99 ms | errors | CPU ms/req | SQL/req "
@@ -1506,7 +1536,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--only", default="", help="comma-separated substrings of scenario names")
     parser.add_argument("--skip-sql", action="store_true", help="skip the SQL-count pass")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each run, wait up to this long for other processes to use < "
+        f"{QUIET_CORES} cores (shared machines); default 0: do not wait",
+    )
+    parser.add_argument(
+        "--render",
+        metavar="RESULTS_JSON",
+        help="only recompute the ratios and rewrite the .md of an earlier run",
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        path = Path(args.render)
+        results = json.loads(path.read_text())
+        results["ratios"] = compute_ratios(results)
+        path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        path.with_suffix(".md").write_text(markdown(results))
+        print(markdown(results))
+        return 0
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = set(targets) - {"sqlite", "postgres"}
     if unknown:
@@ -1524,6 +1575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_age_hours=args.max_age_hours,
         only=[w.strip() for w in args.only.split(",") if w.strip()],
         skip_sql=args.skip_sql,
+        wait_quiet=args.wait_quiet,
     )
     results = Bench(options).run()
     json_path, md_path = write_results(results)

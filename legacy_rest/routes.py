@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.caching import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
 from legacy_rest import accounts as a
 from legacy_rest import integrations as i
+from legacy_rest import schemas as s
 from legacy_rest import tools as t
 from legacy_rest.envelopes import Envelope
 from legacy_rest.table import (
@@ -21,6 +22,20 @@ from legacy_rest.table import (
 
 FIVE_MINUTES = 300
 ONE_HOUR = 3600
+DEMO_ACCOUNT = {"X-Account-ID": "demo"}
+BULK_EXAMPLE = [
+    {
+        "name": "sendgrid-test",
+        "type": "sendgrid",
+        "category": "EMAIL",
+        "description": "SendGrid integration for email tasks",
+        "enabled": True,
+        "configuration": {"api_key": "SG...."},
+        "apis": [],
+    }
+]
+INSTALL_EXAMPLE = {"params": {"region": "eu"}}
+V1 = {"auth": BEARER, "envelope": Envelope.TEXT, "request_headers": ("X-Account-ID",)}
 
 ROUTES: tuple[LegacyRoute, ...] = (
     # Reference 01 — integrations
@@ -29,32 +44,41 @@ ROUTES: tuple[LegacyRoute, ...] = (
         auth=OPTIONAL_SESSION, variables=i.signed_in, shape=i.integration_list,
         cache=CacheRule(INTEGRATIONS_CATALOG, FIVE_MINUTES),
         summary="Enabled integrations: canonical when anonymous, with the overlay signed in",
+        responds=s.INTEGRATION_LIST, errors=("NO_WORKSPACE",),
     ),
     LegacyRoute(
         "GET", "/api/integrations/{slug}", "integration_detail",
+        example={"path": {"slug": "openrouter"}},
         auth=OPTIONAL_SESSION, variables=i.slug_signed_in, shape=i.integration_detail,
         cache=CacheRule(INTEGRATIONS_CATALOG, FIVE_MINUTES),
         summary="One integration; disabled ones only for signed-in callers",
+        responds=s.INTEGRATION_DETAIL, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "POST", "/api/integrations/{slug}", "integration_toggle",
-        auth=SESSION, variables=i.toggle, shape=i.toggle_result, reads_body=True,
+        example={"path": {"slug": "elevenlabs"}, "body": {"enabled": True}},
+        auth=SESSION, variables=i.toggle, shape=i.toggle_result, body=s.TOGGLE_BODY,
         messages={"NOT_FOUND": "Not found", "NO_WORKSPACE": "Not found"},
         limit="integration",
         summary="Enable or disable an integration for the workspace",
+        responds=s.TOGGLE, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "POST", "/api/integrations/{slug}/regenerate", "integration_regenerate",
+        example={"path": {"slug": "openrouter"}},
         auth=SESSION, variables=i.slug,
         messages={"NO_WORKSPACE": "No workspace", "NOT_FOUND": "Integration not found"},
         limit="integration",
         summary="Rotate an integration key (not supported by any live integration)",
+        responds=s.REGENERATED, errors=("NOT_FOUND", "BAD_USER_INPUT"),
     ),
     LegacyRoute(
         "GET", "/api/integrations/{slug}/usage", "integration_usage",
+        example={"path": {"slug": "openrouter"}},
         auth=SESSION, variables=i.slug, shape=i.usage,
         messages={"NO_WORKSPACE": "No workspace", "NOT_FOUND": "Not found"},
         summary="30-day usage trend and spend for one integration",
+        responds=s.USAGE, errors=("NOT_FOUND",),
     ),
     # Reference 02 — tools and pricing
     LegacyRoute(
@@ -62,89 +86,116 @@ ROUTES: tuple[LegacyRoute, ...] = (
         auth=OPTIONAL_SESSION, shape=t.tool_list, fallback={"tools": []},
         cache=CacheRule(TOOLS_CATALOG, ONE_HOUR, applies_to=not_staff),
         summary="The tools catalog; staff sessions see every row (admin mode, uncached)",
+        responds=s.TOOLS,
     ),
     LegacyRoute(
         "GET", "/api/tools/deployable", "deployable_tools",
         auth=OPTIONAL_SESSION, shape=t.tool_list, fallback={"tools": []},
         summary="Tools with an active, deploy-ready release, for the deploy wizard",
+        responds=s.DEPLOYABLE,
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}", "tool_detail",
+        example={"path": {"slug": "hermes"}},
         variables=i.slug, shape=t.tool_detail, envelope=Envelope.STRING,
         messages={"NOT_FOUND": "Tool not found", "INTERNAL": "Internal error"},
         summary="One tool with its active release",
+        responds=s.TOOL_DETAIL, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}/usage-framing", "usage_framing",
+        example={"path": {"slug": "hermes"}},
         variables=i.slug, shape=t.usage_framing, envelope=Envelope.STRING,
         messages={"NOT_FOUND": "tool_not_found"},
         cache=CacheRule(USAGE_FRAMING, ONE_HOUR, applies_to=everyone),
         summary="Credit presets framed as days of the tool's usage",
+        responds=s.USAGE_FRAMING, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}/integrations", "tool_integrations",
+        example={"path": {"slug": "scribe"}},
         auth=OPTIONAL_SESSION, variables=t.slug_app, shape=t.tool_integrations,
         summary="A tool's required and optional integrations, with alreadyEnabled",
+        responds=s.TOOL_INTEGRATIONS, query=("appId",),
     ),
     LegacyRoute(
         "GET", "/api/pricing/models", "pricing_models",
         shape=t.pricing_models,
         messages={"UPSTREAM_FAILED": "Failed to fetch models from OpenRouter"},
         summary="OpenRouter models with the margin applied (1-hour cache, `cached` flag)",
+        responds=s.PRICING_MODELS, errors=("UPSTREAM_FAILED",),
     ),
     LegacyRoute(
         "GET", "/api/pricing/integrations", "pricing_integrations", shape=whole,
         messages={"INTERNAL": "Failed to load pricing integrations"},
         headers={"Cache-Control": "public, s-maxage=300, stale-while-revalidate=3600"},
         summary="Integrations with public meters, for the /pricing sidebar",
+        responds=s.PRICING_INTEGRATIONS,
     ),
     LegacyRoute(
         "GET", "/api/pricing/public/{slug}", "public_pricing",
+        example={"path": {"slug": "openrouter"}},
         variables=i.slug, shape=t.public_pricing,
         messages={"NOT_FOUND": "Not found", "INTERNAL": "Failed to load pricing detail"},
         headers={"Cache-Control": "s-maxage=300"},
         summary="An integration's public rate table",
+        responds=s.PUBLIC_PRICING, errors=("NOT_FOUND",),
     ),
     # Reference 05 — bulk save
     LegacyRoute(
         "POST", "/api/integrations", "integrations_save",
-        auth=STAFF, variables=a.integrations_batch, shape=a.saved, reads_body=True,
+        example={"body": BULK_EXAMPLE},
+        auth=STAFF, variables=a.integrations_batch, shape=a.saved, body=s.BULK_SAVE_BODY,
         aliases=("/api/integrations/",),
         summary="Create or update integrations with their apis (staff), all or nothing",
+        responds=s.BULK_SAVED, errors=("FORBIDDEN",),
     ),
     # Reference 04 — account integrations (/api/v1, text error bodies, CORS)
     LegacyRoute(
         "GET", "/api/v1/integrations", "v1_integration_list",
-        auth=BEARER, variables=a.account_list, shape=a.account_list_body, envelope=Envelope.TEXT,
+        example={"headers": DEMO_ACCOUNT, "query": {"status": "available"}},
+        variables=a.account_list, shape=a.account_list_body, **V1,
         messages={"INTERNAL": "Database error"},
         summary="The account's integrations with install state and per-category counts",
+        responds=s.ACCOUNT_INTEGRATIONS, errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        query=("category", "status"),
     ),
     LegacyRoute(
         "GET", "/api/v1/integrations/{id}", "v1_integration_detail",
-        auth=BEARER, variables=a.account_item, shape=a.account_item_body, envelope=Envelope.TEXT,
+        example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}},
+        variables=a.account_item, shape=a.account_item_body, **V1,
         messages={"INTERNAL": "Database error"},
         summary="One integration by UUID or snake_case name",
+        responds=s.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
     LegacyRoute(
         "POST", "/api/v1/integrations/{id}/install", "v1_integration_install",
-        auth=BEARER, variables=a.install, shape=a.changed_item_body, envelope=Envelope.TEXT,
-        reads_body=True, messages={"INTERNAL": "Database error"},
+        example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}, "body": INSTALL_EXAMPLE},
+        variables=a.install, shape=a.changed_item_body, body=s.INSTALL_BODY, **V1,
+        messages={"INTERNAL": "Database error"},
         summary="Install: params stored, secrets encrypted, status installed",
+        responds=s.ACCOUNT_INTEGRATION, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "POST", "/api/v1/integrations/{id}/uninstall", "v1_integration_uninstall",
-        auth=BEARER, variables=a.account_item, shape=a.changed_item_body, envelope=Envelope.TEXT,
+        example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}},
+        variables=a.account_item, shape=a.changed_item_body, **V1,
         messages={"INTERNAL": "Database error"},
         summary="Uninstall: status available, installed_at cleared, stored values kept",
+        responds=s.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
     LegacyRoute(
         "GET", "/api/v1/mcp-connections", "v1_account",
-        auth=BEARER, variables=a.account, shape=a.stub("mcp_connections"), envelope=Envelope.TEXT,
+        example={"headers": DEMO_ACCOUNT},
+        variables=a.account, shape=a.stub("mcp_connections"), **V1,
         summary="MCP connections (reserved: always an empty list)",
+        responds=s.empty_list("mcp_connections"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
     LegacyRoute(
         "GET", "/api/v1/native-tools", "v1_account",
-        auth=BEARER, variables=a.account, shape=a.stub("native_tools"), envelope=Envelope.TEXT,
+        example={"headers": DEMO_ACCOUNT},
+        variables=a.account, shape=a.stub("native_tools"), **V1,
         summary="Native tools (reserved: always an empty list)",
+        responds=s.empty_list("native_tools"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
 )  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.auth import Credential, Viewer
 from legacy_rest.envelopes import Envelope
+from legacy_rest.schemas import Schema
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,19 @@ class LegacyRoute:
     cache: CacheRule | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     limit: str | None = None  # the limiter the operation draws on (enforced in the resolver)
-    reads_body: bool = False
     fallback: Any = None  # when set, any failure answers 200 with this body (graceful degrade)
     aliases: tuple[str, ...] = ()  # other spellings of the path (e.g. a trailing slash)
+    # The documentation the OpenAPI document is generated from.
     summary: str = ""
+    responds: Schema = field(default_factory=dict)  # the 200 body
+    body: Schema | None = None  # the JSON request body, when the route reads one
+    errors: tuple[str, ...] = ()  # error codes beyond those auth, body and limit imply
+    query: tuple[str, ...] = ()  # optional query parameters
+    request_headers: tuple[str, ...] = ()  # headers the route reads besides credentials
+    # A request that works against the demo data: {"path": {...}, "query": {...},
+    # "headers": {...}, "body": ...}; shown in the OpenAPI document and replayed by its test.
+    example: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def reads_body(self) -> bool:
+        return self.body is not None
