@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app import tracing
 from app.health import healthz, metrics_endpoint, readyz
 from app.middleware import BodyLimit, PrefixCors
 from app.observability import RequestLog
@@ -21,8 +23,11 @@ from app.settings import Settings
 from legacy_rest.endpoint import build_routes, registered_operations, too_large_response
 from legacy_rest.openapi import openapi_bytes
 from legacy_rest.routes import ROUTES
-from resolvers.schema import build_schema
+from resolvers.schema import GatewaySchema, build_schema
 from resolvers.view import GatewayGraphQL
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 async def openapi(_: Request) -> Response:
@@ -40,23 +45,44 @@ GRAPHQL_CORS_HEADERS = (
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    schema = build_schema(settings, registered=registered_operations(ROUTES))
-    graphql = GatewayGraphQL(
-        schema,
-        graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        multipart_uploads_enabled=False,
+    provider = tracing.tracer_provider(settings) if tracing.enabled(settings) else None
+    schema = build_schema(
+        settings,
+        registered=registered_operations(ROUTES),
+        tracing=tracing.graphql_extension(provider) if provider else None,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = Runtime.create(settings)
         app.state.runtime = runtime
+        if provider is not None:
+            tracing.trace_sql(runtime.db.engine, provider)
         try:
             yield
         finally:
             await runtime.close()
+            if provider is not None:
+                provider.shutdown()  # flushes the spans still queued
 
-    routes = [
+    app = Starlette(
+        routes=_routes(settings, schema),
+        middleware=_middleware(settings, provider),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.schema = schema
+    app.state.tracer_provider = provider
+    return app
+
+
+def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
+    graphql = GatewayGraphQL(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        multipart_uploads_enabled=False,
+    )
+    routes: list[BaseRoute] = [
         *build_routes(ROUTES, schema),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -68,8 +94,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # GraphiQL's scripts and styles ship in the package: the page works offline.
         static = StaticFiles(packages=[("app", "static/graphiql")])
         routes.append(Mount("/graphql/static", app=static, name="graphiql-static"))
-    middleware = [
+    return routes
+
+
+def _middleware(settings: Settings, provider: TracerProvider | None) -> list[Middleware]:
+    """Outermost first: the request id and log line wrap everything, then tracing, the body
+    limit, and the CORS policies of /api/v1 and /graphql."""
+    return [
         Middleware(RequestLog),
+        *([Middleware(tracing.TraceRequests, provider=provider)] if provider else []),
         Middleware(
             BodyLimit, max_bytes=settings.max_body_bytes, too_large=too_large_response(ROUTES)
         ),
@@ -90,7 +123,3 @@ def create_app(settings: Settings | None = None) -> Starlette:
             credentials=True,
         ),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.settings = settings
-    app.state.schema = schema
-    return app

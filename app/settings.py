@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = None  # default: on in development, off in production
     graphql_cors_origins: str = ""
     persisted_operations_file: str | None = None
+    otel_endpoint: str | None = None  # base URL of an OTLP/HTTP collector, e.g. http://host:4318
     log_level: str = "INFO"
     log_format: str | None = None  # json | text; default json in production, text otherwise
     openrouter_models_url: str = "https://openrouter.ai/api/v1/models"

@@ -94,10 +94,14 @@ def limits_from(settings: Settings) -> Limits:
 
 
 def build_schema(
-    settings: Settings | None = None, *, registered: Mapping[str, str] | None = None
+    settings: Settings | None = None,
+    *,
+    registered: Mapping[str, str] | None = None,
+    tracing: Any = None,
 ) -> GatewaySchema:
     """The schema with its extensions. ``registered``: hash → text of the gateway's own
-    operations (always allowed, and known to persisted queries)."""
+    operations (always allowed, and known to persisted queries); ``tracing``: an extension
+    factory that traces operations and resolvers, when tracing is on."""
     settings = settings or Settings()
     limits = limits_from(settings)
     rules = validation_rules(limits)
@@ -109,6 +113,7 @@ def build_schema(
         lambda: ValidationCache(maxsize=512),
         lambda: Protections(limits, rules),  # after ValidationCache: prices validated documents
         RecordOperation,
+        *([tracing] if tracing is not None else []),
     ]
     return GatewaySchema(
         query=Query,
