@@ -7,6 +7,7 @@ import logging
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from starlette.datastructures import Headers
@@ -54,7 +55,8 @@ def csrf_blocked(scope: Scope) -> bool:
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type not in SIMPLE_CONTENT_TYPES:
         return False
-    wants_page = "text/html" in headers.get("accept", "") and b"query" not in scope["query_string"]
+    has_query = "query" in parse_qs(scope["query_string"].decode("latin-1"))
+    wants_page = "text/html" in headers.get("accept", "") and not has_query
     return not (scope["method"] == "GET" and wants_page)
 
 
