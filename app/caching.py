@@ -11,9 +11,10 @@ bypassed: reads miss, writes and invalidations are dropped, and the outage is lo
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+import redis.asyncio as redis
 from aiocache import Cache as CacheFactory
 from aiocache import RedisCache
 from aiocache.base import BaseCache
@@ -21,6 +22,7 @@ from aiocache.serializers import NullSerializer
 
 from app import metrics
 from app.faults import Latch
+from app.local_cache import Invalidations, LocalTier, message, stamp, unstamp
 from app.settings import Settings
 
 # Cache tags: a write that changes what an entry shows invalidates the entry's tag.
@@ -52,14 +54,37 @@ def backend_from_settings(settings: Settings) -> BaseCache:
 
 
 class Cache:
-    def __init__(self, backend: BaseCache, *, prefix: str) -> None:
+    def __init__(self, backend: BaseCache, *, prefix: str, subscriber: Any = None) -> None:
+        """``subscriber``: a Redis client for the invalidation channel, when the backend is
+        shared between workers."""
         self.backend = backend
         self.prefix = prefix
         self.latch = Latch("cache backend", "serving without the cache")
+        # One process owns an in-memory backend, so its local tier is coherent from the start;
+        # a shared (Redis) backend needs the invalidation channel first.
+        self.local = LocalTier(coherent=subscriber is None)
+        self.invalidations = (
+            Invalidations(subscriber, f"{prefix}invalidations", self.local)
+            if subscriber is not None
+            else None
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Cache:
-        return cls(backend_from_settings(settings), prefix=settings.redis_prefix + "cache:")
+        backend = backend_from_settings(settings)
+        subscriber = None
+        if isinstance(backend, RedisCache):
+            # Its own connection with no read timeout: it waits for messages.
+            subscriber = redis.Redis.from_url(
+                settings.cache_url,
+                socket_connect_timeout=settings.cache_timeout_seconds,
+                health_check_interval=15,
+            )
+        return cls(backend, prefix=settings.redis_prefix + "cache:", subscriber=subscriber)
+
+    def start(self) -> None:
+        if self.invalidations is not None:
+            self.invalidations.start()
 
     async def _guard(self, operation: Awaitable[T], fallback: T) -> T:
         try:
@@ -70,27 +95,62 @@ class Cache:
         self.latch.recovered()
         return result
 
-    async def _key(self, tag: str, key: str) -> str | None:
+    async def _generation(self, tag: str) -> int | None:
         value = await self._guard(self.backend.get(f"{self.prefix}gen:{tag}"), False)
         if value is False:
             return None
-        return f"{self.prefix}{tag}:{int(value or 0)}:{key}"
+        generation = int(value or 0)
+        self.local.observe(tag, generation)
+        return generation
+
+    def _full(self, tag: str, generation: int, key: str) -> str:
+        return f"{self.prefix}{tag}:{generation}:{key}"
+
+    def peek(self, tag: str, key: str) -> bytes | None:
+        """This worker's copy, if it is still current: no await, no round trip."""
+        payload = self.local.get(tag, key)
+        if payload is not None:
+            metrics.CACHE.labels(tag, "hit").inc()
+        return payload
 
     async def get(self, tag: str, key: str) -> bytes | None:
-        full = await self._key(tag, key)
-        value = await self._guard(self.backend.get(full), None) if full else None
-        result = "error" if full is None or self.latch.down else "hit" if value else "miss"
-        metrics.CACHE.labels(tag, result).inc()
-        return bytes(value) if value is not None else None
+        local = self.peek(tag, key)
+        if local is not None:
+            return local
+        generation = await self._generation(tag)
+        stored = None
+        if generation is not None:
+            stored = await self._guard(self.backend.get(self._full(tag, generation, key)), None)
+        if generation is None or self.latch.down:
+            metrics.CACHE.labels(tag, "error").inc()
+            return None
+        if stored is None:
+            metrics.CACHE.labels(tag, "miss").inc()
+            return None
+        expires, payload = unstamp(bytes(stored))
+        self.local.put(tag, key, generation, expires, payload)
+        metrics.CACHE.labels(tag, "hit").inc()
+        return payload
 
     async def set(self, tag: str, key: str, value: bytes, *, ttl: float) -> None:
-        full = await self._key(tag, key)
-        if full is not None:
-            await self._guard(self.backend.set(full, value, ttl=ttl), None)
+        generation = await self._generation(tag)
+        if generation is None:
+            return
+        stored = stamp(value, ttl)
+        await self._guard(self.backend.set(self._full(tag, generation, key), stored, ttl=ttl), None)
+        self.local.put(tag, key, generation, unstamp(stored)[0], value)
 
     async def invalidate(self, *tags: str) -> None:
         for tag in tags:
-            await self._guard(self.backend.increment(f"{self.prefix}gen:{tag}"), None)
+            generation = await self._guard(self.backend.increment(f"{self.prefix}gen:{tag}"), None)
+            if generation is None:
+                continue
+            self.local.observe(tag, int(generation))
+            if self.invalidations is not None:
+                announce = self.backend.client.publish(  # type: ignore[attr-defined]
+                    self.invalidations.channel, message(tag, int(generation))
+                )
+                await self._guard(announce, None)
 
     async def ping(self) -> bool:
         """Whether the backend answers (readiness)."""
@@ -98,4 +158,7 @@ class Cache:
         return await self._guard(self.backend.set(probe, b"1", ttl=5), False) is not False
 
     async def close(self) -> None:
+        if self.invalidations is not None:
+            await self.invalidations.stop()
+            await self.invalidations.client.aclose()
         await self._guard(self.backend.close(), None)

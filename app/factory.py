@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = Runtime.create(settings)
+        runtime.start()
         app.state.runtime = runtime
         if provider is not None:
             tracing.trace_sql(runtime.db.engine, provider)

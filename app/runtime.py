@@ -38,6 +38,10 @@ class Runtime:
             secrets=secret_box(settings),
         )
 
+    def start(self) -> None:
+        """Background work of a running gateway (cache invalidation messages)."""
+        self.cache.start()
+
     async def close(self) -> None:
         await self.http.aclose()
         await self.limits.close()

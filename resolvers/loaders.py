@@ -83,7 +83,7 @@ class Loaders:
     def _month_usage(self) -> DataLoader[None, dict[str, tuple[int, int]]]:
         return self._whole(
             lambda s: usage.usage_totals(
-                session=s, tenant_id=self.tenant, since=self.periods.month_start
+                session=s, tenant_id=self.tenant, since=self.periods.month_day
             )
         )
 
@@ -115,7 +115,7 @@ class Loaders:
     def daily_usage(self) -> DataLoader[str, dict[date, tuple[int, int]]]:
         return self._loader(
             lambda s, keys: usage.daily_usage(
-                session=s, tenant_id=self.tenant, providers=keys, since=self.periods.earliest
+                session=s, tenant_id=self.tenant, providers=keys, since=self.periods.earliest_day
             ),
             default={},
         )

@@ -14,7 +14,7 @@ from app.models.integrations import (
     TenantIntegration,
 )
 from app.models.tools import App, AppConnectionBinding, CategoryFallback, Meter, Release, Tool
-from app.models.usage import UsageEvent
+from app.models.usage import UsageDaily, UsageEvent
 
 __all__ = [
     "APP_KEY",
@@ -37,6 +37,7 @@ __all__ = [
     "Tenant",
     "TenantIntegration",
     "Tool",
+    "UsageDaily",
     "UsageEvent",
     "User",
     "utcnow",

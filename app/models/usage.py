@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
@@ -32,3 +32,17 @@ class UsageEvent(SQLModel, table=True):
     app_id: uuid.UUID | None = Field(default=None, foreign_key="apps.id")
     cost_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class UsageDaily(SQLModel, table=True):
+    """Usage per tenant, provider and UTC day, maintained by database triggers on every insert,
+    update and delete of ``usage_events`` (migration 0002) — whoever writes the events. Every
+    usage figure the gateway shows is a sum of these days: trend, day, ISO week, month."""
+
+    __tablename__ = "usage_daily"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True)
+    provider: str = Field(max_length=100, primary_key=True)
+    day: date = Field(primary_key=True)
+    events: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cost_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

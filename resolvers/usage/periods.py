@@ -37,9 +37,13 @@ class Periods:
         return _midnight(self.month_day)
 
     @property
+    def earliest_day(self) -> date:
+        """The first UTC day any trend or spend figure needs."""
+        return min(self.trend_days[0], self.week_start, self.month_day)
+
+    @property
     def earliest(self) -> datetime:
-        """The first instant any trend or spend figure needs."""
-        return _midnight(min(self.trend_days[0], self.week_start, self.month_day))
+        return _midnight(self.earliest_day)
 
 
 def _midnight(day: date) -> datetime:

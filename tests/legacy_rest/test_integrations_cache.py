@@ -3,6 +3,7 @@ bodies, one tenant's data for another, a stale tenant state after a toggle."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import uuid
 import warnings
@@ -74,6 +75,16 @@ async def toggle(
         f"/api/integrations/{provider}", json={"enabled": enabled}, headers=headers
     )
     assert response.status_code == 200, response.text
+
+
+async def delivered(receiver: Runtime, sender: Runtime, *, within: float = 2.0) -> None:
+    """Wait until ``receiver`` has heard of ``sender``'s latest invalidation of the catalog —
+    over Redis pub/sub, which takes milliseconds (bounded here at ``within`` seconds)."""
+    wanted = sender.cache.local.generations[CATALOG]
+    deadline = asyncio.get_running_loop().time() + within
+    while receiver.cache.local.generations.get(CATALOG, -1) < wanted:
+        assert asyncio.get_running_loop().time() < deadline, "invalidation never delivered"
+        await asyncio.sleep(0.005)
 
 
 @asynccontextmanager
@@ -299,13 +310,15 @@ async def test_cache_is_shared_between_app_instances(
         # The other instance answers from the entry the first one wrote.
         assert (await other.get("/api/integrations")).content == first.content
 
-        # An invalidation in one instance is seen by the other.
+        # An invalidation in one instance is seen by the other, once its message is delivered.
         await runtime.cache.invalidate(CATALOG)
+        await delivered(other_app.state.runtime, runtime)
         seen_by_other = await other.get("/api/integrations")
         assert names(seen_by_other.json())["openrouter"] == "OpenRouter Renamed"
 
         await rename(runtime, "openrouter", "OpenRouter Again")
         await other_app.state.runtime.cache.invalidate(CATALOG)
+        await delivered(runtime, other_app.state.runtime)
         seen_by_first = await client.get("/api/integrations")
         assert names(seen_by_first.json())["openrouter"] == "OpenRouter Again"
 
