@@ -110,7 +110,7 @@ class Cache:
         """This worker's copy, if it is still current: no await, no round trip."""
         payload = self.local.get(tag, key)
         if payload is not None:
-            metrics.CACHE.labels(tag, "hit").inc()
+            metrics.cache_counter(tag, "hit").inc()
         return payload
 
     async def get(self, tag: str, key: str) -> bytes | None:
@@ -122,14 +122,14 @@ class Cache:
         if generation is not None:
             stored = await self._guard(self.backend.get(self._full(tag, generation, key)), None)
         if generation is None or self.latch.down:
-            metrics.CACHE.labels(tag, "error").inc()
+            metrics.cache_counter(tag, "error").inc()
             return None
         if stored is None:
-            metrics.CACHE.labels(tag, "miss").inc()
+            metrics.cache_counter(tag, "miss").inc()
             return None
         expires, payload = unstamp(bytes(stored))
         self.local.put(tag, key, generation, expires, payload)
-        metrics.CACHE.labels(tag, "hit").inc()
+        metrics.cache_counter(tag, "hit").inc()
         return payload
 
     async def set(self, tag: str, key: str, value: bytes, *, ttl: float) -> None:

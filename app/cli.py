@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -87,7 +89,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     prepare_embedded_database(settings)
     if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers write their metrics to files here; /metrics on any worker sums them all.
-        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="vendo-metrics-")
+        os.environ[MULTIPROC_ENV] = directory = tempfile.mkdtemp(prefix="vendo-metrics-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
     uvicorn.run(
         "app.factory:create_app",
         factory=True,

@@ -86,14 +86,19 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 
 def _track_pool(engine: AsyncEngine) -> None:
-    """Keep the pool gauge current (each worker writes its own; /metrics sums them)."""
-    pool = engine.sync_engine.pool
+    """Keep the pool gauge current (each worker writes its own; /metrics sums them). Counted
+    from the events rather than read from the pool: "checkin" fires before the connection is
+    back in the pool, so the pool's own counts lag by one there."""
+    checked_out = metrics.DB_POOL.labels("checked_out")
+    idle = metrics.DB_POOL.labels("idle")
 
-    def update(*_: Any) -> None:
-        checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
-        idle = pool.checkedin() if hasattr(pool, "checkedin") else 0
-        metrics.DB_POOL.labels("checked_out").set(checked_out)
-        metrics.DB_POOL.labels("idle").set(idle)
+    def on_checkout(*_: Any) -> None:
+        checked_out.inc()
+        idle.set(max(engine.sync_engine.pool.checkedin(), 0))  # type: ignore[attr-defined]
 
-    event.listen(engine.sync_engine, "checkout", update)
-    event.listen(engine.sync_engine, "checkin", update)
+    def on_checkin(*_: Any) -> None:
+        checked_out.dec()
+        idle.inc()
+
+    event.listen(engine.sync_engine, "checkout", on_checkout)
+    event.listen(engine.sync_engine, "checkin", on_checkin)

@@ -9,9 +9,11 @@ registry is read directly.
 from __future__ import annotations
 
 import os
+from functools import cache
+from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -22,6 +24,8 @@ from prometheus_client import (
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The classic text format every Prometheus understands (0.26's default says version=1.0.0).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 REQUESTS = Counter(
     "vendo_http_requests_total",
@@ -53,13 +57,45 @@ DB_POOL = Gauge(
 )
 
 
+MAX_OPERATIONS = 200  # distinct GraphQL operation names kept as labels; the rest are "other"
+_operations: set[str] = set()
+_counters: dict[tuple[str, str, int], Any] = {}
+
+
+def request_counter(route: str, operation: str, status: int) -> Any:
+    """The labelled child, looked up once per (route, operation, status) — ``labels()`` costs
+    microseconds on every request otherwise. Operation names are the client's choice, so only
+    the first ``MAX_OPERATIONS`` become labels: a flood of made-up names cannot grow the series
+    (or this process's memory) without bound."""
+    if operation not in _operations:
+        if len(_operations) >= MAX_OPERATIONS:
+            operation = "other"
+        else:
+            _operations.add(operation)
+    key = (route, operation, status)
+    counter = _counters.get(key)
+    if counter is None:
+        counter = _counters[key] = REQUESTS.labels(route, operation, str(status))
+    return counter
+
+
+@cache
+def latency_histogram(route: str) -> Any:
+    return LATENCY.labels(route)
+
+
+@cache
+def cache_counter(tag: str, result: str) -> Any:
+    return CACHE.labels(tag, result)
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text of every worker (multiprocess mode) or of this process."""
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(DEFAULT_REGISTRY), CONTENT_TYPE_LATEST
+        return generate_latest(registry), CONTENT_TYPE
+    return generate_latest(DEFAULT_REGISTRY), CONTENT_TYPE
 
 
 def mark_process_dead(pid: int) -> None:

@@ -19,7 +19,7 @@ TOO_LARGE = "Request body too large"
 
 class BodyLimit:
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, too_large: Callable[[str], Response]
+        self, app: ASGIApp, *, max_bytes: int, too_large: Callable[[Scope], Response]
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -31,7 +31,7 @@ class BodyLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self.too_large(scope["path"])(scope, receive, send)
+            await self.too_large(scope)(scope, receive, send)
             return
         chunks, size = [], 0
         while True:
@@ -41,7 +41,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self.too_large(scope["path"])(scope, receive, send)
+                await self.too_large(scope)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -10,16 +10,15 @@ The fields are filled in by whoever knows them (the legacy endpoint, the GraphQL
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
@@ -61,19 +60,20 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = Headers(scope=scope).get("x-request-id", "")
+        given = _header(scope, b"x-request-id")
         info = RequestInfo(
-            request_id=given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex,
+            request_id=given if given and _SAFE_ID.fullmatch(given) else os.urandom(16).hex(),
             method=scope["method"],
             path=scope["path"],
         )
         token = _current.set(info)
         started = time.perf_counter()
+        header = (b"x-request-id", info.request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 info.status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = info.request_id
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:
@@ -88,12 +88,19 @@ class RequestLog:
             _measure(info, elapsed)
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def _measure(info: RequestInfo, seconds: float) -> None:
     if info.path in QUIET_PATHS:
         return
     route = info.route or "unmatched"
-    metrics.REQUESTS.labels(route, info.operation or "", str(info.status)).inc()
-    metrics.LATENCY.labels(route).observe(seconds)
+    metrics.request_counter(route, info.operation or "", info.status).inc()
+    metrics.latency_histogram(route).observe(seconds)
 
 
 def _log(info: RequestInfo, duration_ms: float) -> None:
@@ -116,9 +123,22 @@ def _log(info: RequestInfo, duration_ms: float) -> None:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; request fields flattened in, the request id on every line."""
 
+    _second: int = -1
+    _stamp: str = ""
+
+    def _time(self, created: float) -> str:
+        """ISO 8601 UTC with milliseconds; the formatted second is reused within a second."""
+        second = int(created)
+        if second != self._second:
+            self._second, self._stamp = (
+                second,
+                time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)),
+            )
+        return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -130,7 +150,7 @@ class JsonFormatter(logging.Formatter):
             payload["request_id"] = rid
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+        return orjson.dumps(payload, default=str).decode()
 
 
 class TextFormatter(logging.Formatter):
@@ -145,6 +165,15 @@ class TextFormatter(logging.Formatter):
         elif (rid := request_id()) is not None:
             line = f"{line} request_id={rid}"
         return line
+
+
+def quicken_logging() -> None:
+    """What the standard library records on every LogRecord and we never print: the calling
+    frame (a stack walk), thread, process and multiprocessing names."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def logging_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:

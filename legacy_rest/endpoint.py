@@ -16,6 +16,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from app import observability
 from app.auth import ANONYMOUS, SESSION_COOKIE, Credential
@@ -118,11 +119,10 @@ class LegacyEndpoint:
         return cookie or any(headers.get(name) for name in auth.bearer_headers)
 
     def _cache_key(self, request: Request) -> str:
-        """Method, path and query string as sent; long ones (unusual slugs) are hashed."""
+        """Method, path and query string as sent."""
         query = request.scope["query_string"].decode("latin-1")
-        raw = f"{self.route.method} {request.url.path}?{query}"
-        if len(raw) <= 256:
-            return raw
+        raw = f"{self.route.method} {request.scope['path']}?{query}"
+        # Hashed: the backend's own debug log prints keys, and a query string may carry anything.
         return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
     def ok(self, payload: bytes) -> Response:
@@ -172,20 +172,27 @@ def registered_operations(routes: tuple[LegacyRoute, ...]) -> dict[str, str]:
     return {hashlib.sha256(text.encode()).hexdigest(): text for text in texts}
 
 
-def too_large_response(routes: tuple[LegacyRoute, ...]) -> Callable[[str], Response]:
+def too_large_response(routes: tuple[LegacyRoute, ...]) -> Callable[[Scope], Response]:
     """413 in the envelope of the route the path belongs to (flat JSON for other /api paths)."""
-    compiled = [(Route(r.path, _unused), r.envelope) for r in routes]
+    compiled = [
+        (Route(path, _unused, methods=[r.method]), r)
+        for r in routes
+        for path in (r.path, *r.aliases)
+    ]
 
-    def render(path: str) -> Response:
-        if path.startswith("/graphql"):
+    def render(scope: Scope) -> Response:
+        info = observability.current()
+        if scope["path"].startswith("/graphql"):
+            if info is not None:
+                info.route = "/graphql"
             error = {"message": TOO_LARGE, "extensions": {"code": "BAD_USER_INPUT"}}
             return Response(dumps({"errors": [error]}), 413, media_type="application/json")
-        scope = {"type": "http", "path": path, "method": "POST"}
-        envelope = next(
-            (env for route, env in compiled if route.matches(scope)[0] is not Match.NONE),
-            Envelope.FLAT,
-        )
-        return envelope.render(413, TOO_LARGE)
+        for route, legacy in compiled:
+            if route.matches(scope)[0] is Match.FULL:
+                if info is not None:
+                    info.route = f"{legacy.method} {legacy.path}"
+                return legacy.envelope.render(413, TOO_LARGE)
+        return Envelope.FLAT.render(413, TOO_LARGE)
 
     return render
 

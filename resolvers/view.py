@@ -68,11 +68,11 @@ def errors_response(status: int, message: str, code: str) -> Response:
 
 class GatewayGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (info := observability.current()) is not None:
+            info.route = "/graphql"
         if scope["type"] == "http" and scope["method"] != "OPTIONS" and csrf_blocked(scope):
             await errors_response(400, CSRF_MESSAGE, "BAD_USER_INPUT")(scope, receive, send)
             return
-        if (info := observability.current()) is not None:
-            info.route = "/graphql"
         try:
             await super().__call__(scope, receive, send)
         except Exception as error:

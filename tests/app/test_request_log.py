@@ -1,0 +1,494 @@
+"""The one log line per request, as an operator reads it: JSON with request id, method, route,
+operation, tenant, status and duration (readable text in development); ``X-Request-ID`` honoured
+when sane, replaced when not, and returned. And the issue's "Done when": requests carrying a
+secret, a session cookie, an App Key, a JWT and a password leave none of them in any log record
+of any logger at DEBUG, nor on stdout or stderr."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from app.auth import hash_token, new_api_key
+from app.models import APP_KEY, App, Tenant, User
+from app.observability import JsonFormatter, TextFormatter, logging_config
+from app.repositories import keys
+from app.runtime import Runtime
+from app.settings import Settings
+from tests.conftest import JWT_SECRET, Sessions, session_headers
+
+SECRET_KEY = Fernet.generate_key().decode()
+FIELDS = ("request_id", "method", "route", "operation", "tenant_id", "status", "duration_ms")
+FRESH_ID = re.compile(r"[0-9a-f]{32}")
+VIEWER_QUERY = "query WhoAmI { viewer { email } integrations(first: 1) { nodes { provider } } }"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"secret_keys": SECRET_KEY}
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def formatter(json_lines: bool) -> logging.Formatter:
+    """The formatter ``vendo-gateway serve`` configures, built from ``logging_config``."""
+    spec = dict(logging_config(json_lines=json_lines)["formatters"]["default"])
+    factory = spec.pop("()")
+    if "format" in spec:
+        spec["fmt"] = spec.pop("format")
+    built = factory(**spec)
+    assert isinstance(built, JsonFormatter if json_lines else TextFormatter)
+    return built  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def access_log(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The access logger at INFO (serve's default level) writing JSON lines to a buffer; the
+    fixture returns a function that parses the lines written so far."""
+    caplog.set_level(logging.INFO, logger="vendo.access")
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(formatter(json_lines=True))
+    logger = logging.getLogger("vendo.access")
+    logger.addHandler(handler)
+
+    def lines() -> list[dict[str, Any]]:
+        text = buffer.getvalue()
+        assert text.endswith("\n") or text == ""
+        return [json.loads(line) for line in text.splitlines()]
+
+    yield lines
+    logger.removeHandler(handler)
+    handler.close()
+
+
+async def demo_tenant(runtime: Runtime) -> uuid.UUID:
+    async with runtime.db.read() as session:
+        tenant = await session.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
+    assert tenant is not None
+    return tenant
+
+
+async def user_id(runtime: Runtime, email: str) -> uuid.UUID:
+    async with runtime.db.read() as session:
+        found = await session.scalar(select(User.id).where(User.email == email))
+    assert found is not None
+    return found
+
+
+def identity_jwt(user: uuid.UUID, key: str = JWT_SECRET) -> str:
+    payload = {"sub": str(user), "exp": datetime.now(UTC) + timedelta(hours=1)}
+    return jwt.encode(payload, key, algorithm="HS256")
+
+
+async def app_key_for_demo(runtime: Runtime) -> str:
+    key = new_api_key()
+    async with runtime.db.write() as session, session.begin():
+        found = (await session.execute(select(App).where(App.name == "My Hermes"))).scalar_one()
+        await keys.create_key(
+            session=session,
+            kind=APP_KEY,
+            tenant_id=found.tenant_id,
+            scope_id=found.id,
+            key_hash=hash_token(key),
+            prefix=key[:13],
+            expires_at=None,
+        )
+    return key
+
+
+# --------------------------------------------------------------------------------------------
+# The JSON line
+
+
+async def test_request_log_json_line_has_every_field(
+    client: httpx.AsyncClient, demo: None, access_log: Callable[[], list[dict[str, Any]]]
+) -> None:
+    response = await client.get("/api/integrations")
+    assert response.status_code == 200
+    [line] = access_log()
+    for name in FIELDS:
+        assert name in line, name
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert FRESH_ID.fullmatch(line["request_id"])
+    assert line["method"] == "GET"
+    assert line["route"] == "GET /api/integrations"
+    assert line["operation"] == "LegacyIntegrationList"
+    assert line["tenant_id"] is None  # anonymous
+    assert line["status"] == 200
+    assert isinstance(line["duration_ms"], int | float)
+    assert 0 <= line["duration_ms"] < 10_000
+    assert line["level"] == "info"
+    assert line["logger"] == "vendo.access"
+    assert line["time"]
+
+
+async def test_request_log_signed_in_legacy_line_has_the_tenant(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    demo_headers: dict[str, str],
+    access_log: Callable[[], list[dict[str, Any]]],
+) -> None:
+    response = await client.get("/api/integrations", headers=demo_headers)
+    assert response.status_code == 200
+    [line] = access_log()
+    assert line["tenant_id"] == str(await demo_tenant(runtime))
+    assert line["route"] == "GET /api/integrations"
+    assert line["operation"] == "LegacyIntegrationList"
+
+
+async def test_request_log_graphql_line_names_the_operation_and_tenant(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    demo_headers: dict[str, str],
+    access_log: Callable[[], list[dict[str, Any]]],
+) -> None:
+    response = await client.post("/graphql", json={"query": VIEWER_QUERY}, headers=demo_headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["viewer"]["email"] == "demo@vendo.local"
+    [line] = access_log()
+    assert line["method"] == "POST"
+    assert line["route"] == "/graphql"
+    assert line["operation"] == "WhoAmI"
+    assert line["tenant_id"] == str(await demo_tenant(runtime))
+    assert line["status"] == 200
+    assert line["request_id"] == response.headers["x-request-id"]
+
+
+async def test_request_log_error_status_is_on_the_line(
+    client: httpx.AsyncClient, demo: None, access_log: Callable[[], list[dict[str, Any]]]
+) -> None:
+    missing = await client.get("/api/integrations/no-such-integration")
+    refused = await client.get("/api/integrations/openrouter/usage")
+    unknown = await client.get("/no-such-path")
+    assert [missing.status_code, refused.status_code, unknown.status_code] == [404, 401, 404]
+    lines = access_log()
+    assert [(line["route"], line["status"]) for line in lines] == [
+        ("GET /api/integrations/{slug}", 404),
+        ("GET /api/integrations/{slug}/usage", 401),
+        ("/no-such-path", 404),
+    ]
+
+
+async def test_request_log_one_line_per_request_with_distinct_ids(
+    client: httpx.AsyncClient, demo: None, access_log: Callable[[], list[dict[str, Any]]]
+) -> None:
+    responses = []
+    for _ in range(5):
+        responses.append(await client.get("/api/integrations"))
+        responses.append(await client.post("/graphql", json={"query": "query P { __typename }"}))
+    lines = access_log()
+    assert len(lines) == len(responses) == 10
+    ids = [line["request_id"] for line in lines]
+    assert len(set(ids)) == 10
+    assert ids == [response.headers["x-request-id"] for response in responses]
+
+
+# --------------------------------------------------------------------------------------------
+# X-Request-ID
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["a", "req-42", "0af7651916cd43dd8448eb211c80319c", "trace:span.1_2-3", "x" * 128],
+)
+async def test_request_id_sane_is_honoured_and_returned(
+    client: httpx.AsyncClient, access_log: Callable[[], list[dict[str, Any]]], given: str
+) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": given})
+    graphql = await client.post(
+        "/graphql", json={"query": "query P { __typename }"}, headers={"X-Request-ID": given}
+    )
+    assert response.headers["x-request-id"] == given
+    assert graphql.headers["x-request-id"] == given
+    [line] = access_log()  # (/healthz is logged at DEBUG only)
+    assert line["request_id"] == given
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param(b"x" * 129, id="too-long"),
+        pytest.param(b"has space", id="space"),
+        pytest.param("ünïcødé".encode(), id="unicode"),
+        pytest.param(b"a/b", id="slash"),
+        pytest.param(b"id\tx", id="tab"),
+        pytest.param(b'{"json":1}', id="json"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+async def test_request_id_insane_is_replaced_and_returned(
+    client: httpx.AsyncClient, access_log: Callable[[], list[dict[str, Any]]], given: bytes
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "query P { __typename }"}, headers={"X-Request-ID": given}
+    )
+    returned = response.headers["x-request-id"]
+    assert FRESH_ID.fullmatch(returned), returned
+    [line] = access_log()
+    assert line["request_id"] == returned
+
+
+async def test_request_id_is_fresh_for_each_request_without_one(
+    client: httpx.AsyncClient,
+) -> None:
+    ids = {(await client.get("/healthz")).headers["x-request-id"] for _ in range(5)}
+    assert len(ids) == 5
+    assert all(FRESH_ID.fullmatch(value) for value in ids)
+
+
+# --------------------------------------------------------------------------------------------
+# Text format and the choice of format
+
+
+async def test_request_log_text_format_is_readable(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    demo_headers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="vendo.access")
+    response = await client.post("/graphql", json={"query": VIEWER_QUERY}, headers=demo_headers)
+    assert response.status_code == 200
+    [record] = [r for r in caplog.records if r.name == "vendo.access"]
+    line = formatter(json_lines=False).format(record)
+    assert "\n" not in line
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(line)
+    rid = response.headers["x-request-id"]
+    assert " INFO vendo.access POST /graphql 200 " in line
+    for part in (
+        f"request_id={rid}",
+        "method=POST",
+        "route=/graphql",
+        "operation=WhoAmI",
+        f"tenant_id={await demo_tenant(runtime)}",
+        "status=200",
+        "duration_ms=",
+    ):
+        assert part in line, (part, line)
+    # The structured fields are on the record too, for any other handler.
+    fields = record.fields  # type: ignore[attr-defined]
+    assert set(FIELDS) <= set(fields)
+
+
+def test_log_format_json_in_production_text_in_development() -> None:
+    assert Settings().json_logs is False
+    assert Settings(env="production").json_logs is True
+    assert Settings(env="production", log_format="text").json_logs is False
+    assert Settings(log_format="json").json_logs is True
+    config = logging_config(json_lines=True, level="DEBUG")
+    assert config["root"]["level"] == "DEBUG"
+    assert config["loggers"]["uvicorn.access"]["propagate"] is False  # ours replaces it
+
+
+# --------------------------------------------------------------------------------------------
+# Done when: no secret in any log line
+
+
+@pytest.fixture
+def every_record(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[logging.LogRecord]]:
+    """Every record of every logger at DEBUG: the root and every known logger at DEBUG and
+    enabled, and each record taken where handlers are called, whether or not it propagates."""
+    caplog.set_level(logging.DEBUG)
+    disabled = []
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            caplog.set_level(logging.DEBUG, logger=name)
+            if logger.disabled:
+                logger.disabled = False
+                disabled.append(logger)
+    records: list[logging.LogRecord] = []
+    original = logging.Logger.callHandlers
+
+    def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+        if not _test_client(record):
+            records.append(record)
+        original(self, record)
+
+    monkeypatch.setattr(logging.Logger, "callHandlers", call_handlers)
+    yield records
+    for logger in disabled:
+        logger.disabled = True
+
+
+def _test_client(record: logging.LogRecord) -> bool:
+    """The test's own HTTP client logs the URLs it calls (``http://testserver/…``): that is this
+    test talking, not the gateway. The gateway's own httpx calls (upstreams) are still kept."""
+    return record.name.startswith("httpx") and "http://testserver/" in record.getMessage()
+
+
+def everything_logged(records: list[logging.LogRecord]) -> str:
+    """Each record as the JSON and text formatters write it, plus its raw attributes."""
+    as_json, as_text, plain = formatter(True), formatter(False), logging.Formatter()
+    chunks = []
+    for record in records:
+        chunks += [as_json.format(record), as_text.format(record), repr(record.__dict__)]
+        if record.exc_info:
+            chunks.append(plain.formatException(record.exc_info))
+    return "\n".join(chunks)
+
+
+async def test_request_log_never_holds_a_secret_cookie_key_or_token(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    sessions: Sessions,
+    demo: None,
+    every_record: list[logging.LogRecord],
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    def secret(label: str) -> str:
+        return f"sk-live-SECRET-{label}-{uuid.uuid4().hex}"
+
+    values = {label: secret(label) for label in ("install", "jwt-install", "gql", "bad-json")}
+    values |= {label: secret(label) for label in ("query", "variable", "bulk-pw", "bulk-bad")}
+    app_key = await app_key_for_demo(runtime)
+    demo_cookie = await sessions.create("demo@vendo.local")
+    staff_cookie = await sessions.create("root@example.com", staff=True)
+    demo_jwt = identity_jwt(await user_id(runtime, "demo@vendo.local"))
+    staff_jwt = identity_jwt(await user_id(runtime, "root@example.com"))
+    foreign_jwt = identity_jwt(await user_id(runtime, "demo@vendo.local"), "another-key" * 4)
+    unknown_key = new_api_key()
+    credentials = {
+        "app key": app_key,
+        "demo cookie": demo_cookie,
+        "staff cookie": staff_cookie,
+        "demo jwt": demo_jwt,
+        "staff jwt": staff_jwt,
+        "foreign jwt": foreign_jwt,
+        "unknown key": unknown_key,
+        "fernet key": SECRET_KEY,
+        "jwt signing key": JWT_SECRET,
+    }
+    account = {"X-Account-ID": "demo"}
+    statuses = []
+
+    async def send(method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = await client.request(method, path, **kwargs)
+        statuses.append((method, path, response.status_code))
+        return response
+
+    # An install carrying a secret, with an App Key; another with the user's JWT.
+    await send(
+        "POST",
+        "/api/v1/integrations/openai/install",
+        headers={"Authorization": f"Bearer {app_key}", **account},
+        json={"params": {"region": "eu"}, "secrets": {"api_key": values["install"]}},
+    )
+    await send(
+        "POST",
+        "/api/v1/integrations/anthropic/install",
+        headers={"Authorization": f"Bearer {demo_jwt}", **account},
+        json={"secrets": {"api_key": values["jwt-install"]}},
+    )
+    # The same over GraphQL with the session cookie.
+    await send(
+        "POST",
+        "/graphql",
+        headers=session_headers(demo_cookie),
+        json={
+            "query": 'mutation Install($s: JSON) { installIntegration(account: "demo", '
+            'id: "sendgrid", secrets: $s) { installation { secretNames } } }',
+            "variables": {"s": {"api_key": values["gql"]}},
+        },
+    )
+    # A signed-in read and a GraphQL query with the cookie, a query string carrying a secret.
+    await send("GET", "/api/integrations", headers=session_headers(demo_cookie))
+    await send("GET", f"/api/integrations?api_key={values['query']}")
+    await send(
+        "POST", "/graphql", headers=session_headers(demo_cookie), json={"query": VIEWER_QUERY}
+    )
+    # A variable that fails coercion (its value is echoed in GraphQL's message).
+    await send(
+        "POST",
+        "/graphql",
+        headers={"Authorization": f"Bearer {demo_jwt}"},
+        json={
+            "query": "query Bad($slug: String!) { integration(slug: $slug) { name } }",
+            "variables": {"slug": {"api_key": values["variable"]}},
+        },
+    )
+    # Bulk saves with a password: accepted (staff JWT), refused (staff cookie, invalid item).
+    await send(
+        "POST",
+        "/api/integrations",
+        headers={"X-Authorization": staff_jwt},
+        json=[
+            {
+                "name": "logged-pg",
+                "type": "pgvectordb",
+                "configuration": {
+                    "user": "u",
+                    "password": values["bulk-pw"],
+                    "datasourceURL": "jdbc:postgresql://db/x",
+                    "dimensions": 1536,
+                    "distance_metric": "cosine",
+                    "indexing_method": "hnsw",
+                },
+                "apis": [{"integrationName": "logged-pg", "api": "docs", "description": "d"}],
+            }
+        ],
+    )
+    await send(
+        "POST",
+        "/api/integrations",
+        headers=session_headers(staff_cookie),
+        json=[
+            {
+                "name": "bad name",
+                "type": "sendgrid",
+                "configuration": {"password": values["bulk-bad"]},
+            }
+        ],
+    )
+    # Malformed bodies and refused credentials, each carrying a secret.
+    await send(
+        "POST",
+        "/api/v1/integrations/openai/install",
+        headers={
+            "Authorization": f"Bearer {app_key}",
+            "Content-Type": "application/json",
+            **account,
+        },
+        content=b'{"secrets": {"api_key": "' + values["bad-json"].encode() + b'"',
+    )
+    await send(
+        "GET", "/api/v1/integrations", headers={"Authorization": f"Bearer {unknown_key}", **account}
+    )
+    await send(
+        "GET", "/api/v1/integrations", headers={"Authorization": f"Bearer {foreign_jwt}", **account}
+    )
+    await send("POST", "/api/integrations", headers={"X-Authorization": foreign_jwt}, json=[])
+
+    assert [status for _, _, status in statuses] == [
+        200, 200, 200, 200, 200, 200, 200, 200, 400, 400, 401, 401, 401,
+    ], statuses  # fmt: skip
+
+    captured = capfd.readouterr()
+    logged = everything_logged(every_record)
+    # The check sees the requests: one access line each, with their request ids.
+    access = [r for r in every_record if r.name == "vendo.access"]
+    assert len(access) == len(statuses)
+    for name, value in {**values, **credentials}.items():
+        assert value not in logged, f"{name} is in a log record"
+        assert value not in captured.out, f"{name} is on stdout"
+        assert value not in captured.err, f"{name} is on stderr"
+    # Not even the distinctive part of a secret (a truncated or re-encoded copy).
+    for value in values.values():
+        assert value.split("-")[-1] not in logged + captured.out + captured.err
