@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -23,6 +24,11 @@ from app import metrics
 from app.settings import Settings
 
 _BEGIN_OPTION = "vendo_sqlite_begin"
+# JSON columns through orjson: several times faster than the json module on every catalog row.
+JSON_CODEC: dict[str, Any] = {
+    "json_serializer": lambda value: orjson.dumps(value).decode(),
+    "json_deserializer": orjson.loads,
+}
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             connect_args={"timeout": settings.db_busy_timeout_ms / 1000},
+            **JSON_CODEC,
         )
         _configure_sqlite(engine, settings.db_busy_timeout_ms)
         return engine
     timeout = settings.db_connect_timeout_seconds
     return create_async_engine(
         settings.database_url,
+        **JSON_CODEC,
         pool_size=settings.db_pool_size,
         pool_pre_ping=True,  # a connection that died while the database was away is replaced
         pool_timeout=timeout,

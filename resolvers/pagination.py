@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
+import strawberry
 from strawberry import relay
 from strawberry.relay import from_base64, to_base64
 
 from app.errors import BadUserInput
 
 T = TypeVar("T")
+NodeType = TypeVar("NodeType")
 CURSOR_PREFIX = "cursor"
 DEFAULT_PAGE_SIZE = 100
 
@@ -42,20 +44,37 @@ def page_size(first: int | None, *, maximum: int | None) -> int | None:
     return first
 
 
+@strawberry.type
+class Page(Generic[NodeType]):
+    """A Relay connection: ``nodes`` for the page's items, ``edges`` (built only when asked for:
+    each cursor costs an encoding) for their cursors."""
+
+    page_info: relay.PageInfo = strawberry.field(description="Pagination data for this connection")
+    nodes: list[NodeType] = strawberry.field(description="The page's items.")
+    cursor_keys: strawberry.Private[list[str]]
+
+    @strawberry.field(description="Contains the nodes in this connection")
+    def edges(self) -> list[relay.Edge[NodeType]]:
+        return [
+            relay.Edge(cursor=encode_cursor(key), node=node)
+            for key, node in zip(self.cursor_keys, self.nodes, strict=True)
+        ]
+
+
 def page_parts(
     rows: list[T], *, size: int | None, after: str | None, key: Callable[[T], str]
-) -> tuple[list[T], list[relay.Edge[T]], relay.PageInfo]:
-    """Split a fetched ``size + 1`` rows into the page's nodes, edges and page info."""
+) -> dict[str, Any]:
+    """A fetched ``size + 1`` rows as the arguments of a :class:`Page`."""
     has_next = size is not None and len(rows) > size
     nodes = rows[:size] if size is not None else rows
-    edges = [relay.Edge(cursor=encode_cursor(key(node)), node=node) for node in nodes]
+    keys = [key(node) for node in nodes]
     info = relay.PageInfo(
         has_next_page=has_next,
         has_previous_page=after is not None,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
+        start_cursor=encode_cursor(keys[0]) if keys else None,
+        end_cursor=encode_cursor(keys[-1]) if keys else None,
     )
-    return nodes, edges, info
+    return {"nodes": nodes, "page_info": info, "cursor_keys": keys}
 
 
 def fetch_limit(size: int | None) -> int | None:

@@ -21,6 +21,7 @@ from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
 from resolvers.errors import MaskInternalErrors, SafeParserCache, is_internal
+from resolvers.fastpath import FastExecutionContext
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
 from resolvers.integrations.save import SaveMutations
@@ -98,10 +99,12 @@ def build_schema(
     *,
     registered: Mapping[str, str] | None = None,
     tracing: Any = None,
+    fast: bool = True,
 ) -> GatewaySchema:
     """The schema with its extensions. ``registered``: hash → text of the gateway's own
     operations (always allowed, and known to persisted queries); ``tracing``: an extension
-    factory that traces operations and resolvers, when tracing is on."""
+    factory that traces operations and resolvers, when tracing is on; ``fast``: build plain lists
+    with the fast path (off only to compare it with graphql-core's own execution)."""
     settings = settings or Settings()
     limits = limits_from(settings)
     rules = validation_rules(limits)
@@ -119,6 +122,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
+        execution_context_class=FastExecutionContext if fast else None,
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP,
             disable_field_suggestions=settings.is_production,

@@ -36,15 +36,13 @@ class IntegrationQueries:
                 after=decode_cursor(after),
                 limit=fetch_limit(size),
             )
-        nodes, edges, page_info = page_parts(
+        page = page_parts(
             [IntegrationType.from_model(row) for row in rows],
             size=size,
             after=after,
             key=lambda node: node.provider,
         )
-        return IntegrationConnection(
-            edges=edges, nodes=nodes, page_info=page_info, category=category
-        )
+        return IntegrationConnection(**page, category=category)
 
     @strawberry.field(
         description="One integration by provider slug; null when unknown, or disabled and the "

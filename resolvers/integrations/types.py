@@ -16,6 +16,7 @@ from app.models import AVAILABLE, TenantIntegration
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
+from resolvers.pagination import Page
 
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
@@ -159,8 +160,7 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 @strawberry.type(name="IntegrationConnection", description="A page of the catalog.")
-class IntegrationConnection(relay.Connection[IntegrationType]):
-    nodes: list[IntegrationType] = strawberry.field(description="The page's integrations.")
+class IntegrationConnection(Page[IntegrationType]):
     category: strawberry.Private[str | None] = None
 
     @strawberry.field(description="How many integrations match, over all pages.")

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry import relay
 
 from app.models import Tool
 from app.repositories import tools
 from resolvers.context import Info
-from resolvers.pagination import decode_cursor, fetch_limit, page_parts, page_size
+from resolvers.pagination import Page, decode_cursor, fetch_limit, page_parts, page_size
 from resolvers.tools.framing import UsageFraming
 from resolvers.tools.integrations import EMPTY, ToolIntegrations, tool_integrations
 from resolvers.tools.types import DeployableTool, ToolType
@@ -27,8 +26,7 @@ def tool_visible(info: Info, row: Tool) -> bool:
 
 
 @strawberry.type(name="ToolConnection", description="A page of the tools catalog.")
-class ToolConnection(relay.Connection[ToolType]):
-    nodes: list[ToolType]
+class ToolConnection(Page[ToolType]):
     admin: strawberry.Private[bool] = False
 
     @strawberry.field(description="How many tools the caller can see, over all pages.")
@@ -38,8 +36,8 @@ class ToolConnection(relay.Connection[ToolType]):
 
 
 @strawberry.type(name="DeployableToolConnection", description="A page of deployable tools.")
-class DeployableToolConnection(relay.Connection[DeployableTool]):
-    nodes: list[DeployableTool]
+class DeployableToolConnection(Page[DeployableTool]):
+    pass
 
 
 async def _find(info: Info, slug: str) -> Tool | None:
@@ -61,10 +59,10 @@ class ToolQueries:
                 after=decode_cursor(after),
                 limit=fetch_limit(size),
             )
-        nodes, edges, page_info = page_parts(
+        page = page_parts(
             [ToolType.from_model(row) for row in rows], size=size, after=after, key=_slug
         )
-        return ToolConnection(nodes=nodes, edges=edges, page_info=page_info, admin=is_admin(info))
+        return ToolConnection(**page, admin=is_admin(info))
 
     @strawberry.field(description="One tool by slug; null when unknown or not visible.")
     async def tool(self, info: Info, slug: str) -> ToolType | None:
@@ -86,13 +84,13 @@ class ToolQueries:
                 after=decode_cursor(after),
                 limit=fetch_limit(size),
             )
-        nodes, edges, page_info = page_parts(
+        page = page_parts(
             [DeployableTool.build(tool, release) for tool, release in rows],
             size=size,
             after=after,
             key=lambda node: node.tool_slug,
         )
-        return DeployableToolConnection(nodes=nodes, edges=edges, page_info=page_info)
+        return DeployableToolConnection(**page)
 
     @strawberry.field(
         description="A tool's integrations; empty lists for an unknown slug (stale wizard links)."

@@ -1,0 +1,212 @@
+"""A fast path for lists: graphql-core spends microseconds on every resolved field (build the
+resolve info, call the resolver, complete and serialize), which dominates a page of a few
+hundred rows. When every field a list's items select is a plain attribute (Strawberry's default
+resolver, no arguments) of a leaf, a list of leaves, or of an object that is plain in turn, the
+items are built here directly, with a plan compiled once per list field per request.
+
+Anything else — a field with its own resolver, an abstract type, a null where the schema says
+non-null, a value the scalar refuses, resolver middleware (tracing) — falls back to graphql-core,
+which then completes the whole list itself with its usual errors and paths: the fast path either
+produces exactly graphql-core's answer or none at all (tests/resolvers/test_fastpath.py compares
+them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLString,
+    Undefined,
+)
+from strawberry.relay import Node
+from strawberry.relay.utils import to_base64
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+
+
+class Unsupported(Exception):
+    """This list is not for the fast path; graphql-core completes it."""
+
+
+Complete = Callable[[Any], Any]
+
+
+# Built-in scalars whose serialize returns the value itself when it already has this type.
+_PASS_THROUGH = {"String": str, "Boolean": bool, "ID": str}
+
+
+def _leaf(type_: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> Complete:
+    """Serialize a leaf; a value already of the scalar's own type passes as it is."""
+    serialize = type_.serialize
+    exact = _PASS_THROUGH.get(type_.name) if isinstance(type_, GraphQLScalarType) else None
+
+    def complete(value: Any) -> Any:
+        if type(value) is exact:
+            return value
+        if value is None:
+            if non_null:
+                raise Unsupported
+            return None
+        result = serialize(value)
+        if result is None or result is Undefined:
+            raise Unsupported
+        return result
+
+    return complete
+
+
+def _nullable(inner: Complete, non_null: bool) -> Complete:
+    def complete(value: Any) -> Any:
+        if value is None:
+            if non_null:
+                raise Unsupported
+            return None
+        return inner(value)
+
+    return complete
+
+
+def _list_of(item: Complete) -> Complete:
+    def complete(value: Any) -> Any:
+        if isinstance(value, str | bytes | dict) or not isinstance(value, Iterable):
+            raise Unsupported
+        return [item(entry) for entry in value]
+
+    return complete
+
+
+@dataclass
+class Plan:
+    """How to build one object of a type from its selection: (response key, getter, complete)."""
+
+    type_: GraphQLObjectType
+    fields: list[tuple[str, Callable[[Any], Any], Complete]] = field(default_factory=list)
+
+    def build(self, obj: Any) -> dict[str, Any]:
+        check = self.type_.is_type_of
+        if check is not None and not check(obj, None):  # type: ignore[arg-type]
+            raise Unsupported
+        return {key: complete(get(obj)) for key, get, complete in self.fields}
+
+
+def _attribute(name: str) -> Callable[[Any], Any]:
+    return attrgetter(name)
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _: value
+
+
+def _global_id(type_name: str, origin: type[Node]) -> Callable[[Any], Any]:
+    attribute = origin.resolve_id_attr()
+    return lambda obj: to_base64(type_name, str(getattr(obj, attribute)))
+
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's execution, with list items built by compiled plans where they can be."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[tuple[Any, int], tuple[Any, Complete | None]] = {}
+        self._fast = not getattr(self.middleware_manager, "middlewares", None)
+
+    def complete_iterable_value(  # type: ignore[override]
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Any,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> Any:
+        complete = self._item_plan(item_type, field_details_list, path) if self._fast else None
+        if complete is not None and isinstance(items, list | tuple):
+            try:
+                return [complete(item) for item in items]
+            except Unsupported:
+                pass
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+
+    def _item_plan(self, item_type: Any, field_details_list: Any, path: Any) -> Complete | None:
+        key = (item_type, id(field_details_list))
+        cached = self._plans.get(key)
+        if cached is None:
+            if self.get_stream_usage(field_details_list, path) is not None:
+                cached = (field_details_list, None)
+            else:
+                try:
+                    cached = (field_details_list, self._completer(item_type, field_details_list))
+                except Unsupported:
+                    cached = (field_details_list, None)
+            self._plans[key] = cached  # keeps the list alive: its id stays unique
+        return cached[1]
+
+    def _completer(self, type_: Any, field_details_list: Any) -> Complete:
+        non_null = isinstance(type_, GraphQLNonNull)
+        inner_type = type_.of_type if non_null else type_
+        if isinstance(inner_type, GraphQLScalarType | GraphQLEnumType):
+            return _leaf(inner_type, non_null)
+        if isinstance(inner_type, GraphQLList):
+            inner: Complete = _list_of(self._completer(inner_type.of_type, field_details_list))
+        elif isinstance(inner_type, GraphQLObjectType):
+            inner = self._plan(inner_type, field_details_list).build
+        else:
+            raise Unsupported  # interfaces and unions need type resolution
+        return _nullable(inner, non_null)
+
+    def _plan(self, type_: GraphQLObjectType, field_details_list: Any) -> Plan:
+        collected = self.collect_subfields(type_, field_details_list)
+        if collected.new_defer_usages:
+            raise Unsupported
+        plan = Plan(type_)
+        for response_key, details in collected.grouped_field_set.items():
+            if any(detail.defer_usage is not None for detail in details):
+                raise Unsupported
+            name = details[0].node.name.value
+            getter, field_type = self._getter(type_, name)
+            plan.fields.append((response_key, getter, self._completer(field_type, details)))
+        return plan
+
+    def _getter(self, type_: GraphQLObjectType, name: str) -> tuple[Callable[[Any], Any], Any]:
+        if name == "__typename":
+            return _constant(type_.name), GraphQLNonNull(GraphQLString)
+        field_def = type_.fields.get(name)
+        if field_def is None or field_def.args:
+            raise Unsupported
+        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if getattr(field_def.resolve, "_is_default", False) and definition is not None:
+            return _attribute(definition.python_name), field_def.type
+        origin = _origin(type_)
+        if name == "id" and origin is not None and _default_node_id(origin):
+            return _global_id(type_.name, origin), GraphQLNonNull(GraphQLID)
+        raise Unsupported
+
+
+def _origin(type_: GraphQLObjectType) -> Any:
+    definition = type_.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return definition.origin if isinstance(definition, StrawberryObjectDefinition) else None
+
+
+def _default_node_id(origin: Any) -> bool:
+    """A relay Node whose global id is the default one: its type name and its NodeID field."""
+    return (
+        isinstance(origin, type)
+        and issubclass(origin, Node)
+        and origin.resolve_id.__func__ is Node.resolve_id.__func__  # type: ignore[attr-defined]
+        and origin.resolve_typename.__func__ is Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    )
