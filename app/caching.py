@@ -5,7 +5,9 @@ of every key, so all the tag's entries become unreachable at once — on every w
 backend is shared (Redis). Generations live in the backend too, never only in one process.
 
 When the backend fails or does not answer within ``VENDO_CACHE_TIMEOUT_SECONDS``, the cache is
-bypassed: reads miss, writes and invalidations are dropped, and the outage is logged once.
+bypassed: reads miss, writes are dropped, and the outage is logged once. An invalidation the
+backend missed is kept and replayed before the first read that reaches the backend again, so an
+entry stored before the outage never outlives a write made during it.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class Cache:
             if subscriber is not None
             else None
         )
+        # Tags whose invalidation the backend missed (see _replay).
+        self.pending: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Cache:
@@ -96,7 +100,11 @@ class Cache:
         return result
 
     async def _generation(self, tag: str) -> int | None:
-        value = await self._guard(self.backend.get(f"{self.prefix}gen:{tag}"), False)
+        key = f"{self.prefix}gen:{tag}"
+        value = await self._guard(self.backend.get(key), False)
+        if value is not False and self.pending:
+            await self._replay()  # the backend answers again: first, what it missed
+            value = await self._guard(self.backend.get(key), False)
         if value is False:
             return None
         generation = int(value or 0)
@@ -142,15 +150,28 @@ class Cache:
 
     async def invalidate(self, *tags: str) -> None:
         for tag in tags:
-            generation = await self._guard(self.backend.increment(f"{self.prefix}gen:{tag}"), None)
-            if generation is None:
-                continue
-            self.local.observe(tag, int(generation))
-            if self.invalidations is not None:
-                announce = self.backend.client.publish(  # type: ignore[attr-defined]
-                    self.invalidations.channel, message(tag, int(generation))
-                )
-                await self._guard(announce, None)
+            if not await self._bump(tag):
+                self.pending.add(tag)
+                self.local.forget(tag)  # this worker's copies, at least, are gone now
+
+    async def _replay(self) -> None:
+        for tag in list(self.pending):
+            self.pending.discard(tag)  # (taken first: concurrent readers replay it once)
+            if not await self._bump(tag):
+                self.pending.add(tag)
+                return
+
+    async def _bump(self, tag: str) -> bool:
+        generation = await self._guard(self.backend.increment(f"{self.prefix}gen:{tag}"), None)
+        if generation is None:
+            return False
+        self.local.observe(tag, int(generation))
+        if self.invalidations is not None:
+            announce = self.backend.client.publish(  # type: ignore[attr-defined]
+                self.invalidations.channel, message(tag, int(generation))
+            )
+            await self._guard(announce, None)
+        return True
 
     async def ping(self) -> bool:
         """Whether the backend answers (readiness)."""

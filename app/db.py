@@ -7,20 +7,25 @@ deferred transaction tries to upgrade its read lock.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
-from app import metrics
+from app import faults, metrics
 from app.settings import Settings
 
 _BEGIN_OPTION = "vendo_sqlite_begin"
@@ -59,7 +64,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=timeout,
         connect_args={
             "timeout": timeout,
-            "command_timeout": 15,
+            "command_timeout": settings.db_statement_timeout_seconds,
             "server_settings": {"timezone": "UTC"},
         },
     )
@@ -90,22 +95,61 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+        begin = connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN")
+        if begin == "BEGIN":
+            connection.exec_driver_sql(begin)
+        else:
+            _wait_for_write_lock(connection, begin, busy_timeout_ms)
+
+
+def _wait_for_write_lock(connection: Connection, begin: str, busy_timeout_ms: int) -> None:
+    """``BEGIN IMMEDIATE``, with the wait for the write lock in asyncio rather than in SQLite.
+
+    SQLite's busy handler sleeps inside the driver's thread, where neither a cancelled task nor
+    ``sqlite3_interrupt`` can end it, so an operation past its execution timeout would still hold
+    its request for the whole busy timeout. Here each attempt fails at once (busy_timeout=0) and
+    the retries sleep on the event loop (we run in SQLAlchemy's greenlet, hence ``await_only``),
+    backing off like SQLite's own handler, until the busy timeout is spent.
+    """
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        delay = 0.001
+        while True:
+            try:
+                connection.exec_driver_sql(begin)
+                return
+            except OperationalError as error:
+                busy = getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+                remaining = deadline - time.monotonic()
+                if not busy or remaining <= 0:
+                    raise
+                await_only(asyncio.sleep(min(delay, remaining)))
+                delay = min(delay * 2, 0.05)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
 def _track_pool(engine: AsyncEngine) -> None:
     """Keep the pool gauge current (each worker writes its own; /metrics sums them). Counted
     from the events rather than read from the pool: "checkin" fires before the connection is
-    back in the pool, so the pool's own counts lag by one there."""
+    back in the pool, so the pool's own counts lag by one there. The records checked out are
+    remembered, because a checkout that fails its pre-ping (the database went away) is checked
+    in without a "checkout" event ever having fired."""
     checked_out = metrics.DB_POOL.labels("checked_out")
     idle = metrics.DB_POOL.labels("idle")
+    held: set[int] = set()
 
-    def on_checkout(*_: Any) -> None:
-        checked_out.inc()
+    def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        faults.DATABASE.recovered()
+        held.add(id(record))
+        checked_out.set(len(held))
         idle.set(max(engine.sync_engine.pool.checkedin(), 0))  # type: ignore[attr-defined]
 
-    def on_checkin(*_: Any) -> None:
-        checked_out.dec()
+    def on_checkin(_dbapi: Any, record: Any) -> None:
+        if id(record) in held:
+            held.discard(id(record))
+            checked_out.set(len(held))
         idle.inc()
 
     event.listen(engine.sync_engine, "checkout", on_checkout)

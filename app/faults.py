@@ -27,3 +27,9 @@ class Latch:
         if self.down:
             self.down = False
             log.warning("%s reachable again", self.name)
+
+
+# The database, as every request sees it: an outage fails every request, and is logged once.
+# Marked failed where an unavailable error is answered with a 503, recovered when the pool next
+# hands out a connection (one that passed its pre-ping, on PostgreSQL).
+DATABASE = Latch("database", "answering 503 until it is back")

@@ -63,6 +63,10 @@ class LocalTier:
         if generation > self.generations.get(tag, -1):
             self.generations[tag] = generation
 
+    def forget(self, tag: str) -> None:
+        """Serve nothing of ``tag`` until a generation is read again."""
+        self.generations.pop(tag, None)
+
     def reset(self) -> None:
         self._entries.clear()
         self.generations.clear()

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     db_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
     cache_url: str = "memory://"
     cache_timeout_seconds: float = Field(default=0.5, gt=0)
     rate_limit_storage: str = "memory://"

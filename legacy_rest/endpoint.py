@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from app import observability
+from app import faults, observability
 from app.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
 from app.middleware import TOO_LARGE
@@ -48,7 +48,7 @@ class LegacyEndpoint:
             response = self.error(error.code, error.message, error.extensions)
         except Exception as error:
             if is_unavailable(error):
-                log.warning("legacy route %s %s: %r", self.route.method, self.route.path, error)
+                faults.DATABASE.failed(error)
                 response = self.error("UNAVAILABLE", UNAVAILABLE_MESSAGE)
             else:
                 log.exception("legacy route %s %s failed", self.route.method, self.route.path)

@@ -4,6 +4,7 @@ validation, variable coercion) are the client's and keep their message, as BAD_U
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -20,9 +21,19 @@ def is_internal(error: GraphQLError) -> bool:
     return error.path is not None and not isinstance(error.original_error, DomainError)
 
 
+# graphql-core's "Did you mean 'first'?" tails (unknown arguments, types, enum values...);
+# suggested names never contain a question mark.
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
 class MaskInternalErrors(MaskErrors):
-    def __init__(self) -> None:
+    """With ``hide_suggestions`` (production), no message suggests a name: together with
+    ``disable_field_suggestions`` and introspection off, the schema cannot be guessed from
+    errors."""
+
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
         super().__init__(should_mask_error=is_internal, error_message=INTERNAL_MESSAGE)
+        self.hide_suggestions = hide_suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
@@ -38,6 +49,8 @@ class MaskInternalErrors(MaskErrors):
         for error in processed:
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+            if self.hide_suggestions and "Did you mean" in error.message:
+                error.message = SUGGESTION.sub("", error.message)
         return processed
 
 

@@ -18,3 +18,26 @@ def has_nul(value: object) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+# Deeper than any configuration needs, and far below the 254 levels orjson (hence every response
+# and the JSON columns) can encode.
+MAX_JSON_DEPTH = 32
+
+
+def too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels (the value itself counts as
+    one). Iterative, so a hostile depth cannot exhaust the stack."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False

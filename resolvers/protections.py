@@ -76,9 +76,25 @@ def directives_validator(max_directives: int) -> type[ValidationRule]:
     return MaxDirectivesValidator
 
 
+def safe_depth_validator(max_depth: int) -> type[ValidationRule]:
+    """Strawberry's depth rule, minus its crash (a KeyError) on a spread of an unknown fragment.
+    Such a document is invalid whatever its depth, and graphql-core's KnownFragmentNames rule
+    reports it."""
+    stock = depth_validator(max_depth, None)
+
+    class DepthLimitValidator(stock):  # type: ignore[misc, valid-type]
+        def __init__(self, context: ValidationContext) -> None:
+            try:
+                super().__init__(context)
+            except KeyError:
+                ValidationRule.__init__(self, context)
+
+    return DepthLimitValidator
+
+
 def validation_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     rules: list[type[ASTValidationRule]] = [
-        depth_validator(limits.max_depth, None),
+        safe_depth_validator(limits.max_depth),
         aliases_validator(limits.max_aliases),
         directives_validator(limits.max_directives),
     ]
@@ -200,6 +216,7 @@ class Protections(SchemaExtension):
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:
+        # Cancellation also ends a wait for SQLite's write lock (see app.db._wait_for_write_lock).
         try:
             async with asyncio.timeout(self.limits.timeout_seconds):
                 yield

@@ -14,7 +14,8 @@ from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from app.errors import BadUserInput
+from app import faults
+from app.errors import BadUserInput, is_unavailable
 from app.observability import current, request_id
 from app.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
@@ -61,7 +62,9 @@ class GatewaySchema(strawberry.Schema):
         """Log what will be masked, with its traceback and the request id the client sees;
         client errors are not ours to log."""
         for error in errors:
-            if is_internal(error):
+            if is_unavailable(error.original_error):
+                faults.DATABASE.failed(error.original_error)  # type: ignore[arg-type]
+            elif is_internal(error):
                 log.error(
                     "unexpected error in %s (request %s)",
                     error.path,
@@ -110,7 +113,8 @@ def build_schema(
     rules = validation_rules(limits)
     known = {**load_manifest(settings.persisted_operations_file), **(registered or {})}
     extensions: list[Any] = [
-        MaskInternalErrors,  # first in, last out: masks what every other hook produced
+        # First in, last out: masks what every other hook produced.
+        lambda: MaskInternalErrors(hide_suggestions=settings.is_production),
         lambda: PersistedOperations(known, allowlist=settings.graphql_allowlist),
         lambda: SafeParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -3,25 +3,24 @@ and Apollo's CSRF rule."""
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
+from cross_web import HTTPException
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.base import BaseRequestProtocol
 
-from app import observability
+from app import faults, observability
 from app.errors import is_unavailable
 from resolvers.context import Context, context_for
-
-log = logging.getLogger("vendo.graphql")
 
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -33,6 +32,8 @@ CSRF_MESSAGE = (
     "application/x-www-form-urlencoded, multipart/form-data, text/plain) or provide a non-empty "
     "value for one of the following headers: x-apollo-operation-name, apollo-require-preflight"
 )
+
+REQUEST_SHAPE_MESSAGE = "A GraphQL request must be a JSON object, or a list of objects for a batch"
 
 
 @cache
@@ -78,7 +79,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         except Exception as error:
             if not is_unavailable(error):
                 raise
-            log.warning("/graphql: %r", error)  # e.g. the database, while authenticating
+            faults.DATABASE.failed(error)  # e.g. while authenticating
             await errors_response(503, "Service unavailable", "UNAVAILABLE")(scope, receive, send)
 
     async def get_context(
@@ -88,6 +89,31 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """orjson, which also refuses bytes that are not UTF-8; and the request shape checked
+        before Strawberry reads it: an object, or a list of objects for a batch. (Variables and
+        extensions in a GET pass here too; Strawberry then requires them to be objects.)"""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            return value
+        raise HTTPException(400, REQUEST_SHAPE_MESSAGE)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Only for a browser asking for a page: Strawberry's rule also answers ``*/*``, which
+        would hand GraphiQL to a client sending a persisted query's hash in a GET."""
+        params = request.query_params
+        return (
+            request.method == "GET"
+            and params.get("query") is None
+            and params.get("extensions") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_page())

@@ -13,7 +13,7 @@ from app.repositories import integrations
 from resolvers.accounts.access import integration_ref, resolve_account
 from resolvers.accounts.types import AccountIntegration
 from resolvers.context import Info
-from resolvers.inputs import has_nul
+from resolvers.inputs import MAX_JSON_DEPTH, has_nul, too_deep
 
 
 def _params(value: object) -> dict[str, object] | None:
@@ -23,6 +23,9 @@ def _params(value: object) -> dict[str, object] | None:
         raise BadUserInput("params must be an object", field="params")
     if has_nul(value):
         raise BadUserInput("params must not contain NUL characters", field="params")
+    if too_deep(value):
+        message = f"params must not nest more than {MAX_JSON_DEPTH} levels"
+        raise BadUserInput(message, field="params")
     return value
 
 

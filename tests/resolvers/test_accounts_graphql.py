@@ -466,11 +466,18 @@ async def test_install_integration_merges_and_keeps(
     assert {k: secrets.decrypt(v) for k, v in state.secrets.items()} == {"one": "1", "two": "II"}
 
 
+# 32 levels of arrays: inside the params object, one level too many.
+DEEP_32: list[Any] = []
+for _ in range(31):
+    DEEP_32 = [DEEP_32]
+
+
 @pytest.mark.parametrize(
     ("variables", "message", "field"),
     [
         ({"params": [1]}, "params must be an object", "params"),
         ({"params": "x"}, "params must be an object", "params"),
+        ({"params": {"a": DEEP_32}}, "params must not nest more than 32 levels", "params"),
         ({"secrets": ["api_key"]}, "secrets must be an object", "secrets"),
         ({"secrets": {"api_key": 1}}, BAD_SECRET, "secrets.api_key"),
         ({"secrets": {"api_key": ""}}, BAD_SECRET, "secrets.api_key"),
