@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -61,9 +62,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.runtime = runtime
         if provider is not None:
             tracing.trace_sql(runtime.db.engine, provider)
+        # What start-up built (schema, models, routes: the bulk of the heap) lives as long as the
+        # worker: out of the garbage collector's sight, a full collection no longer walks it
+        # (a pause of ~100 ms every few large requests). Given back at shutdown.
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             await runtime.close()
             if provider is not None:
                 provider.shutdown()  # flushes the spans still queued

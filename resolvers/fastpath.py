@@ -4,22 +4,27 @@ hundred rows. When every field a list's items select is a plain attribute (Straw
 resolver, no arguments) of a leaf, a list of leaves, or of an object that is plain in turn, the
 items are built here directly, with a plan compiled once per list field per request.
 
+Prefetched fields (resolvers/prefetch.py) count as plain: their data is loaded once for the whole
+list (``ready``, awaited before building), then read per item (``get``). On the items themselves
+any prefetched field is used; on objects nested in them, only those that load per-request sets.
+
 Anything else — a field with its own resolver, an abstract type, a null where the schema says
-non-null, a value the scalar refuses, resolver middleware (tracing) — falls back to graphql-core,
-which then completes the whole list itself with its usual errors and paths: the fast path either
-produces exactly graphql-core's answer or none at all (tests/resolvers/test_fastpath.py compares
-them).
+non-null, a value the scalar refuses, an error while loading, resolver middleware (tracing) —
+falls back to graphql-core, which then completes the whole list itself with its usual errors and
+paths: the fast path either produces exactly graphql-core's answer or none at all
+(tests/resolvers/test_fastpath.py compares them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
     GraphQLID,
     GraphQLList,
     GraphQLNonNull,
@@ -29,12 +34,16 @@ from graphql import (
     GraphQLScalarType,
     GraphQLString,
     Undefined,
+    get_named_type,
 )
+from graphql.execution.values import get_argument_values
 from strawberry.relay import Node
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
+
+from resolvers.prefetch import Prefetched, combine, marker_of
 
 
 class Unsupported(Exception):
@@ -115,12 +124,21 @@ def _global_id(type_name: str, origin: type[Node]) -> Callable[[Any], Any]:
     return lambda obj: to_base64(type_name, str(getattr(obj, attribute)))
 
 
+@dataclass
+class ItemPlan:
+    """How to complete a list's items, and what to load for them first."""
+
+    complete: Complete
+    # (field, its arguments, whether it loads per root): awaited before building.
+    prefetches: list[tuple[Prefetched, Mapping[str, Any], bool]]
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, with list items built by compiled plans where they can be."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plans: dict[tuple[Any, int], tuple[Any, Complete | None]] = {}
+        self._plans: dict[tuple[Any, int], tuple[Any, ItemPlan | None]] = {}
         self._fast = not getattr(self.middleware_manager, "middlewares", None)
 
     def complete_iterable_value(  # type: ignore[override]
@@ -132,44 +150,78 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items: Iterable[Any],
         position_context: Any,
     ) -> Any:
-        complete = self._item_plan(item_type, field_details_list, path) if self._fast else None
-        if complete is not None and isinstance(items, list | tuple):
+        plan = self._item_plan(item_type, field_details_list, path) if self._fast else None
+        if plan is not None and isinstance(items, list | tuple):
             try:
-                return [complete(item) for item in items]
-            except Unsupported:
-                pass
+                waiting = self._ready(plan, items)
+                if waiting is None:
+                    return [plan.complete(item) for item in items]
+            except Exception:  # graphql-core answers it, with its own errors
+                waiting = None
+            else:
+                fallback = (item_type, field_details_list, info, path, items, position_context)
+                return self._complete_later(waiting, plan, items, fallback)
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
 
-    def _item_plan(self, item_type: Any, field_details_list: Any, path: Any) -> Complete | None:
+    def _ready(self, plan: ItemPlan, items: list[Any] | tuple[Any, ...]) -> Any:
+        if not plan.prefetches:
+            return None
+        loaders = self.context_value.loaders
+        return combine(
+            *(
+                prefetch.ready(loaders, items if per_root else (), arguments)
+                for prefetch, arguments, per_root in plan.prefetches
+            )
+        )
+
+    async def _complete_later(
+        self, waiting: Any, plan: ItemPlan, items: list[Any] | tuple[Any, ...], fallback: Any
+    ) -> Any:
+        try:
+            await waiting
+            return [plan.complete(item) for item in items]
+        except Exception:  # graphql-core answers it, with its own errors
+            result = super().complete_iterable_value(*fallback)
+            return await result if self.is_awaitable(result) else result
+
+    def _item_plan(self, item_type: Any, field_details_list: Any, path: Any) -> ItemPlan | None:
         key = (item_type, id(field_details_list))
         cached = self._plans.get(key)
         if cached is None:
-            if self.get_stream_usage(field_details_list, path) is not None:
-                cached = (field_details_list, None)
-            else:
+            plan = None
+            if self.get_stream_usage(field_details_list, path) is None:
+                prefetches: list[tuple[Prefetched, Mapping[str, Any], bool]] = []
                 try:
-                    cached = (field_details_list, self._completer(item_type, field_details_list))
+                    complete = self._completer(item_type, field_details_list, prefetches, True)
+                    plan = ItemPlan(complete, prefetches)
                 except Unsupported:
-                    cached = (field_details_list, None)
+                    pass
+            cached = (field_details_list, plan)
             self._plans[key] = cached  # keeps the list alive: its id stays unique
         return cached[1]
 
-    def _completer(self, type_: Any, field_details_list: Any) -> Complete:
+    def _completer(
+        self, type_: Any, field_details_list: Any, prefetches: list[Any], items: bool
+    ) -> Complete:
+        """``items``: whether objects of this type are the list's items themselves."""
         non_null = isinstance(type_, GraphQLNonNull)
         inner_type = type_.of_type if non_null else type_
         if isinstance(inner_type, GraphQLScalarType | GraphQLEnumType):
             return _leaf(inner_type, non_null)
         if isinstance(inner_type, GraphQLList):
-            inner: Complete = _list_of(self._completer(inner_type.of_type, field_details_list))
+            item = self._completer(inner_type.of_type, field_details_list, prefetches, False)
+            inner: Complete = _list_of(item)
         elif isinstance(inner_type, GraphQLObjectType):
-            inner = self._plan(inner_type, field_details_list).build
+            inner = self._plan(inner_type, field_details_list, prefetches, items).build
         else:
             raise Unsupported  # interfaces and unions need type resolution
         return _nullable(inner, non_null)
 
-    def _plan(self, type_: GraphQLObjectType, field_details_list: Any) -> Plan:
+    def _plan(
+        self, type_: GraphQLObjectType, field_details_list: Any, prefetches: list[Any], items: bool
+    ) -> Plan:
         collected = self.collect_subfields(type_, field_details_list)
         if collected.new_defer_usages:
             raise Unsupported
@@ -177,24 +229,67 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for response_key, details in collected.grouped_field_set.items():
             if any(detail.defer_usage is not None for detail in details):
                 raise Unsupported
-            name = details[0].node.name.value
-            getter, field_type = self._getter(type_, name)
-            plan.fields.append((response_key, getter, self._completer(field_type, details)))
+            getter, field_type = self._getter(type_, details, prefetches, items)
+            complete = self._completer(field_type, details, prefetches, False)
+            plan.fields.append((response_key, getter, complete))
         return plan
 
-    def _getter(self, type_: GraphQLObjectType, name: str) -> tuple[Callable[[Any], Any], Any]:
+    def _getter(
+        self, type_: GraphQLObjectType, details: Any, prefetches: list[Any], items: bool
+    ) -> tuple[Callable[[Any], Any], Any]:
+        name = details[0].node.name.value
         if name == "__typename":
             return _constant(type_.name), GraphQLNonNull(GraphQLString)
         field_def = type_.fields.get(name)
-        if field_def is None or field_def.args:
+        if field_def is None:
             raise Unsupported
         definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        prefetch = marker_of(getattr(definition, "base_resolver", None))
+        if prefetch is not None and (items or not prefetch.per_root):
+            return self._prefetched(field_def, definition, prefetch, details, prefetches, items)
+        if field_def.args:
+            raise Unsupported
         if getattr(field_def.resolve, "_is_default", False) and definition is not None:
             return _attribute(definition.python_name), field_def.type
         origin = _origin(type_)
         if name == "id" and origin is not None and _default_node_id(origin):
             return _global_id(type_.name, origin), GraphQLNonNull(GraphQLID)
         raise Unsupported
+
+    def _prefetched(
+        self,
+        field_def: GraphQLField,
+        definition: Any,
+        prefetch: Prefetched,
+        details: Any,
+        prefetches: list[Any],
+        items: bool,
+    ) -> tuple[Callable[[Any], Any], Any]:
+        if definition.extensions or definition.permission_classes:
+            raise Unsupported  # Strawberry would run them around the resolver
+        arguments = self._arguments(field_def, details)
+        loaders = self.context_value.loaders
+        prefetches.append((prefetch, arguments, items and prefetch.per_root))
+        get = prefetch.get
+        return (lambda obj: get(obj, loaders, arguments)), field_def.type
+
+    def _arguments(self, field_def: GraphQLField, details: Any) -> dict[str, Any]:
+        """The field's arguments as its resolver receives them (Python names); scalars only,
+        which Strawberry passes on as graphql-core coerced them."""
+        node = details[0].node
+        if not field_def.args and not node.arguments:
+            return {}
+        if any(d.fragment_variable_values is not None for d in details):
+            raise Unsupported
+        values = get_argument_values(field_def, node, self.variable_values)
+        arguments = {}
+        for name, value in values.items():
+            argument = field_def.args[name]
+            python = argument.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if python is None or not isinstance(get_named_type(argument.type), GraphQLScalarType):
+                raise Unsupported
+            arguments[python.python_name] = value
+        return arguments
 
 
 def _origin(type_: GraphQLObjectType) -> Any:

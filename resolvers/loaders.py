@@ -4,15 +4,19 @@ and one AsyncSession cannot be shared between them).
 Two kinds, so that a list of N rows costs the same number of SQL statements as a list of one,
 however its resolvers' awaits happen to interleave:
 - keyed DataLoaders (by id), used where every item of a list asks at the same moment;
-- whole-set loaders (one key, ``None``): the catalog, and the workspace's state, connections and
-  month usage, each read once per request and then looked up in memory. A workspace has at most
-  one state row per integration, so these sets are bounded by the catalog.
+- whole sets: the catalog, and the workspace's state, connections and month usage, each read once
+  per request and then looked up in memory. A workspace has at most one state row per
+  integration, so these sets are bounded by the catalog. Once ``ready`` has been awaited for a
+  set, its ``*_now`` accessors answer synchronously — which is what lets the fast path build a
+  list of items whose fields come from them (resolvers/prefetch.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from asyncio import Future
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
@@ -30,12 +34,23 @@ V = TypeVar("V")
 Fetch = Callable[[AsyncSession, list[K]], Awaitable[Mapping[K, V]]]
 EMPTY: frozenset[str] = frozenset()
 
+# The whole sets (see Loaders.ready).
+CATALOG = "catalog"
+STATES = "states"
+PROFILES = "profiles"
+MONTH_USAGE = "month_usage"
+
 
 class Loaders:
     def __init__(self, *, db: Database, tenant_id: uuid.UUID | None, now: datetime) -> None:
         self.db = db
         self.tenant_id = tenant_id
+        self.now = now
         self.periods = Periods.at(now)
+        # Objects built from rows, reused by every list of the request that shows them.
+        self.views: dict[Any, Any] = {}
+        self._sets: dict[str, Any] = {}
+        self._enabled_catalog: dict[str, Integration] | None = None
 
     def _loader(self, fetch: Fetch[K, V], default: Any = None) -> DataLoader[K, V]:
         async def load(keys: Sequence[K]) -> list[V]:
@@ -62,50 +77,86 @@ class Loaders:
     # Whole sets
 
     @cached_property
-    def _catalog(self) -> DataLoader[None, dict[str, Integration]]:
-        async def fetch(session: AsyncSession) -> dict[str, Integration]:
+    def _whole_sets(self) -> dict[str, DataLoader[None, Any]]:
+        async def catalog(session: AsyncSession) -> dict[str, Integration]:
             rows = await integrations.list_integrations(session=session, enabled_only=False)
             return {row.provider: row for row in rows}
 
-        return self._whole(fetch)
+        return {
+            CATALOG: self._whole(catalog),
+            STATES: self._whole(
+                lambda s: integrations.tenant_states(session=s, tenant_id=self.tenant)
+            ),
+            PROFILES: self._whole(
+                lambda s: integrations.active_connection_profiles(session=s, tenant_id=self.tenant)
+            ),
+            MONTH_USAGE: self._whole(
+                lambda s: usage.usage_totals(
+                    session=s, tenant_id=self.tenant, since=self.periods.month_day
+                )
+            ),
+        }
 
-    @cached_property
-    def _states(self) -> DataLoader[None, dict[uuid.UUID, TenantIntegration]]:
-        return self._whole(lambda s: integrations.tenant_states(session=s, tenant_id=self.tenant))
+    def ready(self, *names: str) -> Awaitable[None] | None:
+        """None when the named whole sets are loaded; else an awaitable that loads the missing
+        ones (all fields asking in the same round share one statement per set)."""
+        missing = [name for name in names if name not in self._sets]
+        return self._load(missing) if missing else None
 
-    @cached_property
-    def _profiles(self) -> DataLoader[None, dict[str, set[str]]]:
-        return self._whole(
-            lambda s: integrations.active_connection_profiles(session=s, tenant_id=self.tenant)
-        )
+    async def _load(self, names: list[str]) -> None:
+        loads = [self._whole_sets[name].load(None) for name in names]
+        values = await asyncio.gather(*loads) if len(loads) > 1 else [await loads[0]]
+        self._sets.update(zip(names, values, strict=True))
 
-    @cached_property
-    def _month_usage(self) -> DataLoader[None, dict[str, tuple[int, int]]]:
-        return self._whole(
-            lambda s: usage.usage_totals(
-                session=s, tenant_id=self.tenant, since=self.periods.month_day
-            )
-        )
+    async def _wait(self, *names: str) -> None:
+        if (waiting := self.ready(*names)) is not None:
+            await waiting
 
-    async def integration(self, provider: str) -> Integration | None:
-        """Any integration of the catalog, enabled or not, by provider."""
-        return (await self._catalog.load(None)).get(provider)
+    # ... answered synchronously once ready
 
-    async def enabled_integrations(self) -> list[Integration]:
-        """The enabled catalog in provider order."""
-        return [row for row in (await self._catalog.load(None)).values() if row.enabled]
+    def enabled_catalog_now(self) -> dict[str, Integration]:
+        """The enabled catalog by provider, in provider order (built once per request)."""
+        if self._enabled_catalog is None:
+            catalog = self._sets[CATALOG]
+            self._enabled_catalog = {p: row for p, row in catalog.items() if row.enabled}
+        return self._enabled_catalog
+
+    def state_now(self, integration_id: uuid.UUID) -> TenantIntegration | None:
+        return self._sets[STATES].get(integration_id)
+
+    def profiles_now(self, provider: str) -> frozenset[str]:
+        """Profiles of the workspace's active connections for a provider."""
+        return frozenset(self._sets[PROFILES].get(provider, EMPTY))
+
+    def month_usage_now(self, provider: str) -> tuple[int, int]:
+        return self._sets[MONTH_USAGE].get(provider, (0, 0))
+
+    # ... and awaited
 
     async def state(self, integration_id: uuid.UUID) -> TenantIntegration | None:
-        return (await self._states.load(None)).get(integration_id)
+        await self._wait(STATES)
+        return self.state_now(integration_id)
 
     async def profiles(self, provider: str) -> frozenset[str]:
-        """Profiles of the workspace's active connections for a provider."""
-        return frozenset((await self._profiles.load(None)).get(provider, EMPTY))
-
-    async def month_usage(self, provider: str) -> tuple[int, int]:
-        return (await self._month_usage.load(None)).get(provider, (0, 0))
+        await self._wait(PROFILES)
+        return self.profiles_now(provider)
 
     # Keyed
+
+    @staticmethod
+    def keyed_ready(loader: DataLoader[K, V], keys: Iterable[K]) -> Awaitable[Any] | None:
+        """None when every key's value is loaded; else an awaitable loading the missing ones
+        (in one batch with any other loads of the same round)."""
+        missing = [key for key in keys if not _loaded(loader.cache_map.get(key))]
+        return loader.load_many(missing) if missing else None
+
+    @staticmethod
+    def keyed_now(loader: DataLoader[K, V], key: K) -> V:
+        """A loaded key's value (``keyed_ready`` first); raises what its load raised."""
+        future = loader.cache_map.get(key)
+        if future is None or not future.done():  # pragma: no cover - a caller's bug
+            raise RuntimeError(f"{key!r} is not loaded")
+        return future.result()
 
     @cached_property
     def integration_by_id(self) -> DataLoader[uuid.UUID, Integration | None]:
@@ -156,3 +207,7 @@ class Loaders:
         return self._loader(
             lambda s, ids: tools.public_meters(session=s, integration_ids=ids), default=[]
         )
+
+
+def _loaded(future: Future[Any] | None) -> bool:
+    return future is not None and future.done() and not future.cancelled()

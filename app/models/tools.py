@@ -31,7 +31,12 @@ class Tool(SQLModel, table=True):
 
     @property
     def internal(self) -> bool:
-        return bool(self.marketing.get("internal"))
+        return marketing_internal(self.marketing)
+
+
+def marketing_internal(marketing: Any) -> bool:
+    """``marketing.internal``: the tool is hidden from non-staff."""
+    return isinstance(marketing, dict) and bool(marketing.get("internal"))
 
 
 class Release(SQLModel, table=True):

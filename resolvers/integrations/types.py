@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Self
+from typing import Literal, Self
 
 import strawberry
 from strawberry import relay
@@ -16,11 +15,10 @@ from app.models import AVAILABLE, TenantIntegration
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
-from resolvers.pagination import Page
-
-if TYPE_CHECKING:
-    from resolvers.loaders import Loaders
 from resolvers.integrations import rules
+from resolvers.loaders import MONTH_USAGE, PROFILES, STATES, Loaders
+from resolvers.pagination import Page
+from resolvers.prefetch import prefetched, sets
 from resolvers.scalars import Micros
 from resolvers.usage.types import UsageTrend
 
@@ -44,6 +42,18 @@ class Installation:
             params=dict(state.params),
             secret_names=sorted(state.secrets),
         )
+
+
+def _workspace(loaders: Loaders) -> Literal[True] | None:
+    """True in a workspace, None anonymously: ``_workspace(l) and value`` is null anonymously."""
+    return True if loaders.tenant_id is not None else None
+
+
+def enabled_now(loaders: Loaders, integration_id: uuid.UUID, provider: str) -> bool:
+    """``tenantEnabled`` in the loaders' workspace, once its STATES and PROFILES are ready."""
+    state = loaders.state_now(integration_id)
+    flag = state.enabled if state is not None else None
+    return rules.tenant_enabled(provider, flag, loaders.profiles_now(provider))
 
 
 @strawberry.type(name="Integration", description="A provider in the Vendo catalog.")
@@ -98,35 +108,54 @@ class IntegrationType(relay.Node):
         ]
         return [cls.from_model(row) if row and visible(info, row) else None for row in rows]
 
+    # The workspace overlay, null anonymously: read from the request's whole sets, so that a
+    # list of integrations takes one statement per set, and lists of them take the fast path.
+
     @strawberry.field(description="The workspace's state: its flag, else an active connection.")
-    async def tenant_enabled(self, info: Info) -> bool | None:
-        loaders = info.context.loaders
-        if loaders.tenant_id is None:
-            return None
-        return await workspace_enabled(loaders, self.database_id, self.provider)
+    @prefetched(
+        sets(STATES, PROFILES, workspace=True),
+        lambda root, loaders, _: (
+            _workspace(loaders) and enabled_now(loaders, root.database_id, root.provider)
+        ),
+        per_root=False,
+    )
+    async def tenant_enabled(self, info: Info) -> bool | None: ...
 
     @strawberry.field(description="The workspace's install state (reference 04); null anonymously.")
-    async def installation(self, info: Info) -> Installation | None:
-        loaders = info.context.loaders
-        if loaders.tenant_id is None:
-            return None
-        return Installation.from_state(await loaders.state(self.database_id))
+    @prefetched(
+        sets(STATES, workspace=True),
+        lambda root, loaders, _: (
+            _workspace(loaders) and Installation.from_state(loaders.state_now(root.database_id))
+        ),
+        per_root=False,
+    )
+    async def installation(self, info: Info) -> Installation | None: ...
 
     @strawberry.field(description="Whether the workspace has an active connection for it.")
-    async def provisioned(self, info: Info) -> bool | None:
-        loaders = info.context.loaders
-        if loaders.tenant_id is None:
-            return None
-        return bool(await loaders.profiles(self.provider))
+    @prefetched(
+        sets(PROFILES, workspace=True),
+        lambda root, loaders, _: _workspace(loaders) and bool(loaders.profiles_now(root.provider)),
+        per_root=False,
+    )
+    async def provisioned(self, info: Info) -> bool | None: ...
 
     @strawberry.field(description="Usage events of the workspace since the start of the UTC month.")
-    async def usage_this_month(self, info: Info) -> int | None:
-        return await _month_usage(info, self.provider, 0)
+    @prefetched(
+        sets(MONTH_USAGE, workspace=True),
+        lambda root, loaders, _: _workspace(loaders) and loaders.month_usage_now(root.provider)[0],
+        per_root=False,
+    )
+    async def usage_this_month(self, info: Info) -> int | None: ...
 
     @strawberry.field(description="Cost in micros since the start of the UTC month.")
-    async def cost_this_month(self, info: Info) -> Micros | None:
-        cost = await _month_usage(info, self.provider, 1)
-        return Micros(cost) if cost is not None else None
+    @prefetched(
+        sets(MONTH_USAGE, workspace=True),
+        lambda root, loaders, _: (
+            _workspace(loaders) and Micros(loaders.month_usage_now(root.provider)[1])
+        ),
+        per_root=False,
+    )
+    async def cost_this_month(self, info: Info) -> Micros | None: ...
 
     @strawberry.field(description="The workspace's 30-day usage trend for this provider.")
     async def usage_trend(self, info: Info) -> UsageTrend | None:
@@ -135,21 +164,6 @@ class IntegrationType(relay.Node):
             return None
         daily = await loaders.daily_usage.load(self.provider)
         return UsageTrend.build(self.provider, daily, loaders.periods)
-
-
-async def workspace_enabled(loaders: Loaders, integration_id: uuid.UUID, provider: str) -> bool:
-    """``tenantEnabled`` of the loaders' workspace, both lookups in the same batch."""
-    state, profiles = await asyncio.gather(
-        loaders.state(integration_id), loaders.profiles(provider)
-    )
-    return rules.tenant_enabled(provider, state.enabled if state else None, profiles)
-
-
-async def _month_usage(info: Info, provider: str, index: int) -> Any:
-    loaders = info.context.loaders
-    if loaders.tenant_id is None:
-        return None
-    return (await loaders.month_usage(provider))[index]
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:

@@ -1,17 +1,23 @@
 """Which integrations a tool needs (required) and can use (optional), and whether each one is
 already enabled: for an app of the workspace, by that app's bindings; otherwise by the workspace's
-own state. An ``appId`` that is not a UUID or not one of the workspace's apps counts as no app."""
+own state. An ``appId`` that is not a UUID or not one of the workspace's apps counts as no app.
+
+A prefetched field (resolvers/prefetch.py): for a list of tools, the active releases, the
+catalog and what decides ``alreadyEnabled`` are loaded once, then every tool's entries are built
+synchronously."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import strawberry
 
-from app.models import Integration, Release, Tool
-from resolvers.context import Info
-from resolvers.integrations.types import IntegrationType, workspace_enabled
+from app.models import Integration, Release
+from resolvers.integrations.types import IntegrationType, enabled_now
+from resolvers.loaders import CATALOG, PROFILES, STATES, Loaders
+from resolvers.prefetch import combine, prefetched
 
 
 @strawberry.type(description="An integration in a tool's picker.")
@@ -29,61 +35,80 @@ class ToolIntegrations:
 EMPTY = ToolIntegrations(required=[], optional=[])
 
 
-async def tool_integrations(
-    info: Info, tool: Tool | None, release: Release | None, app_id: str | None
-) -> ToolIntegrations:
+def _ready(loaders: Loaders, roots: Sequence[Any], arguments: Mapping[str, Any]) -> Any:
+    """``roots``: ToolType objects."""
+    return combine(
+        loaders.keyed_ready(loaders.active_release, [root.database_id for root in roots]),
+        loaders.ready(CATALOG),
+        _enabled_ready(loaders, arguments.get("app_id")),
+    )
+
+
+def _get(root: Any, loaders: Loaders, arguments: Mapping[str, Any]) -> ToolIntegrations:
     from resolvers.tools.types import RequiresManifest
 
-    if tool is None:
-        return EMPTY
+    release: Release | None = loaders.keyed_now(loaders.active_release, root.database_id)
     manifest = RequiresManifest.from_stored(release.requires if release else None)
-    loaders = info.context.loaders
-    # Every tool of a list takes the same two rounds of loads (catalog rows, then workspace
-    # state), so each loader sends one statement per round, however long the list.
-    catalog, enabled = await asyncio.gather(
-        loaders.enabled_integrations(), _already_enabled(info, app_id)
-    )
-    found = {row.provider: row for row in catalog}
+    found = loaders.enabled_catalog_now()
     required = [found[p] for p in dict.fromkeys(manifest.required) if p in found]
     taken = {row.provider for row in required}
-    if tool.surface_all_connections:
-        optional = [row for row in catalog if row.provider not in taken]
+    if root.surface_all_connections:
+        optional = [row for provider, row in found.items() if provider not in taken]
     else:
         optional = [found[p] for p in dict.fromkeys(manifest.optional) if p in found]
         optional = [row for row in optional if row.provider not in taken]
-    entries = await asyncio.gather(*(_entry(row, enabled) for row in [*required, *optional]))
+    enabled = _enabled(loaders, arguments.get("app_id"))
+    entries = [
+        ToolIntegration(integration=_view(loaders, row), already_enabled=enabled(row))
+        for row in [*required, *optional]
+    ]
     return ToolIntegrations(required=entries[: len(required)], optional=entries[len(required) :])
 
 
-async def _entry(row: Integration, enabled: _Enabled) -> ToolIntegration:
-    return ToolIntegration(
-        integration=IntegrationType.from_model(row), already_enabled=await enabled(row)
-    )
+TOOL_INTEGRATIONS = prefetched(_ready, _get)
 
 
-class _Enabled:
-    """Decides ``alreadyEnabled`` for one request: by app bindings, tenant state, or never."""
-
-    def __init__(self, info: Info, app: uuid.UUID | None) -> None:
-        self.info = info
-        self.app = app
-
-    async def __call__(self, row: Integration) -> bool:
-        loaders = self.info.context.loaders
-        if self.app is not None:
-            return row.provider in await loaders.bound_providers.load(self.app)
-        if loaders.tenant_id is None:
-            return False
-        return await workspace_enabled(loaders, row.id, row.provider)
+def _view(loaders: Loaders, row: Integration) -> IntegrationType:
+    """``IntegrationType.from_model``, once per integration and request: the same integrations
+    appear under many tools of a list."""
+    key = (IntegrationType, row.id)
+    found = loaders.views.get(key)
+    if found is None:
+        found = loaders.views[key] = IntegrationType.from_model(row)
+    return found
 
 
-async def _already_enabled(info: Info, app_id: str | None) -> _Enabled:
-    loaders = info.context.loaders
+def _enabled_ready(loaders: Loaders, app_id: str | None) -> Awaitable[Any] | None:
+    if loaders.tenant_id is None:
+        return None
     app_uuid = _as_uuid(app_id)
-    if app_uuid is None or loaders.tenant_id is None:
-        return _Enabled(info, None)
-    app = await loaders.app_by_id.load(app_uuid)
-    return _Enabled(info, app.id if app is not None else None)
+    if app_uuid is None:
+        return loaders.ready(STATES, PROFILES)
+    if (waiting := loaders.keyed_ready(loaders.app_by_id, [app_uuid])) is not None:
+        return _then(waiting, lambda: _enabled_ready(loaders, app_id))
+    app = loaders.keyed_now(loaders.app_by_id, app_uuid)
+    if app is None:
+        return loaders.ready(STATES, PROFILES)
+    return loaders.keyed_ready(loaders.bound_providers, [app.id])
+
+
+async def _then(waiting: Awaitable[Any], after: Callable[[], Awaitable[Any] | None]) -> None:
+    await waiting
+    if (more := after()) is not None:
+        await more
+
+
+def _enabled(loaders: Loaders, app_id: str | None) -> Callable[[Integration], bool]:
+    """How ``alreadyEnabled`` is decided (``_enabled_ready`` first): by the app's bindings, by
+    the workspace's state, or never (anonymously)."""
+    if loaders.tenant_id is None:
+        return lambda row: False
+    app_uuid = _as_uuid(app_id)
+    app = loaders.keyed_now(loaders.app_by_id, app_uuid) if app_uuid is not None else None
+    if app is not None:
+        bound = loaders.keyed_now(loaders.bound_providers, app.id)
+        return lambda row: row.provider in bound
+    return lambda row: enabled_now(loaders, row.id, row.provider)
 
 
 def _as_uuid(value: str | None) -> uuid.UUID | None:

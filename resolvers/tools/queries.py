@@ -8,12 +8,13 @@ from typing import Any
 import strawberry
 
 from app.models import Tool
+from app.models.tools import marketing_internal
 from app.repositories import tools
 from resolvers.context import Info
 from resolvers.pagination import Page, decode_cursor, fetch_limit, page_parts, page_size
 from resolvers.tools.framing import UsageFraming
-from resolvers.tools.integrations import EMPTY, ToolIntegrations, tool_integrations
-from resolvers.tools.types import DeployableTool, ToolType
+from resolvers.tools.integrations import EMPTY, TOOL_INTEGRATIONS, ToolIntegrations
+from resolvers.tools.types import USAGE_FRAMING, DeployableTool, ToolType
 
 
 def is_admin(info: Info) -> bool:
@@ -21,7 +22,8 @@ def is_admin(info: Info) -> bool:
 
 
 def tool_visible(info: Info, row: Tool) -> bool:
-    listed = row.enabled and not row.internal and not row.slug.startswith(tools.TEST_TOOL_PREFIX)
+    internal = marketing_internal(row.marketing)
+    listed = row.enabled and not internal and not row.slug.startswith(tools.TEST_TOOL_PREFIX)
     return listed or is_admin(info)
 
 
@@ -101,13 +103,17 @@ class ToolQueries:
         row = await _find(info, slug)
         if row is None:
             return EMPTY
-        release = await info.context.loaders.active_release.load(row.id)
-        return await tool_integrations(info, row, release, app_id)
+        arguments = {"app_id": app_id}
+        return await TOOL_INTEGRATIONS.resolve(
+            ToolType.from_model(row), info.context.loaders, arguments
+        )
 
     @strawberry.field(description="Credit presets framed as days of usage; null for unknown slugs.")
     async def usage_framing(self, info: Info, slug: str) -> UsageFraming | None:
         row = await _find(info, slug)
-        return await ToolType.from_model(row).usage_framing(info) if row else None
+        if row is None:
+            return None
+        return await USAGE_FRAMING.resolve(ToolType.from_model(row), info.context.loaders, {})
 
 
 def _slug(node: Any) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 
 import strawberry
@@ -13,9 +12,12 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.models import Release, Tool
+from app.models.tools import marketing_internal
 from resolvers.context import Info
+from resolvers.loaders import Loaders
+from resolvers.prefetch import combine, prefetched
 from resolvers.tools.framing import UsageFraming, frame
-from resolvers.tools.integrations import ToolIntegrations, tool_integrations
+from resolvers.tools.integrations import TOOL_INTEGRATIONS, ToolIntegrations
 from resolvers.tools.wizard import WizardLayout, parse_wizard_layout
 
 
@@ -67,6 +69,26 @@ class ReleaseType:
         )
 
 
+def _framing_ready(loaders: Loaders, roots: Sequence[Any], arguments: Mapping[str, Any]) -> Any:
+    return combine(
+        loaders.keyed_ready(loaders.tool_spend, [root.database_id for root in roots]),
+        loaders.keyed_ready(loaders.category_fallback, [root.category for root in roots]),
+    )
+
+
+def _framing_get(root: Any, loaders: Loaders, arguments: Mapping[str, Any]) -> UsageFraming:
+    total, first = loaders.keyed_now(loaders.tool_spend, root.database_id)
+    return frame(
+        total_micros=total,
+        first_event_at=first,
+        fallback_micros=loaders.keyed_now(loaders.category_fallback, root.category),
+        now=loaders.now,
+    )
+
+
+USAGE_FRAMING = prefetched(_framing_ready, _framing_get)
+
+
 @strawberry.type(name="Tool", description="A deployable tool of the apps catalog.")
 class ToolType(relay.Node):
     node_id: relay.NodeID[str]
@@ -93,7 +115,7 @@ class ToolType(relay.Node):
             description=row.description,
             category=row.category,
             enabled=row.enabled,
-            internal=row.internal,
+            internal=marketing_internal(row.marketing),
             surface_all_connections=row.surface_all_connections,
             marketing=dict(row.marketing),
             created_at=row.created_at,
@@ -113,28 +135,33 @@ class ToolType(relay.Node):
             found.append(cls.from_model(row) if row and tool_visible(info, row) else None)
         return found
 
+    # Prefetched (resolvers/prefetch.py): a list of tools loads these once for all its tools.
+
     @strawberry.field(description="The active release; null when the tool is unreleased.")
-    async def active_release(self, info: Info) -> ReleaseType | None:
-        release = await info.context.loaders.active_release.load(self.database_id)
-        return ReleaseType.from_model(release) if release else None
+    @prefetched(
+        lambda loaders, roots, _: loaders.keyed_ready(
+            loaders.active_release, [root.database_id for root in roots]
+        ),
+        lambda root, loaders, _: _release_view(
+            loaders, loaders.keyed_now(loaders.active_release, root.database_id)
+        ),
+    )
+    async def active_release(self, info: Info) -> ReleaseType | None: ...
 
     @strawberry.field(
         description="Integrations the tool requires and can use. With `appId` (one of the "
         "workspace's apps), `alreadyEnabled` reflects that app's bindings."
     )
-    async def integrations(self, info: Info, app_id: str | None = None) -> ToolIntegrations:
-        release = await info.context.loaders.active_release.load(self.database_id)
-        return await tool_integrations(info, self.row, release, app_id)
+    @TOOL_INTEGRATIONS
+    async def integrations(self, info: Info, app_id: str | None = None) -> ToolIntegrations: ...
 
     @strawberry.field(description="Credit presets framed as days of this tool's usage.")
-    async def usage_framing(self, info: Info) -> UsageFraming:
-        loaders = info.context.loaders
-        (total, first), fallback = await asyncio.gather(
-            loaders.tool_spend.load(self.database_id), loaders.category_fallback.load(self.category)
-        )
-        return frame(
-            total_micros=total, first_event_at=first, fallback_micros=fallback, now=info.context.now
-        )
+    @USAGE_FRAMING
+    async def usage_framing(self, info: Info) -> UsageFraming: ...
+
+
+def _release_view(loaders: Loaders, release: Release | None) -> ReleaseType | None:
+    return ReleaseType.from_model(release) if release is not None else None
 
 
 @strawberry.type(description="A tool as the deploy wizard's picker shows it.")

@@ -185,3 +185,76 @@ async def test_fastpath_generated_queries_match_graphql_core(
     assert len(queries) >= 100
     for query, viewer in queries:  # type: ignore[misc]
         await _same(schemas, runtime, viewers[viewer], query)
+
+
+TOOLS_WITH_APP = """query($app: String) {
+  tools(first: 50) {
+    nodes {
+      slug
+      activeRelease { version requires { required optional } }
+      usageFraming { amounts { usd days label coldStart } averageDailySpendMicros coldStart }
+      integrations(appId: $app) {
+        required { alreadyEnabled integration { provider tenantEnabled provisioned } }
+        optional { alreadyEnabled integration { provider installation { status } } }
+      }
+    }
+  }
+}"""
+
+
+async def _app_ids(runtime: Runtime) -> list[str | None]:
+    from sqlalchemy import select
+
+    from app.models import App
+
+    async with runtime.db.read() as session:
+        mine = await session.scalar(select(App.id).where(App.name == "My Hermes"))
+    # The workspace's app, a UUID that is no app, something that is no UUID, none at all.
+    return [str(mine), "00000000-0000-0000-0000-000000000000", "nope", None]
+
+
+async def test_fastpath_tools_with_an_app_match_graphql_core(
+    schemas: tuple[GatewaySchema, GatewaySchema], runtime: Runtime, viewers: list[Viewer]
+) -> None:
+    for app in await _app_ids(runtime):
+        for viewer in viewers:
+            await _same(schemas, runtime, viewer, TOOLS_WITH_APP, {"app": app})
+
+
+FAST_LISTS = [
+    # (query, variables): lists whose items the fast path builds, graphql-core never.
+    ("{ integrations(first: 100) { nodes { id provider name supportedProfiles } } }", {}),
+    (
+        "{ integrations { nodes { provider tenantEnabled provisioned usageThisMonth"
+        " costThisMonth installation { status secretNames } } } }",
+        {},
+    ),
+    (TOOLS_WITH_APP, {"app": None}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), FAST_LISTS)
+async def test_fastpath_is_taken_for_plain_and_prefetched_lists(
+    schemas: tuple[GatewaySchema, GatewaySchema],
+    runtime: Runtime,
+    viewers: list[Viewer],
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    """graphql-core's own list completion is not called: every list is built by a plan."""
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    fallbacks: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.complete_iterable_value
+
+    def spy(self: Any, item_type: Any, *args: Any) -> Any:
+        fallbacks.append(str(item_type))
+        return original(self, item_type, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "complete_iterable_value", spy)
+    for viewer in viewers:
+        data, errors = await _answers(schemas[0], runtime, viewer, query, variables)
+        assert errors == [], errors
+        assert data is not None
+    assert fallbacks == []
