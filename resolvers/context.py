@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import strawberry
 from starlette.requests import HTTPConnection
@@ -33,8 +33,6 @@ class Context:
     max_page_size: int | None = 100
     # The gateway's own registered operations skip the abuse protections.
     trusted: bool = False
-    # Integration views built in this request, by id (resolvers/tools/integrations.py).
-    integration_views: dict[Any, Any] = field(default_factory=dict)
 
     @cached_property
     def loaders(self) -> Loaders:
