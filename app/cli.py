@@ -99,7 +99,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         proxy_headers=True,
         access_log=False,
-        log_config=logging_config(json_lines=settings.json_logs, level=settings.log_level),
+        log_config=logging_config(
+            json_lines=settings.json_logs,
+            level=settings.log_level,
+            flush_seconds=settings.log_flush_seconds,
+        ),
         loop="uvloop",
         http="httptools",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Executable, Row
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,14 @@ def searchable(value: str) -> bool:
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+async def fetch_rows(session: AsyncSession, query: Executable) -> list[Row[Any]]:
+    """The rows of a Core ``select`` of columns, run on the session's connection (its transaction)
+    without the ORM's execution layer, which only adds per-statement and per-row work when no
+    entity is loaded: the catalog lists read this way."""
+    connection = await session.connection()
+    return list((await connection.execute(query)).all())
 
 
 def upsert(session: AsyncSession, table: Any) -> Any:

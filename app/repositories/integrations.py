@@ -21,7 +21,7 @@ from app.models import (
     IntegrationApi,
     TenantIntegration,
 )
-from app.repositories._sql import dialect_name, searchable, upsert
+from app.repositories._sql import dialect_name, fetch_rows, searchable, upsert
 
 # A listing reads rows, not ORM objects (no identity map, no instrumented attributes: several
 # times cheaper per row), and never the configuration or the secrets.
@@ -57,7 +57,7 @@ async def list_integrations(
     query = query.order_by(Integration.provider)
     if limit is not None:
         query = query.limit(limit)
-    return list((await session.execute(query)).all())
+    return await fetch_rows(session, query)
 
 
 async def count_integrations(

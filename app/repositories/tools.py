@@ -22,7 +22,7 @@ from app.models import (
     Tool,
     UsageEvent,
 )
-from app.repositories._sql import searchable
+from app.repositories._sql import fetch_rows, searchable
 
 TEST_TOOL_PREFIX = "vendo-test-"
 DEFAULT_CATEGORY = "*"
@@ -54,7 +54,7 @@ async def list_tools(
     query = query.order_by(Tool.slug)
     if limit is not None:
         query = query.limit(limit)
-    return list((await session.execute(query)).all())
+    return await fetch_rows(session, query)
 
 
 async def count_tools(*, session: AsyncSession, admin: bool) -> int:
@@ -82,10 +82,8 @@ async def get_tools_by_id(
 async def active_releases(
     *, session: AsyncSession, tool_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ListedRelease]:
-    rows = await session.execute(
-        select(*RELEASE_COLUMNS).where(Release.tool_id.in_(tool_ids), Release.active.is_(True))
-    )
-    return {row.tool_id: row for row in rows}
+    query = select(*RELEASE_COLUMNS).where(Release.tool_id.in_(tool_ids), Release.active.is_(True))
+    return {row.tool_id: row for row in await fetch_rows(session, query)}
 
 
 async def deployable(

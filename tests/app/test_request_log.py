@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from sqlalchemy import select
 
 from app.auth import hash_token, new_api_key
 from app.models import APP_KEY, App, Tenant, User
-from app.observability import JsonFormatter, TextFormatter, logging_config
+from app.observability import BufferedStreamHandler, JsonFormatter, TextFormatter, logging_config
 from app.repositories import keys
 from app.runtime import Runtime
 from app.settings import Settings
@@ -294,6 +295,63 @@ def test_log_format_json_in_production_text_in_development() -> None:
     config = logging_config(json_lines=True, level="DEBUG")
     assert config["root"]["level"] == "DEBUG"
     assert config["loggers"]["uvicorn.access"]["propagate"] is False  # ours replaces it
+
+
+def _buffered(stream: io.StringIO, **options: Any) -> logging.Logger:
+    handler = BufferedStreamHandler(stream, **options)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger(f"vendo.test.buffered.{uuid.uuid4().hex}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    return logger
+
+
+def test_log_lines_are_written_in_batches_at_most_the_interval_late() -> None:
+    stream = io.StringIO()
+    logger = _buffered(stream, interval=0.2)
+    logger.info("first")
+    logger.info("second")
+    assert stream.getvalue() == ""  # one write for the batch, not one per line
+    deadline = time.monotonic() + 5
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stream.getvalue() == "INFO first\nINFO second\n"
+    logger.handlers[0].close()
+
+
+def test_warnings_flush_the_batch_at_once_and_close_flushes_the_rest() -> None:
+    stream = io.StringIO()
+    logger = _buffered(stream, interval=60)
+    logger.info("request")
+    logger.warning("database unavailable")
+    assert stream.getvalue() == "INFO request\nWARNING database unavailable\n"
+    logger.info("last request")
+    assert stream.getvalue().count("\n") == 2
+    logger.handlers[0].close()  # what logging.shutdown does at exit
+    assert stream.getvalue().endswith("INFO last request\n")
+
+
+def test_a_full_batch_is_written_at_once_and_interval_zero_writes_every_line() -> None:
+    stream = io.StringIO()
+    logger = _buffered(stream, interval=60, capacity=30)
+    logger.info("x" * 10)
+    assert stream.getvalue() == ""
+    logger.info("y" * 20)
+    assert stream.getvalue() == f"INFO {'x' * 10}\nINFO {'y' * 20}\n"
+    logger.handlers[0].close()
+    stream = io.StringIO()
+    logger = _buffered(stream, interval=0)
+    logger.info("now")
+    assert stream.getvalue() == "INFO now\n"
+    logger.handlers[0].close()
+
+
+def test_serve_batches_log_lines_as_configured() -> None:
+    config = logging_config(json_lines=True, flush_seconds=0.5)
+    assert config["handlers"]["default"]["()"] is BufferedStreamHandler
+    assert config["handlers"]["default"]["interval"] == 0.5
+    assert Settings().log_flush_seconds == 0.5
 
 
 # --------------------------------------------------------------------------------------------
