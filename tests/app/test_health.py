@@ -5,6 +5,7 @@ rate limit needed, and nothing in the log at INFO."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -384,3 +385,14 @@ async def test_probes_write_nothing_at_info_level(
     # (httpx's own lines are the test client's: the gateway makes no HTTP call here.)
     gateway_lines = [r for r in caplog.records if r.name != "httpx"]
     assert [r for r in gateway_lines if r.levelno >= logging.INFO] == []
+
+
+async def test_a_running_worker_keeps_start_up_out_of_the_collectors_sight(
+    settings: Settings,
+) -> None:
+    """The heap start-up built is frozen while the worker serves, and given back at shutdown."""
+    frozen = gc.get_freeze_count()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > frozen
+    assert gc.get_freeze_count() == 0
