@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from decimal import Decimal
@@ -16,9 +17,11 @@ def dumps(body: Any) -> bytes:
     return orjson.dumps(body)
 
 
+@functools.lru_cache(maxsize=8192)
 def js_number(value: Decimal | float | str) -> orjson.Fragment:
     """A number printed exactly as JavaScript's JSON.stringify prints it: ``0.0000036``,
-    ``3.6``, ``18`` and ``1e-7`` (Python would print ``3.6e-06`` and ``18.0``)."""
+    ``3.6``, ``18`` and ``1e-7`` (Python would print ``3.6e-06`` and ``18.0``). Remembered:
+    the same few thousand prices are printed on every pricing request."""
     number = float(value)
     if not math.isfinite(number):
         return orjson.Fragment(b"null")
