@@ -97,8 +97,9 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
         multipart_uploads_enabled=False,
     )
     routes: list[BaseRoute] = [
-        *build_routes(ROUTES, schema),
+        # First: the router tries routes in order, and /graphql is the busiest.
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        *build_routes(ROUTES, schema),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
