@@ -26,7 +26,7 @@ from app.middleware import TOO_LARGE
 from legacy_rest.envelopes import Envelope, dumps
 from legacy_rest.operations import load_operation, operation_name
 from legacy_rest.table import LegacyRoute, RestInput
-from resolvers.context import context_for
+from resolvers.context import Context, context_for
 
 log = logging.getLogger("vendo.legacy_rest")
 INTERNAL_MESSAGE = "Internal server error"
@@ -70,6 +70,13 @@ class LegacyEndpoint:
         context.trusted = True
         if auth.required and not context.viewer.is_authenticated:
             raise Unauthenticated()
+        try:
+            return await self._answer(request, context)
+        finally:
+            context.close()
+
+    async def _answer(self, request: Request, context: Context) -> Response:
+        route = self.route
         cache = context.runtime.cache
         rule = route.cache
         key = self._cache_key(request) if rule and rule.applies_to(context.viewer) else None

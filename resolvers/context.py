@@ -40,6 +40,11 @@ class Context:
 
         return Loaders(db=self.runtime.db, tenant_id=self.viewer.tenant_id, now=self.now)
 
+    def close(self) -> None:
+        """The request is answered: drop what its loaders hold (see ``Loaders.close``)."""
+        if "loaders" in self.__dict__:
+            self.loaders.close()
+
     def require_viewer(self) -> Viewer:
         if not self.viewer.is_authenticated:
             raise Unauthenticated()

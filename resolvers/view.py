@@ -67,6 +67,9 @@ def errors_response(status: int, message: str, code: str) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
+CONTEXT_KEY = "vendo.context"
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (info := observability.current()) is not None:
@@ -81,11 +84,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 raise
             faults.DATABASE.failed(error)  # e.g. while authenticating
             await errors_response(503, "Service unavailable", "UNAVAILABLE")(scope, receive, send)
+        finally:
+            if (context := scope.pop(CONTEXT_KEY, None)) is not None:
+                context.close()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return await context_for(request)
+        context = await context_for(request)
+        request.scope[CONTEXT_KEY] = context  # closed once the response is sent
+        return context
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)
