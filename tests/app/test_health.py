@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,21 @@ MEMORY = {"cache_url": "memory://", "rate_limit_storage": "memory://"}
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+def aiosqlite_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+async def aiosqlite_threads_stopped(started_before: set[threading.Thread]) -> None:
+    """aiosqlite stops the worker thread of a connection that failed to open without awaiting
+    it; the thread then reports to this test's event loop, which must still be running (else the
+    thread fails, and pytest blames whichever test runs next). Waits up to 5 s for the threads
+    started since ``started_before`` to end."""
+    for _ in range(500):
+        if not aiosqlite_threads() - started_before:
+            return
+        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager
@@ -225,10 +241,12 @@ async def test_readyz_unmigrated_database_is_503(settings: Settings, tmp_path: P
 async def test_readyz_database_unreachable_is_503_quickly(
     settings: Settings, tmp_path: Path, database_url: str
 ) -> None:
+    threads = aiosqlite_threads()
     async with gateway(settings, database_url=database_url.format(tmp=tmp_path), **MEMORY) as http:
         response, elapsed = await timed_get(http, "/readyz")
         # A second probe during the same outage answers the same, just as fast.
         again, elapsed_again = await timed_get(http, "/readyz")
+    await aiosqlite_threads_stopped(threads)
     assert_unavailable(response, {"database": "unreachable"})
     assert_unavailable(again, {"database": "unreachable"})
     assert elapsed < READY_WITHIN_SECONDS
