@@ -79,7 +79,7 @@ class LegacyEndpoint:
         route = self.route
         cache = context.runtime.cache
         rule = route.cache
-        key = self._cache_key(request) if rule and rule.applies_to(context.viewer) else None
+        key = self._cache_key(request.scope) if rule and rule.applies_to(context.viewer) else None
         if key is not None and rule is not None:
             hit = await cache.get(rule.tag, key)
             if hit is not None:
@@ -121,7 +121,7 @@ class LegacyEndpoint:
         """The hot path: a request with no credential this route reads is anonymous without
         asking the database, so a current local copy of the answer goes out at once."""
         rule = self.route.cache
-        if rule is None or not rule.applies_to(ANONYMOUS) or self._has_credentials(scope):
+        if rule is None or not self.anonymous_cache or self._has_credentials(scope):
             return None
         hit = scope["app"].state.runtime.cache.peek(rule.tag, self._cache_key(scope))
         return self.ok(hit) if hit is not None else None
@@ -134,9 +134,8 @@ class LegacyEndpoint:
         cookie = Credential.SESSION in auth.accept and SESSION_COOKIE in headers.get("cookie", "")
         return cookie or any(headers.get(name) for name in auth.bearer_headers)
 
-    def _cache_key(self, request: Request | Scope) -> str:
+    def _cache_key(self, scope: Scope) -> str:
         """Method, path and query string as sent."""
-        scope = request.scope if isinstance(request, Request) else request
         query = scope["query_string"].decode("latin-1")
         raw = f"{self.route.method} {scope['path']}?{query}"
         # Hashed: the backend's own debug log prints keys, and a query string may carry anything.

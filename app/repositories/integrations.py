@@ -30,7 +30,7 @@ LISTED_COLUMNS = tuple(
     for name, column in Integration.__table__.columns.items()  # type: ignore[attr-defined]
     if name not in ("configuration", "secret_configuration")
 )
-ListedIntegration = Any  # a Row with the attributes of Integration, configuration excepted
+ListedIntegration = Any  # a named tuple of Integration's columns, configuration excepted
 
 
 def _catalog_query(*, enabled_only: bool, category: str | None):  # type: ignore[no-untyped-def]

@@ -29,8 +29,8 @@ DEFAULT_CATEGORY = "*"
 # Listings read rows, not ORM objects (several times cheaper per row; see integrations.py).
 TOOL_COLUMNS = tuple(Tool.__table__.columns)  # type: ignore[attr-defined]
 RELEASE_COLUMNS = tuple(Release.__table__.columns)  # type: ignore[attr-defined]
-ListedTool = Any  # a Row with the attributes of Tool
-ListedRelease = Any  # a Row with the attributes of Release
+ListedTool = Any  # a named tuple with the attributes of Tool (fetch_rows)
+ListedRelease = Any  # a named tuple with the attributes of Release
 
 
 def publicly_listed() -> ColumnElement[bool]:

@@ -55,11 +55,13 @@ async def aiosqlite_threads_stopped(started_before: set[threading.Thread]) -> No
 @asynccontextmanager
 async def gateway(settings: Settings, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
     """Another gateway built by the factory with its lifespan running, on changed settings."""
+    threads = aiosqlite_threads()
     application = create_app(settings.model_copy(update=overrides))
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application, client=("203.0.113.9", 50002))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+    await aiosqlite_threads_stopped(threads)
 
 
 @asynccontextmanager
@@ -241,12 +243,10 @@ async def test_readyz_unmigrated_database_is_503(settings: Settings, tmp_path: P
 async def test_readyz_database_unreachable_is_503_quickly(
     settings: Settings, tmp_path: Path, database_url: str
 ) -> None:
-    threads = aiosqlite_threads()
     async with gateway(settings, database_url=database_url.format(tmp=tmp_path), **MEMORY) as http:
         response, elapsed = await timed_get(http, "/readyz")
         # A second probe during the same outage answers the same, just as fast.
         again, elapsed_again = await timed_get(http, "/readyz")
-    await aiosqlite_threads_stopped(threads)
     assert_unavailable(response, {"database": "unreachable"})
     assert_unavailable(again, {"database": "unreachable"})
     assert elapsed < READY_WITHIN_SECONDS

@@ -7,7 +7,6 @@ act, scrape again."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
@@ -23,6 +21,7 @@ from sqlalchemy import text
 from app.caching import INTEGRATIONS_CATALOG
 from app.pricing import TAG as PRICING_TAG
 from app.runtime import Runtime
+from tests.upstream import Upstream
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 REQUESTS = "vendo_http_requests_total"
@@ -88,57 +87,9 @@ def delta(before: Scrape, after: Scrape, name: str, **labels: str) -> float:
 # A real HTTP server on 127.0.0.1 in place of OpenRouter
 
 
-class Upstream:
-    def __init__(self) -> None:
-        self.status = 200
-        self.delay = 0.0
-        self.hits = 0
-        self.port = 0
-        self.server: asyncio.Server | None = None
-        self.tasks: set[asyncio.Task[Any]] = set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1/models"
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self.tasks.add(task)
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            self.hits += 1
-            if self.delay:
-                await asyncio.sleep(self.delay)
-            body = orjson.dumps(MODELS) if self.status == 200 else b'{"error":"boom"}'
-            head = (
-                f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-            )
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-            self.tasks.discard(task)
-
-
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
-    server = Upstream()
+    server = Upstream(MODELS)
     await server.start()
     yield server
     await server.stop()
@@ -389,11 +340,11 @@ async def test_metrics_upstream_calls_and_failures(
 
     # The copy is gone (as after its hour and the stale day) and OpenRouter answers 500.
     await runtime.cache.invalidate(PRICING_TAG)
-    upstream.status = 500
+    upstream.answer(status=500)
     failed = await client.get("/api/pricing/models")
     assert failed.status_code == 502
     # Then it does not answer within the timeout.
-    upstream.status, upstream.delay = 200, 2.0
+    upstream.answer(delay=2.0)
     timed_out = await client.get("/api/pricing/models")
     assert timed_out.status_code == 502
     after = await scrape(client)

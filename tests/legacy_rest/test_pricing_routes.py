@@ -10,7 +10,6 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -23,6 +22,7 @@ from app.models import Integration, Meter
 from app.runtime import Runtime
 from app.settings import Settings
 from tests.conftest import needs_redis
+from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
 # Expected bodies
@@ -77,81 +77,9 @@ def assert_json(response: httpx.Response, status: int, body: Any) -> None:
 # A real HTTP server in place of OpenRouter
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = orjson.dumps(GOOD_PAYLOAD)
-    content_type: str = "application/json"
-    delay: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class Upstream:
-    """HTTP/1.1 on 127.0.0.1, port 0. ``reply`` decides the next answers; ``hits`` counts the
-    requests that arrived."""
-
-    def __init__(self) -> None:
-        self.reply = Reply()
-        self.hits = 0
-        self.requests: list[bytes] = []
-        self.server: asyncio.Server | None = None
-        self.handlers: set[asyncio.Task[Any]] = set()
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1/models"
-
-    def answer(self, payload: Any = None, **reply: Any) -> None:
-        if payload is not None:
-            reply["body"] = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-        self.reply = Reply(**reply)
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self.server is None:
-            return
-        server, self.server = self.server, None
-        server.close()
-        for task in list(self.handlers):
-            task.cancel()
-        await asyncio.gather(*self.handlers, return_exceptions=True)
-        await server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self.handlers.add(task)
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            self.hits += 1
-            self.requests.append(head)
-            reply = self.reply
-            if reply.delay:
-                await asyncio.sleep(reply.delay)
-            headers = {
-                "Content-Type": reply.content_type,
-                "Content-Length": str(len(reply.body)),
-                "Connection": "close",
-                **reply.headers,
-            }
-            lines = [f"HTTP/1.1 {reply.status} Whatever"]
-            lines += [f"{name}: {value}" for name, value in headers.items()]
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + reply.body)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-            self.handlers.discard(task)
-
-
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
-    server = Upstream()
+    server = Upstream(GOOD_PAYLOAD)
     await server.start()
     yield server
     await server.stop()
