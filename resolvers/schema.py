@@ -22,6 +22,7 @@ from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
 from resolvers.errors import MaskInternalErrors, SafeParserCache, is_internal
+from resolvers.extension_runner import ExtensionsRunner
 from resolvers.fastpath import FastExecutionContext
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
@@ -56,6 +57,11 @@ class Mutation(IntegrationMutations, SaveMutations, AccountMutations):
 
 
 class GatewaySchema(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> ExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
