@@ -8,11 +8,12 @@ Prefetched fields (resolvers/prefetch.py) count as plain: their data is loaded o
 list (``ready``, awaited before building), then read per item (``get``). On the items themselves
 any prefetched field is used; on objects nested in them, only those that load per-request sets.
 
-Anything else — a field with its own resolver, an abstract type, a null where the schema says
-non-null, a value the scalar refuses, an error while loading, resolver middleware (tracing) —
-falls back to graphql-core, which then completes the whole list itself with its usual errors and
-paths: the fast path either produces exactly graphql-core's answer or none at all
-(tests/resolvers/test_fastpath.py compares them).
+Unions of plain Strawberry types are built too, each object by the plan of the member it is.
+Anything else — a field with its own resolver, an interface, a cast object, a null where the
+schema says non-null, a value the scalar refuses, an error while loading, resolver middleware
+(tracing) — falls back to graphql-core, which then completes the whole list itself with its
+usual errors and paths: the fast path either produces exactly graphql-core's answer or none at
+all (tests/resolvers/test_fastpath.py compares them).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLString,
+    GraphQLUnionType,
     Undefined,
     get_named_type,
 )
@@ -42,6 +44,7 @@ from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import get_strawberry_type_cast
 
 from resolvers.prefetch import Prefetched, combine, marker_of
 
@@ -215,9 +218,36 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             inner: Complete = _list_of(item)
         elif isinstance(inner_type, GraphQLObjectType):
             inner = self._plan(inner_type, field_details_list, prefetches, items).build
+        elif isinstance(inner_type, GraphQLUnionType):
+            inner = self._union(inner_type, field_details_list, prefetches, items)
         else:
-            raise Unsupported  # interfaces and unions need type resolution
+            raise Unsupported  # interfaces need their implementations' resolution
         return _nullable(inner, non_null)
+
+    def _union(
+        self, type_: GraphQLUnionType, field_details_list: Any, prefetches: list[Any], items: bool
+    ) -> Complete:
+        """A union of plain Strawberry types: an object is of the member whose definition it
+        carries, which is how Strawberry resolves it when no generic is involved; a cast
+        object, or one of no member's definition, is left to graphql-core."""
+        plans: dict[int, Complete] = {}
+        for member in type_.types:
+            definition = member.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if (
+                not isinstance(definition, StrawberryObjectDefinition)
+                or definition.is_graphql_generic
+                or definition.concrete_of is not None
+            ):
+                raise Unsupported
+            plans[id(definition)] = self._plan(member, field_details_list, prefetches, items).build
+
+        def complete(value: Any) -> Any:
+            build = plans.get(id(getattr(value, "__strawberry_definition__", None)))
+            if build is None or get_strawberry_type_cast(value) is not None:
+                raise Unsupported
+            return build(value)
+
+        return complete
 
     def _plan(
         self, type_: GraphQLObjectType, field_details_list: Any, prefetches: list[Any], items: bool

@@ -35,6 +35,22 @@ async def fetch_rows(session: AsyncSession, query: Executable) -> list[Any]:
     return list(map(record._make, result.all()))
 
 
+async def fetch_row_groups(
+    session: AsyncSession, query: Executable, *groups: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """``fetch_rows`` for a select of several tables' columns: each row is split, in select
+    order, into one named tuple per group of field names (say, a tool and its release)."""
+    connection = await session.connection()
+    result = await connection.execute(query)
+    records, bounds, start = [], [], 0
+    for names in groups:
+        records.append(_record(names)._make)
+        bounds.append((start, start + len(names)))
+        start += len(names)
+    parts = list(zip(records, bounds, strict=True))
+    return [tuple(make(row[a:b]) for make, (a, b) in parts) for row in result.all()]
+
+
 @functools.lru_cache(maxsize=64)
 def _record(fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
     return collections.namedtuple("Record", fields)  # type: ignore[return-value]

@@ -22,13 +22,15 @@ from app.models import (
     Tool,
     UsageEvent,
 )
-from app.repositories._sql import fetch_rows, searchable
+from app.repositories._sql import fetch_row_groups, fetch_rows, searchable
 
 TEST_TOOL_PREFIX = "vendo-test-"
 DEFAULT_CATEGORY = "*"
 # Listings read rows, not ORM objects (several times cheaper per row; see integrations.py).
 TOOL_COLUMNS = tuple(Tool.__table__.columns)  # type: ignore[attr-defined]
 RELEASE_COLUMNS = tuple(Release.__table__.columns)  # type: ignore[attr-defined]
+TOOL_FIELDS = tuple(column.name for column in TOOL_COLUMNS)
+RELEASE_FIELDS = tuple(column.name for column in RELEASE_COLUMNS)
 ListedTool = Any  # a named tuple with the attributes of Tool (fetch_rows)
 ListedRelease = Any  # a named tuple with the attributes of Release
 
@@ -88,12 +90,18 @@ async def active_releases(
 
 async def deployable(
     *, session: AsyncSession, admin: bool, after: str | None = None, limit: int | None = None
-) -> list[tuple[Tool, Release]]:
-    """Tools with an active, deploy-ready release. Admins also see disabled, internal and test
-    tools — never unreleased ones."""
-    query = select(Tool, Release).join(
-        Release,
-        and_(Release.tool_id == Tool.id, Release.active.is_(True), Release.deploy_ready.is_(True)),
+) -> list[tuple[ListedTool, ListedRelease]]:
+    """Tools with an active, deploy-ready release, as (tool, release) named tuples. Admins also
+    see disabled, internal and test tools — never unreleased ones."""
+    query = (
+        select(*TOOL_COLUMNS, *RELEASE_COLUMNS)
+        .select_from(Tool)
+        .join(
+            Release,
+            and_(
+                Release.tool_id == Tool.id, Release.active.is_(True), Release.deploy_ready.is_(True)
+            ),
+        )
     )
     if not admin:
         query = query.where(publicly_listed())
@@ -102,7 +110,7 @@ async def deployable(
     query = query.order_by(Tool.slug)
     if limit is not None:
         query = query.limit(limit)
-    return [(tool, release) for tool, release in await session.execute(query)]
+    return await fetch_row_groups(session, query, TOOL_FIELDS, RELEASE_FIELDS)  # type: ignore[return-value]
 
 
 async def get_apps(

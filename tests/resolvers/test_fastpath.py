@@ -47,6 +47,13 @@ EDGE_CASES = [
     "{ integrations { nodes { provider tenantEnabled provisioned usageThisMonth costThisMonth"
     " installation { status secretNames } } } }",
     "{ pricingIntegrations { slug name category } }",
+    # Unions: built by the plan of each object's member type.
+    "{ deployableTools { nodes { wizardLayout { subSteps { sections { __typename } } } } } }",
+    "{ deployableTools { nodes { wizardLayout { subSteps { sections { ...S } } } } } }"
+    " fragment S on WizardSection { ... on NoticeSection { body type }"
+    " ... on InputsSection { k: keys } }",
+    '{ tool(slug: "hermes") { activeRelease { wizardLayout { subSteps { id sections'
+    " { __typename ... on IntegrationSection { p: providers type } } } } } } }",
 ]
 LIMITS = {
     "graphql_max_cost": 10**9,
@@ -230,6 +237,12 @@ FAST_LISTS = [
         {},
     ),
     (TOOLS_WITH_APP, {"app": None}),
+    (
+        "{ deployableTools { nodes { toolSlug wizardLayout { subSteps { id sections { __typename"
+        " ... on IntegrationSection { providers } ... on InputsSection { keys }"
+        " ... on NoticeSection { body } } } } } } }",
+        {},
+    ),
 ]
 
 
