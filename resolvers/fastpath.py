@@ -18,10 +18,10 @@ all (tests/resolvers/test_fastpath.py compares them).
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
@@ -77,6 +77,7 @@ def _leaf(type_: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> Complet
             raise Unsupported
         return result
 
+    complete.passes = exact  # type: ignore[attr-defined]  # inlined by compiled plans
     return complete
 
 
@@ -100,22 +101,61 @@ def _list_of(item: Complete) -> Complete:
     return complete
 
 
+class FieldPlan(NamedTuple):
+    key: str  # the response key
+    get: Callable[[Any], Any]
+    complete: Complete
+    attribute: str | None = None  # ``get`` reads this attribute of the object
+
+
 @dataclass
 class Plan:
-    """How to build one object of a type from its selection: (response key, getter, complete)."""
+    """How to build one object of a type from its selection."""
 
     type_: GraphQLObjectType
-    fields: list[tuple[str, Callable[[Any], Any], Complete]] = field(default_factory=list)
+    fields: list[FieldPlan] = field(default_factory=list)
 
-    def build(self, obj: Any) -> dict[str, Any]:
-        check = self.type_.is_type_of
-        if check is not None and not check(obj, None):  # type: ignore[arg-type]
-            raise Unsupported
-        return {key: complete(get(obj)) for key, get, complete in self.fields}
+    def compile(self) -> Callable[[Any], dict[str, Any]]:
+        """A function building the object's dictionary in one expression, as graphql-jit does
+        in JavaScript: attributes read inline, leaves of the scalar's own type passed as they
+        are, everything else through its getter and completer (~3x faster than looping over
+        the fields). Only literals (``repr``) and identifiers (attribute names, checked) reach
+        the source; every value comes from the namespace."""
+        namespace: dict[str, Any] = {"Unsupported": Unsupported, "check": self.type_.is_type_of}
+        entries = []
+        for index, (key, get, complete, attribute) in enumerate(self.fields):
+            namespace[f"g{index}"], namespace[f"c{index}"] = get, complete
+            value = f"obj.{attribute}" if _identifier(attribute) else f"g{index}(obj)"
+            passes = getattr(complete, "passes", None)
+            if passes is not None:
+                namespace[f"t{index}"] = passes
+                value = f"(v if type(v := {value}) is t{index} else c{index}(v))"
+            else:
+                value = f"c{index}({value})"
+            entries.append(f"{key!r}: {value}")
+        check = (
+            "    if not check(obj, None):\n        raise Unsupported\n"
+            if self.type_.is_type_of is not None
+            else ""
+        )
+        source = f"def build(obj):\n{check}    return {{{', '.join(entries)}}}\n"
+        exec(source, namespace)
+        return namespace["build"]  # type: ignore[no-any-return]
+
+
+def _identifier(name: str | None) -> bool:
+    return name is not None and name.isidentifier() and not keyword.iskeyword(name)
+
+
+class _Attribute(NamedTuple):
+    attr: str
+
+    def __call__(self, obj: Any) -> Any:
+        return getattr(obj, self.attr)
 
 
 def _attribute(name: str) -> Callable[[Any], Any]:
-    return attrgetter(name)
+    return _Attribute(name)
 
 
 def _constant(value: Any) -> Callable[[Any], Any]:
@@ -217,7 +257,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item = self._completer(inner_type.of_type, field_details_list, prefetches, False)
             inner: Complete = _list_of(item)
         elif isinstance(inner_type, GraphQLObjectType):
-            inner = self._plan(inner_type, field_details_list, prefetches, items).build
+            inner = self._plan(inner_type, field_details_list, prefetches, items).compile()
         elif isinstance(inner_type, GraphQLUnionType):
             inner = self._union(inner_type, field_details_list, prefetches, items)
         else:
@@ -239,7 +279,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or definition.concrete_of is not None
             ):
                 raise Unsupported
-            plans[id(definition)] = self._plan(member, field_details_list, prefetches, items).build
+            plans[id(definition)] = self._plan(
+                member, field_details_list, prefetches, items
+            ).compile()
 
         def complete(value: Any) -> Any:
             build = plans.get(id(getattr(value, "__strawberry_definition__", None)))
@@ -261,7 +303,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 raise Unsupported
             getter, field_type = self._getter(type_, details, prefetches, items)
             complete = self._completer(field_type, details, prefetches, False)
-            plan.fields.append((response_key, getter, complete))
+            attribute = getter.attr if isinstance(getter, _Attribute) else None
+            plan.fields.append(FieldPlan(response_key, getter, complete, attribute))
         return plan
 
     def _getter(
