@@ -12,6 +12,7 @@ entry stored before the outage never outlives a write made during it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -72,6 +73,7 @@ class Cache:
         )
         # Tags whose invalidation the backend missed (see _replay).
         self.pending: set[str] = set()
+        self._replaying = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Cache:
@@ -110,6 +112,18 @@ class Cache:
         generation = int(value or 0)
         self.local.observe(tag, generation)
         return generation
+
+    async def generation(self, tag: str) -> int | None:
+        """The tag's current generation: what this worker knows while its local tier is
+        coherent (no round trip), else read from the backend. None when it cannot be known:
+        the backend does not answer, or an invalidation it missed is still to be replayed (the
+        backend's generation is then older than the data)."""
+        if not self.pending and self.local.coherent:
+            known = self.local.generations.get(tag)
+            if known is not None:
+                return known
+        generation = await self._generation(tag)  # replays missed invalidations first
+        return None if self.pending or self.latch.down else generation
 
     def _full(self, tag: str, generation: int, key: str) -> str:
         return f"{self.prefix}{tag}:{generation}:{key}"
@@ -155,11 +169,13 @@ class Cache:
                 self.local.forget(tag)  # this worker's copies, at least, are gone now
 
     async def _replay(self) -> None:
-        for tag in list(self.pending):
-            self.pending.discard(tag)  # (taken first: concurrent readers replay it once)
-            if not await self._bump(tag):
-                self.pending.add(tag)
-                return
+        # One replay at a time; a tag stays pending until its bump has landed, so that a
+        # concurrent reader never takes the backend's older generation for the current one.
+        async with self._replaying:
+            for tag in list(self.pending):
+                if not await self._bump(tag):
+                    return
+                self.pending.discard(tag)
 
     async def _bump(self, tag: str) -> bool:
         generation = await self._guard(self.backend.increment(f"{self.prefix}gen:{tag}"), None)

@@ -12,6 +12,7 @@ from app.limits import RateLimits
 from app.pricing import PricingCatalog
 from app.secrets import SecretBox, parse_keys
 from app.settings import Settings
+from app.snapshots import Snapshots
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Runtime:
     http: httpx.AsyncClient
     pricing: PricingCatalog
     secrets: SecretBox
+    snapshots: Snapshots
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -36,6 +38,7 @@ class Runtime:
             http=http,
             pricing=PricingCatalog(settings, cache, http),
             secrets=secret_box(settings),
+            snapshots=Snapshots(cache, max_age=settings.catalog_snapshot_seconds),
         )
 
     def start(self) -> None:

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     margin_percent: Decimal = Field(default=Decimal(20), ge=0, le=1000)
     pricing_cache_seconds: int = Field(default=3600, ge=1)
     pricing_stale_seconds: int = Field(default=86400, ge=0)
+    catalog_snapshot_seconds: float = Field(default=60.0, ge=0, le=86400)
 
     @field_validator("database_url")
     @classmethod

@@ -38,7 +38,12 @@ class Context:
     def loaders(self) -> Loaders:
         from resolvers.loaders import Loaders
 
-        return Loaders(db=self.runtime.db, tenant_id=self.viewer.tenant_id, now=self.now)
+        return Loaders(
+            db=self.runtime.db,
+            tenant_id=self.viewer.tenant_id,
+            now=self.now,
+            snapshots=self.runtime.snapshots,
+        )
 
     def close(self) -> None:
         """The request is answered: drop what its loaders hold (see ``Loaders.close``)."""

@@ -24,9 +24,11 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from app.caching import INTEGRATIONS_CATALOG, TOOLS_CATALOG
 from app.db import Database
 from app.models import App, Integration, Meter, Release, TenantIntegration, Tool
 from app.repositories import integrations, tools, usage
+from app.snapshots import Snapshots
 from resolvers.usage.periods import Periods
 
 K = TypeVar("K", bound=Hashable)
@@ -41,29 +43,70 @@ PROFILES = "profiles"
 MONTH_USAGE = "month_usage"
 
 
+class Catalog:
+    """The integrations catalog as a request sees it — the same object for every request of a
+    worker while its snapshot is current (app/snapshots.py), so never changed once built; only
+    ``views`` grows."""
+
+    def __init__(self, rows: Iterable[Integration]) -> None:
+        self.by_provider = {row.provider: row for row in rows}
+        # The enabled ones, by provider, in provider order.
+        self.enabled = {p: row for p, row in self.by_provider.items() if row.enabled}
+        # Objects built from rows (say, the API's Integration of each): built once, then reused
+        # by every list, and every request, that shows them.
+        self.views: dict[Hashable, Any] = {}
+
+
 class Loaders:
-    def __init__(self, *, db: Database, tenant_id: uuid.UUID | None, now: datetime) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        tenant_id: uuid.UUID | None,
+        now: datetime,
+        snapshots: Snapshots,
+    ) -> None:
         self.db = db
         self.tenant_id = tenant_id
         self.now = now
         self.periods = Periods.at(now)
-        # Objects built from rows, reused by every list of the request that shows them.
-        self.views: dict[Any, Any] = {}
+        self.snapshots = snapshots
         self._sets: dict[str, Any] = {}
-        self._enabled_catalog: dict[str, Integration] | None = None
 
-    def _loader(self, fetch: Fetch[K, V], default: Any = None) -> DataLoader[K, V]:
-        async def load(keys: Sequence[K]) -> list[V]:
+    def _loader(
+        self, fetch: Fetch[K, V], default: Any = None, *, snapshot: tuple[str, str] | None = None
+    ) -> DataLoader[K, V]:
+        """``snapshot``: (cache tag, name) under which a worker keeps what it loaded, by key,
+        between requests (app/snapshots.py); it must then be the same for every request."""
+
+        async def read(keys: list[K]) -> Mapping[K, V]:
             async with self.db.read() as session:
-                found = await fetch(session, list(keys))
+                return await fetch(session, keys)
+
+        async def load(keys: Sequence[K]) -> list[V]:
+            if snapshot is None:
+                found = await read(list(keys))
+            else:
+                found = await self.snapshots.get_many(*snapshot, keys, read)
             return [found.get(key, default) for key in keys]
 
         return DataLoader(load)
 
-    def _whole(self, fetch: Callable[[AsyncSession], Awaitable[V]]) -> DataLoader[None, V]:
-        async def load(keys: Sequence[None]) -> list[V]:
+    def _whole(
+        self,
+        fetch: Callable[[AsyncSession], Awaitable[V]],
+        *,
+        snapshot: tuple[str, str] | None = None,
+    ) -> DataLoader[None, V]:
+        """``snapshot``: (cache tag, key) under which a worker keeps the set between requests
+        (app/snapshots.py); the set must then be the same for every request."""
+
+        async def read() -> V:
             async with self.db.read() as session:
-                value = await fetch(session)
+                return await fetch(session)
+
+        async def load(keys: Sequence[None]) -> list[V]:
+            value = await (read() if snapshot is None else self.snapshots.get(*snapshot, read))
             return [value for _ in keys]
 
         return DataLoader(load)
@@ -73,9 +116,7 @@ class Loaders:
         function closes over them), so whatever they hold — rows, the objects built from them —
         would otherwise wait for the cyclic garbage collector, be promoted through its
         generations while other requests run, and be walked by its full collections."""
-        self.views.clear()
         self._sets.clear()
-        self._enabled_catalog = None
         for value in vars(self).values():
             loaders = value.values() if isinstance(value, dict) else (value,)
             for loader in loaders:
@@ -93,12 +134,12 @@ class Loaders:
 
     @cached_property
     def _whole_sets(self) -> dict[str, DataLoader[None, Any]]:
-        async def catalog(session: AsyncSession) -> dict[str, Integration]:
+        async def catalog(session: AsyncSession) -> Catalog:
             rows = await integrations.list_integrations(session=session, enabled_only=False)
-            return {row.provider: row for row in rows}
+            return Catalog(rows)
 
         return {
-            CATALOG: self._whole(catalog),
+            CATALOG: self._whole(catalog, snapshot=(INTEGRATIONS_CATALOG, CATALOG)),
             STATES: self._whole(
                 lambda s: integrations.tenant_states(session=s, tenant_id=self.tenant)
             ),
@@ -129,12 +170,8 @@ class Loaders:
 
     # ... answered synchronously once ready
 
-    def enabled_catalog_now(self) -> dict[str, Integration]:
-        """The enabled catalog by provider, in provider order (built once per request)."""
-        if self._enabled_catalog is None:
-            catalog = self._sets[CATALOG]
-            self._enabled_catalog = {p: row for p, row in catalog.items() if row.enabled}
-        return self._enabled_catalog
+    def catalog_now(self) -> Catalog:
+        return self._sets[CATALOG]  # type: ignore[no-any-return]
 
     def state_now(self, integration_id: uuid.UUID) -> TenantIntegration | None:
         return self._sets[STATES].get(integration_id)
@@ -199,7 +236,10 @@ class Loaders:
 
     @cached_property
     def active_release(self) -> DataLoader[uuid.UUID, Release | None]:
-        return self._loader(lambda s, ids: tools.active_releases(session=s, tool_ids=ids))
+        return self._loader(
+            lambda s, ids: tools.active_releases(session=s, tool_ids=ids),
+            snapshot=(TOOLS_CATALOG, "active_release"),
+        )
 
     @cached_property
     def tool_spend(self) -> DataLoader[uuid.UUID, tuple[int, datetime | None]]:

@@ -513,6 +513,31 @@ class TestRedisUnreachable:
         after = await client.get("/api/integrations")
         assert "outage-mail" in after.text, "a catalog write made during the outage is hidden"
 
+    async def test_redis_down_catalog_snapshot_gives_way_to_the_database(
+        self,
+        client: httpx.AsyncClient,
+        redis_proxy: TcpProxy,
+        sessions: Sessions,
+        demo: None,
+    ) -> None:
+        """The worker's catalog snapshot (app/snapshots.py) is only served while the cache can
+        say it is current: a write during the outage shows at once, and after it."""
+        staff = {
+            "Cookie": f"vendo_session={await sessions.create('admin@vendo.local', staff=True)}"
+        }
+        path = "/api/tools/hermes/integrations"  # every enabled integration, from the catalog
+        before = await client.get(path)  # the snapshot is taken
+        assert "outage-mail" not in before.text
+        await redis_proxy.stop()
+        save = [{"name": "outage-mail", "type": "sendgrid", "configuration": {"api_key": "SG.x"}}]
+        saved = await client.post("/api/integrations", json=save, headers=staff)
+        assert saved.status_code == 200, saved.text
+        during = await client.get(path)
+        assert "outage-mail" in during.text
+        await redis_proxy.start()
+        after = await client.get(path)
+        assert "outage-mail" in after.text, "a catalog write made during the outage is hidden"
+
     async def test_redis_black_hole_answers_within_the_cache_timeout(
         self,
         client: httpx.AsyncClient,

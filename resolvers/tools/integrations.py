@@ -16,7 +16,7 @@ import strawberry
 
 from app.models import Integration, Release
 from resolvers.integrations.types import IntegrationType, enabled_now
-from resolvers.loaders import CATALOG, PROFILES, STATES, Loaders
+from resolvers.loaders import CATALOG, PROFILES, STATES, Catalog, Loaders
 from resolvers.prefetch import combine, prefetched
 
 
@@ -49,7 +49,8 @@ def _get(root: Any, loaders: Loaders, arguments: Mapping[str, Any]) -> ToolInteg
 
     release: Release | None = loaders.keyed_now(loaders.active_release, root.database_id)
     manifest = RequiresManifest.from_stored(release.requires if release else None)
-    found = loaders.enabled_catalog_now()
+    catalog = loaders.catalog_now()
+    found = catalog.enabled
     required = [found[p] for p in dict.fromkeys(manifest.required) if p in found]
     taken = {row.provider for row in required}
     if root.surface_all_connections:
@@ -59,7 +60,7 @@ def _get(root: Any, loaders: Loaders, arguments: Mapping[str, Any]) -> ToolInteg
         optional = [row for row in optional if row.provider not in taken]
     enabled = _enabled(loaders, arguments.get("app_id"))
     entries = [
-        ToolIntegration(integration=_view(loaders, row), already_enabled=enabled(row))
+        ToolIntegration(integration=_view(catalog, row), already_enabled=enabled(row))
         for row in [*required, *optional]
     ]
     return ToolIntegrations(required=entries[: len(required)], optional=entries[len(required) :])
@@ -68,14 +69,14 @@ def _get(root: Any, loaders: Loaders, arguments: Mapping[str, Any]) -> ToolInteg
 TOOL_INTEGRATIONS = prefetched(_ready, _get)
 
 
-def _view(loaders: Loaders, row: Integration) -> IntegrationType:
-    """``IntegrationType.from_model``, once per integration and request: the same integrations
-    appear under many tools of a list."""
-    key = (IntegrationType, row.id)
-    found = loaders.views.get(key)
+def _view(catalog: Catalog, row: Integration) -> IntegrationType:
+    """``IntegrationType.from_model``, once per integration of the catalog: the same
+    integrations appear under many tools of a list (and, while the catalog is a worker's
+    snapshot, in every request)."""
+    found = catalog.views.get(row.id)
     if found is None:
-        found = loaders.views[key] = IntegrationType.from_model(row)
-    return found
+        found = catalog.views[row.id] = IntegrationType.from_model(row)
+    return found  # type: ignore[no-any-return]
 
 
 def _enabled_ready(loaders: Loaders, app_id: str | None) -> Awaitable[Any] | None:

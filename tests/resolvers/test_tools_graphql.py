@@ -684,8 +684,14 @@ def _big_release(index: int, tool: uuid.UUID) -> Release:
 class TestStatementCount:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:
-        # Room for 1000 nodes: the page size and the query cost limit (not what is measured).
-        return {"graphql_max_page_size": 1000, "graphql_max_cost": 10_000_000}
+        # Room for 1000 nodes: the page size and the query cost limit (not what is measured);
+        # the catalog read by every request, not kept as a worker's snapshot between them
+        # (tests/resolvers/test_catalog_snapshot.py).
+        return {
+            "graphql_max_page_size": 1000,
+            "graphql_max_cost": 10_000_000,
+            "catalog_snapshot_seconds": 0,
+        }
 
     async def test_catalog_statements_do_not_grow_with_500_tools(
         self, gql: GraphQLClient, runtime: Runtime, demo_headers: dict[str, str]
