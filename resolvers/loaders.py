@@ -46,7 +46,7 @@ MONTH_USAGE = "month_usage"
 class Catalog:
     """The integrations catalog as a request sees it — the same object for every request of a
     worker while its snapshot is current (app/snapshots.py), so never changed once built; only
-    ``views`` grows."""
+    ``views`` grows (``view``)."""
 
     def __init__(self, rows: Iterable[Integration]) -> None:
         self.by_provider = {row.provider: row for row in rows}
@@ -55,6 +55,15 @@ class Catalog:
         # Objects built from rows (say, the API's Integration of each): built once, then reused
         # by every list, and every request, that shows them.
         self.views: dict[Hashable, Any] = {}
+
+    def view(self, row: Integration, build: Callable[[Integration], V]) -> V:
+        """``build(row)``, once per integration of the catalog: the same integrations appear
+        under many tools of a list (and, while the catalog is a worker's snapshot, in every
+        request)."""
+        found = self.views.get(row.id)
+        if found is None:
+            found = self.views[row.id] = build(row)
+        return found  # type: ignore[no-any-return]
 
 
 class Loaders:
@@ -172,6 +181,12 @@ class Loaders:
 
     def catalog_now(self) -> Catalog:
         return self._sets[CATALOG]  # type: ignore[no-any-return]
+
+    async def integration(self, provider: str) -> Integration | None:
+        """One integration of the catalog by provider, enabled or not (no SQL while the
+        catalog is this worker's snapshot)."""
+        await self._wait(CATALOG)
+        return self.catalog_now().by_provider.get(provider)
 
     def state_now(self, integration_id: uuid.UUID) -> TenantIntegration | None:
         return self._sets[STATES].get(integration_id)

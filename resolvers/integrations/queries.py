@@ -49,6 +49,7 @@ class IntegrationQueries:
         "caller is anonymous."
     )
     async def integration(self, info: Info, slug: str) -> IntegrationType | None:
+        # From the database, not the catalog snapshot: a signed-in detail is never cached.
         async with info.context.runtime.db.read() as session:
             row = await integrations.get_integration(session=session, provider=slug)
         return IntegrationType.from_model(row) if row and visible(info, row) else None
@@ -56,10 +57,8 @@ class IntegrationQueries:
     @strawberry.field(description="The workspace's 30-day usage trend for one provider.")
     async def usage_trend(self, info: Info, provider: str) -> UsageTrend:
         info.context.require_workspace()
-        async with info.context.runtime.db.read() as session:
-            row = await integrations.get_integration(session=session, provider=provider)
-        if row is None:
-            raise IntegrationNotFound()
         loaders = info.context.loaders
+        if await loaders.integration(provider) is None:
+            raise IntegrationNotFound()
         daily = await loaders.daily_usage.load(provider)
         return UsageTrend.build(provider, daily, loaders.periods)

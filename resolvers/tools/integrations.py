@@ -16,7 +16,7 @@ import strawberry
 
 from app.models import Integration, Release
 from resolvers.integrations.types import IntegrationType, enabled_now
-from resolvers.loaders import CATALOG, PROFILES, STATES, Catalog, Loaders
+from resolvers.loaders import CATALOG, PROFILES, STATES, Loaders
 from resolvers.prefetch import combine, prefetched
 
 
@@ -60,23 +60,16 @@ def _get(root: Any, loaders: Loaders, arguments: Mapping[str, Any]) -> ToolInteg
         optional = [row for row in optional if row.provider not in taken]
     enabled = _enabled(loaders, arguments.get("app_id"))
     entries = [
-        ToolIntegration(integration=_view(catalog, row), already_enabled=enabled(row))
+        ToolIntegration(
+            integration=catalog.view(row, IntegrationType.from_model),
+            already_enabled=enabled(row),
+        )
         for row in [*required, *optional]
     ]
     return ToolIntegrations(required=entries[: len(required)], optional=entries[len(required) :])
 
 
 TOOL_INTEGRATIONS = prefetched(_ready, _get)
-
-
-def _view(catalog: Catalog, row: Integration) -> IntegrationType:
-    """``IntegrationType.from_model``, once per integration of the catalog: the same
-    integrations appear under many tools of a list (and, while the catalog is a worker's
-    snapshot, in every request)."""
-    found = catalog.views.get(row.id)
-    if found is None:
-        found = catalog.views[row.id] = IntegrationType.from_model(row)
-    return found  # type: ignore[no-any-return]
 
 
 def _enabled_ready(loaders: Loaders, app_id: str | None) -> Awaitable[Any] | None:
