@@ -118,7 +118,39 @@ def _log(info: RequestInfo, duration_ms: float) -> None:
         "duration_ms": round(duration_ms, 2),
         **info.extra,
     }
+    handler = _direct_handler(level)
+    if handler is not None:
+        message = f"{info.method} {fields['route']} {info.status}"
+        line = handler.formatter.line(time.time(), level, log.name, message, fields)  # type: ignore[union-attr]
+        handler.add(line, level)
+        return
     log.log(level, "%s %s %s", info.method, fields["route"], info.status, extra={"fields": fields})
+
+
+def _direct_handler(level: int) -> BufferedStreamHandler | None:
+    """The handler an access line can be given as a finished JSON line, skipping the
+    ``LogRecord`` and logging's dispatch (~5 µs of a ~25 µs cached answer): when the line
+    would reach exactly one handler, ours, with our JSON formatter and no filter on the way
+    (``serve``'s configuration). Any other configuration — a test's capture handler, text
+    lines, an operator's own handlers — gets the standard path. The line is the same."""
+    root = logging.root
+    handlers = root.handlers
+    if len(handlers) != 1 or root.filters or log.handlers or log.filters or not log.propagate:
+        return None
+    parent = log.parent
+    if parent is not root and (
+        parent is None or parent.handlers or parent.filters or not parent.propagate
+    ):
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not BufferedStreamHandler
+        or type(handler.formatter) is not JsonFormatter
+        or handler.filters
+        or level < handler.level
+    ):
+        return None
+    return handler
 
 
 class JsonFormatter(logging.Formatter):
@@ -138,19 +170,33 @@ class JsonFormatter(logging.Formatter):
         return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "time": self._time(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+        exception = self.formatException(record.exc_info) if record.exc_info else None
         fields = getattr(record, "fields", None)
+        return self.line(
+            record.created, record.levelno, record.name, record.getMessage(), fields, exception
+        )
+
+    def line(
+        self,
+        created: float,
+        level: int,
+        logger: str,
+        message: str,
+        fields: dict[str, Any] | None = None,
+        exception: str | None = None,
+    ) -> str:
+        payload: dict[str, Any] = {
+            "time": self._time(created),
+            "level": logging.getLevelName(level).lower(),
+            "logger": logger,
+            "message": message,
+        }
         if fields:
             payload.update(fields)
         elif (rid := request_id()) is not None:
             payload["request_id"] = rid
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
+        if exception is not None:
+            payload["exception"] = exception
         return orjson.dumps(payload, default=str).decode()
 
 
@@ -204,13 +250,22 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def emit(self, record: logging.LogRecord) -> None:
         # Called by ``Handler.handle`` with the handler's lock held.
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:
             self.handleError(record)
             return
+        self._add(line, record.levelno)
+
+    def add(self, line: str, level: int) -> None:
+        """A line formatted already (see ``_direct_handler``)."""
+        with self.lock:  # type: ignore[union-attr]
+            self._add(line, level)
+
+    def _add(self, line: str, level: int) -> None:
+        line += self.terminator
         self._pending.append(line)
         self._size += len(line)
-        if self.interval <= 0 or record.levelno >= self.flush_level or self._size >= self.capacity:
+        if self.interval <= 0 or level >= self.flush_level or self._size >= self.capacity:
             self._write()
         elif self._flusher is None:
             self._flusher = threading.Thread(target=self._run, name="log-flush", daemon=True)

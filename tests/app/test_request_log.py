@@ -138,6 +138,45 @@ async def test_request_log_json_line_has_every_field(
     assert line["time"]
 
 
+async def test_request_log_direct_line_is_the_standard_line(
+    client: httpx.AsyncClient, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under ``serve``'s configuration (one JSON handler of ours, no filter) access lines skip
+    the LogRecord (``_direct_handler``); any other configuration takes logging's standard path.
+    Both write the same line: same keys in the same order, same values."""
+    from app import observability
+
+    buffer = io.StringIO()
+    handler = BufferedStreamHandler(buffer, interval=0)
+    handler.setFormatter(formatter(json_lines=True))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [handler])
+    monkeypatch.setattr(observability.log, "level", logging.INFO)
+    taken: list[bool] = []
+    original = observability._direct_handler
+
+    def spy(level: int) -> Any:
+        found = original(level)
+        taken.append(found is handler)
+        return found
+
+    monkeypatch.setattr(observability, "_direct_handler", spy)
+    headers = {"X-Request-ID": "same-id"}
+    assert (await client.get("/api/integrations", headers=headers)).status_code == 200
+    observability.log.addFilter(lambda record: True)  # a filter: the standard path
+    try:
+        assert (await client.get("/api/integrations", headers=headers)).status_code == 200
+    finally:
+        observability.log.filters.clear()
+    assert taken == [True, False]
+    direct, standard = (json.loads(line) for line in buffer.getvalue().splitlines())
+    assert list(direct) == list(standard)
+    for key in ("time", "duration_ms"):
+        direct.pop(key), standard.pop(key)
+    assert direct == standard
+    assert direct["message"] == "GET GET /api/integrations 200"
+
+
 async def test_request_log_signed_in_legacy_line_has_the_tenant(
     client: httpx.AsyncClient,
     runtime: Runtime,
