@@ -18,9 +18,11 @@ all (tests/resolvers/test_fastpath.py compares them).
 
 from __future__ import annotations
 
+import functools
 import keyword
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -139,8 +141,15 @@ class Plan:
             else ""
         )
         source = f"def build(obj):\n{check}    return {{{', '.join(entries)}}}\n"
-        exec(source, namespace)
+        exec(_code(source), namespace)
         return namespace["build"]  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=1024)
+def _code(source: str) -> CodeType:
+    """Compiled once per distinct plan: the same operation compiles to the same source on every
+    request (only the namespace, holding that request's getters, differs)."""
+    return compile(source, "<fast path plan>", "exec")
 
 
 def _identifier(name: str | None) -> bool:
