@@ -81,25 +81,30 @@ class Snapshots:
         name: str,
         keys: Sequence[K],
         load: Callable[[list[K]], Awaitable[Mapping[K, V]]],
+        *,
+        missing: Any = _NONE,
     ) -> dict[K, V]:
         """Each key's snapshot in the set ``name`` under ``tag``; the keys without a current
-        one are loaded together by ``load``, which answers only the keys it found: those it did
-        not are loaded again next time (nothing is kept for them, so unknown keys cannot fill
-        the memory)."""
+        one are loaded together by ``load``, which answers the keys it found. A key it did not
+        find is kept with the value ``missing`` when one is given — for keys that can only name
+        real rows, such as the ids of listed tools —, else loaded again next time."""
         generation = await self._generation(tag)
         if generation is None:
             return dict(await load(list(keys)))
         now = time.monotonic()
         found: dict[K, V] = {}
-        missing: list[K] = []
+        absent: list[K] = []
         for key in keys:
             value = self._current((tag, name, key), generation, now)
             if value is _NONE:
-                missing.append(key)
+                absent.append(key)
             else:
                 found[key] = value
-        if missing:
-            for key, value in (await load(missing)).items():
-                self._keep((tag, name, key), generation, now, value)
-                found[key] = value
+        if absent:
+            loaded = await load(absent)
+            for key in absent:
+                value = loaded.get(key, missing)
+                if value is not _NONE:
+                    self._keep((tag, name, key), generation, now, value)
+                    found[key] = value
         return found

@@ -96,7 +96,9 @@ class Loaders:
             if snapshot is None:
                 found = await read(list(keys))
             else:
-                found = await self.snapshots.get_many(*snapshot, keys, read)
+                # Keys are ids of rows already read (say, listed tools): one that finds
+                # nothing (a tool with no active release) is kept as found, with the default.
+                found = await self.snapshots.get_many(*snapshot, keys, read, missing=default)
             return [found.get(key, default) for key in keys]
 
         return DataLoader(load)

@@ -183,14 +183,16 @@ async def test_active_releases_are_read_once_then_kept(
     assert release_reads(later) == []
 
 
-async def test_a_tool_without_an_active_release_is_looked_up_each_time(
+async def test_a_tool_without_an_active_release_is_kept_as_such(
     gql: GraphQLClient, runtime: Runtime, demo: None
 ) -> None:
     await deactivate_behind_the_gateway(runtime, "hermes")
-    for _ in range(2):
-        with counting_statements(runtime) as statements:
-            assert await active_version(gql, "hermes") is None
-        assert len(release_reads(statements)) == 1
+    with counting_statements(runtime) as first:
+        assert await active_version(gql, "hermes") is None
+    assert len(release_reads(first)) == 1
+    with counting_statements(runtime) as later:
+        assert await active_version(gql, "hermes") is None
+    assert release_reads(later) == []
 
 
 class TestShortLivedReleases:
@@ -228,3 +230,20 @@ async def test_snapshots_kept_are_bounded(runtime: Runtime) -> None:
         4: "v4",
     }
     assert loads == [[1, 2, 3], [4], [2]]
+
+
+async def test_keys_found_nothing_are_kept_only_with_a_missing_value(runtime: Runtime) -> None:
+    snapshots = Snapshots(runtime.cache, max_age=60)
+    loads: list[list[int]] = []
+
+    async def load(keys: list[int]) -> dict[int, str]:
+        loads.append(keys)
+        return {key: f"v{key}" for key in keys if key % 2}
+
+    for _ in range(2):
+        assert await snapshots.get_many("tag", "plain", [1, 2], load) == {1: "v1"}
+        assert await snapshots.get_many("tag", "kept", [1, 2], load, missing=None) == {
+            1: "v1",
+            2: None,
+        }
+    assert loads == [[1, 2], [1, 2], [2]]
