@@ -28,6 +28,7 @@ from app.repositories import accounts
 from app.runtime import Runtime
 from app.seed import seed_demo
 from app.settings import Settings
+from tests.upstream import Upstream
 
 POSTGRES_URL = os.environ.get("VENDO_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("VENDO_TEST_REDIS_URL")
@@ -274,3 +275,14 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@pytest.fixture
+async def slow_upstream() -> AsyncIterator[Upstream]:
+    """OpenRouter's models API answering a good (empty) catalog 5 s late: a slow upstream for
+    real, on 127.0.0.1."""
+    server = Upstream({"data": []})
+    server.answer(delay=5.0)
+    await server.start()
+    yield server
+    await server.stop()

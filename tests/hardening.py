@@ -3,7 +3,6 @@ made through the gateway's own repositories, a raw SQL runner and a slow HTTP up
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import uuid
@@ -99,58 +98,6 @@ async def mint_key(
             expires_at=None,
         )
     return key
-
-
-class SlowUpstream:
-    """An HTTP/1.1 server on 127.0.0.1 (port 0) that answers a good OpenRouter catalog after
-    ``delay`` seconds: a slow upstream for real, not a mock."""
-
-    BODY = b'{"data": []}'
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.port = 0
-        self.hits = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1/models"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        server, self._server = self._server, None
-        server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            self.hits += 1
-            await asyncio.sleep(self.delay)
-            head = (
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(self.BODY)}\r\nConnection: close\r\n\r\n"
-            )
-            writer.write(head.encode() + self.BODY)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-            self._tasks.discard(task)
 
 
 class WriteLock:

@@ -27,7 +27,8 @@ from app.runtime import Runtime
 from legacy_rest.routes import ROUTES
 from legacy_rest.table import LegacyRoute
 from tests.conftest import Sessions, session_headers
-from tests.hardening import CSRF_BODY, SlowUpstream, assert_json, assert_text, gql_error, mint_key
+from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error, mint_key
+from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -67,16 +68,16 @@ def short_names() -> list[str]:
 
 
 @pytest.fixture
-async def fast_upstream() -> AsyncIterator[SlowUpstream]:
+async def fast_upstream() -> AsyncIterator[Upstream]:
     """A local stand-in for OpenRouter, so that no test reaches the network."""
-    server = SlowUpstream(delay=0.0)
+    server = Upstream({"data": []})
     await server.start()
     yield server
     await server.stop()
 
 
 @pytest.fixture
-def settings_overrides(fast_upstream: SlowUpstream) -> dict[str, Any]:
+def settings_overrides(fast_upstream: Upstream) -> dict[str, Any]:
     return {
         "openrouter_models_url": fast_upstream.url,
         "integration_rate_limit": "10000/minute",
@@ -340,7 +341,7 @@ async def test_post_urlencoded_query_is_csrf_blocked(client: httpx.AsyncClient) 
 
 class TestProduction:
     @pytest.fixture
-    def settings_overrides(self, fast_upstream: SlowUpstream) -> dict[str, Any]:
+    def settings_overrides(self, fast_upstream: Upstream) -> dict[str, Any]:
         return {"env": "production", "openrouter_models_url": fast_upstream.url}
 
     async def test_production_full_introspection_query_is_refused(

@@ -27,7 +27,6 @@ from app.runtime import Runtime
 from tests.conftest import POSTGRES_URL, REDIS_URL, Sessions, needs_postgres, needs_redis
 from tests.hardening import (
     GRAPHQL_UNAVAILABLE,
-    SlowUpstream,
     WriteLock,
     assert_json,
     assert_text,
@@ -35,6 +34,7 @@ from tests.hardening import (
     sign_up,
 )
 from tests.tcp_proxy import TcpProxy
+from tests.upstream import Upstream
 
 SECRET_KEY = Fernet.generate_key().decode()
 UNAVAILABLE_FLAT = {"message": "Service unavailable"}
@@ -549,21 +549,13 @@ class TestRedisUnreachable:
 # A slow upstream
 
 
-@pytest.fixture
-async def slow_upstream() -> AsyncIterator[SlowUpstream]:
-    server = SlowUpstream(delay=5.0)
-    await server.start()
-    yield server
-    await server.stop()
-
-
 class TestSlowUpstream:
     @pytest.fixture
-    def settings_overrides(self, slow_upstream: SlowUpstream) -> dict[str, Any]:
+    def settings_overrides(self, slow_upstream: Upstream) -> dict[str, Any]:
         return {"openrouter_models_url": slow_upstream.url, "openrouter_timeout_seconds": 0.3}
 
     async def test_slow_upstream_is_bounded_by_its_timeout_on_the_route(
-        self, client: httpx.AsyncClient, slow_upstream: SlowUpstream
+        self, client: httpx.AsyncClient, slow_upstream: Upstream
     ) -> None:
         response, elapsed = await timed(client.get("/api/pricing/models"))
         assert_json(response, 502, {"message": "Failed to fetch models from OpenRouter"})

@@ -18,13 +18,13 @@ from app.models import Integration, TenantIntegration
 from app.runtime import Runtime
 from tests.hardening import (
     GRAPHQL_TOO_LARGE,
-    SlowUpstream,
     WriteLock,
     assert_json,
     assert_text,
     gql_error,
     run_sql,
 )
+from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -644,17 +644,9 @@ TIMEOUT = 0.05
 TIMED_OUT = gql_error(f"Operation timed out after {TIMEOUT:g} s", "UNAVAILABLE")
 
 
-@pytest.fixture
-async def slow_upstream() -> AsyncIterator[SlowUpstream]:
-    server = SlowUpstream(delay=5.0)
-    await server.start()
-    yield server
-    await server.stop()
-
-
 class TestTimeoutSlowUpstream:
     @pytest.fixture
-    def settings_overrides(self, slow_upstream: SlowUpstream) -> dict[str, Any]:
+    def settings_overrides(self, slow_upstream: Upstream) -> dict[str, Any]:
         return {
             "graphql_timeout_seconds": TIMEOUT,
             "openrouter_models_url": slow_upstream.url,
@@ -662,7 +654,7 @@ class TestTimeoutSlowUpstream:
         }
 
     async def test_timeout_slow_upstream_answers_unavailable_in_bounded_time(
-        self, client: httpx.AsyncClient, slow_upstream: SlowUpstream
+        self, client: httpx.AsyncClient, slow_upstream: Upstream
     ) -> None:
         started = time.perf_counter()
         response = await post(client, PRICING_MODELS)
