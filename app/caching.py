@@ -132,7 +132,7 @@ class Cache:
         """This worker's copy, if it is still current: no await, no round trip."""
         payload = self.local.get(tag, key)
         if payload is not None:
-            metrics.cache_counter(tag, "hit").inc()
+            metrics.count_lookup(tag, "hit")
         return payload
 
     async def get(self, tag: str, key: str) -> bytes | None:
@@ -144,14 +144,14 @@ class Cache:
         if generation is not None:
             stored = await self._guard(self.backend.get(self._full(tag, generation, key)), None)
         if generation is None or self.latch.down:
-            metrics.cache_counter(tag, "error").inc()
+            metrics.count_lookup(tag, "error")
             return None
         if stored is None:
-            metrics.cache_counter(tag, "miss").inc()
+            metrics.count_lookup(tag, "miss")
             return None
         expires, payload = unstamp(bytes(stored))
         self.local.put(tag, key, generation, expires, payload)
-        metrics.cache_counter(tag, "hit").inc()
+        metrics.count_lookup(tag, "hit")
         return payload
 
     async def set(self, tag: str, key: str, value: bytes, *, ttl: float) -> None:

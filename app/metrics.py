@@ -8,6 +8,7 @@ registry is read directly.
 
 from __future__ import annotations
 
+import bisect
 import os
 from functools import cache
 from typing import Any
@@ -32,11 +33,12 @@ REQUESTS = Counter(
     "HTTP requests by route (or GraphQL operation) and status.",
     ["route", "operation", "status"],
 )
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 LATENCY = Histogram(
     "vendo_http_request_duration_seconds",
     "HTTP request latency by route.",
     ["route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=LATENCY_BUCKETS,
 )
 CACHE = Counter(
     "vendo_cache_lookups_total",
@@ -89,8 +91,79 @@ def cache_counter(tag: str, result: str) -> Any:
     return CACHE.labels(tag, result)
 
 
+class Tally:
+    """The per-request samples (request counts, latencies, cache lookups) of a single-process
+    server, kept as plain numbers and added to the Prometheus series when ``/metrics`` is read.
+
+    prometheus-client takes a lock on every ``inc`` and ``observe`` — three per request, ~5 % of
+    a cached answer's cost. With one process nothing else reads the series, so a scrape (which
+    calls :meth:`flush` first) sees exactly what immediate updates would have shown. Under several
+    workers (multiprocess mode) any worker may answer a scrape from the others' files, so every
+    sample goes to the series at once (``DEFERRED`` is decided at import, as prometheus-client
+    decides how it stores values)."""
+
+    _UPPER_BOUNDS = (*LATENCY_BUCKETS, float("inf"))
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, int], int] = {}
+        self.latencies: dict[str, list[float]] = {}  # route -> count per bucket, then the sum
+        self.lookups: dict[tuple[str, str], int] = {}
+
+    def request(self, route: str, operation: str, status: int, seconds: float) -> None:
+        key = (route, operation, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        tally = self.latencies.get(route)
+        if tally is None:
+            tally = self.latencies[route] = [0] * (len(self._UPPER_BOUNDS) + 1)
+        # The bucket prometheus-client's ``observe`` counts: the first bound not below it.
+        tally[bisect.bisect_left(self._UPPER_BOUNDS, seconds)] += 1
+        tally[-1] += seconds
+
+    def lookup(self, tag: str, result: str) -> None:
+        key = (tag, result)
+        self.lookups[key] = self.lookups.get(key, 0) + 1
+
+    def flush(self) -> None:
+        requests, self.requests = self.requests, {}
+        latencies, self.latencies = self.latencies, {}
+        lookups, self.lookups = self.lookups, {}
+        for (route, operation, status), count in requests.items():
+            request_counter(route, operation, status).inc(count)
+        for route, tally in latencies.items():
+            # A histogram has no public bulk ``observe``: its buckets and sum are counters
+            # (prometheus-client is pinned; tests/app/test_metrics.py compares the result with
+            # ``observe`` one sample at a time).
+            histogram = latency_histogram(route)
+            for bucket, count in enumerate(tally[:-1]):
+                if count:
+                    histogram._buckets[bucket].inc(count)
+            histogram._sum.inc(tally[-1])
+        for (tag, result), count in lookups.items():
+            cache_counter(tag, result).inc(count)
+
+
+DEFERRED = not os.environ.get(MULTIPROC_ENV)
+TALLY = Tally()
+
+
+def count_request(route: str, operation: str, status: int, seconds: float) -> None:
+    if DEFERRED:
+        TALLY.request(route, operation, status, seconds)
+    else:
+        request_counter(route, operation, status).inc()
+        latency_histogram(route).observe(seconds)
+
+
+def count_lookup(tag: str, result: str) -> None:
+    if DEFERRED:
+        TALLY.lookup(tag, result)
+    else:
+        cache_counter(tag, result).inc()
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text of every worker (multiprocess mode) or of this process."""
+    TALLY.flush()
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

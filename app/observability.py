@@ -10,13 +10,14 @@ The fields are filled in by whoever knows them (the legacy endpoint, the GraphQL
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import threading
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -29,7 +30,7 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestInfo:
     request_id: str
     method: str = ""
@@ -38,7 +39,6 @@ class RequestInfo:
     operation: str | None = None
     tenant_id: str | None = None
     status: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _current: ContextVar[RequestInfo | None] = ContextVar("vendo_request", default=None)
@@ -99,32 +99,30 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def _measure(info: RequestInfo, seconds: float) -> None:
     if info.path in QUIET_PATHS:
         return
-    route = info.route or "unmatched"
-    metrics.request_counter(route, info.operation or "", info.status).inc()
-    metrics.latency_histogram(route).observe(seconds)
+    metrics.count_request(info.route or "unmatched", info.operation or "", info.status, seconds)
 
 
 def _log(info: RequestInfo, duration_ms: float) -> None:
     level = logging.DEBUG if info.path in QUIET_PATHS else logging.INFO
     if not log.isEnabledFor(level):
         return
+    route = info.route or info.path
     fields = {
         "request_id": info.request_id,
         "method": info.method,
-        "route": info.route or info.path,
+        "route": route,
         "operation": info.operation,
         "tenant_id": info.tenant_id,
         "status": info.status,
         "duration_ms": round(duration_ms, 2),
-        **info.extra,
     }
     handler = _direct_handler(level)
     if handler is not None:
-        message = f"{info.method} {fields['route']} {info.status}"
+        message = f"{info.method} {route} {info.status}"
         line = handler.formatter.line(time.time(), level, log.name, message, fields)  # type: ignore[union-attr]
         handler.add(line, level)
         return
-    log.log(level, "%s %s %s", info.method, fields["route"], info.status, extra={"fields": fields})
+    log.log(level, "%s %s %s", info.method, route, info.status, extra={"fields": fields})
 
 
 def _direct_handler(level: int) -> BufferedStreamHandler | None:
@@ -187,7 +185,7 @@ class JsonFormatter(logging.Formatter):
     ) -> str:
         payload: dict[str, Any] = {
             "time": self._time(created),
-            "level": logging.getLevelName(level).lower(),
+            "level": _level_name(level),
             "logger": logger,
             "message": message,
         }
@@ -198,6 +196,11 @@ class JsonFormatter(logging.Formatter):
         if exception is not None:
             payload["exception"] = exception
         return orjson.dumps(payload, default=str).decode()
+
+
+@functools.cache
+def _level_name(level: int) -> str:
+    return logging.getLevelName(level).lower()
 
 
 class TextFormatter(logging.Formatter):

@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 import strawberry
 from graphql import GraphQLError
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -32,6 +31,8 @@ log = logging.getLogger("vendo.legacy_rest")
 INTERNAL_MESSAGE = "Internal server error"
 UNAVAILABLE_MESSAGE = "Service unavailable"
 DETAIL_KEYS = ("errors",)  # error extensions a REST body carries beside its message
+SESSION_COOKIE_BYTES = SESSION_COOKIE.encode("latin-1")
+MEMO_KEYS = 1024  # cache keys remembered per route (distinct paths and query strings)
 
 
 class LegacyEndpoint:
@@ -41,6 +42,15 @@ class LegacyEndpoint:
         self.document = load_operation(route.operation)
         self.operation_name = operation_name(self.document)
         self.name = f"{route.method} {route.path}"
+        # What the cached-answer path reads on every hit, worked out once.
+        rule = route.cache
+        self._anonymous_tag = rule.tag if rule is not None and rule.applies_to(ANONYMOUS) else None
+        self._reads_cookie = Credential.SESSION in route.auth.accept
+        self._bearer_names = frozenset(
+            name.lower().encode("latin-1") for name in route.auth.bearer_headers
+        )
+        self._keys: dict[tuple[str, bytes], str] = {}
+        self._ok_headers: tuple[bytes | None, list[tuple[bytes, bytes]]] = (None, [])
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -115,36 +125,61 @@ class LegacyEndpoint:
     @property
     def anonymous_cache(self) -> bool:
         """Whether anonymous answers of this route are kept in the response cache."""
-        return self.route.cache is not None and self.route.cache.applies_to(ANONYMOUS)
+        return self._anonymous_tag is not None
+
+    def anonymous_payload(self, scope: Scope) -> bytes | None:
+        """The hot path: a request with no credential this route reads is anonymous without
+        asking the database, so a current local copy of the answer can go out at once."""
+        tag = self._anonymous_tag
+        if tag is None or self._has_credentials(scope):
+            return None
+        return scope["app"].state.runtime.cache.peek(tag, self._cache_key(scope))
 
     def anonymous_hit(self, scope: Scope) -> Response | None:
-        """The hot path: a request with no credential this route reads is anonymous without
-        asking the database, so a current local copy of the answer goes out at once."""
-        rule = self.route.cache
-        if rule is None or not self.anonymous_cache or self._has_credentials(scope):
-            return None
-        hit = scope["app"].state.runtime.cache.peek(rule.tag, self._cache_key(scope))
-        return self.ok(hit) if hit is not None else None
+        payload = self.anonymous_payload(scope)
+        return self.ok(payload) if payload is not None else None
 
     def _has_credentials(self, scope: Scope) -> bool:
-        auth = self.route.auth
-        if not auth.accept:
-            return False
-        headers = Headers(scope=scope)
-        cookie = Credential.SESSION in auth.accept and SESSION_COOKIE in headers.get("cookie", "")
-        return cookie or any(headers.get(name) for name in auth.bearer_headers)
+        """Whether the request carries a credential this route reads (the session cookie, a
+        non-empty bearer header): one pass over the raw headers. A credential that turns out
+        to be unusable still skips the fast path; the endpoint then decides as always."""
+        bearer, cookie = self._bearer_names, self._reads_cookie
+        for name, value in scope["headers"]:
+            if name in bearer:
+                if value:
+                    return True
+            elif cookie and name == b"cookie" and SESSION_COOKIE_BYTES in value:
+                return True
+        return False
 
     def _cache_key(self, scope: Scope) -> str:
-        """Method, path and query string as sent."""
-        query = scope["query_string"].decode("latin-1")
-        raw = f"{self.route.method} {scope['path']}?{query}"
-        # Hashed: the backend's own debug log prints keys, and a query string may carry anything.
-        return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+        """Method, path and query string as sent, hashed (the backend's own debug log prints
+        keys, and a query string may carry anything); remembered per path and query string,
+        up to ``MEMO_KEYS`` of them."""
+        sent = (scope["path"], scope["query_string"])
+        key = self._keys.get(sent)
+        if key is None:
+            raw = f"{self.route.method} {sent[0]}?{sent[1].decode('latin-1')}"
+            key = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+            if len(self._keys) >= MEMO_KEYS:
+                self._keys.clear()
+            self._keys[sent] = key
+        return key
 
     def ok(self, payload: bytes) -> Response:
         return Response(
             payload, media_type="application/json", headers=dict(self.route.headers) or None
         )
+
+    def ok_headers(self, payload: bytes) -> list[tuple[bytes, bytes]]:
+        """The raw headers ``ok(payload)`` sends, remembered for the last payload: a cached
+        answer is the same bytes object hit after hit. A fresh list each time (a middleware
+        may add to the list it is given)."""
+        last, headers = self._ok_headers
+        if last is not payload:
+            headers = self.ok(payload).raw_headers
+            self._ok_headers = (payload, headers)
+        return list(headers)
 
     def error_from(self, errors: list[GraphQLError]) -> Response:
         error = errors[0]
@@ -194,10 +229,13 @@ class CachedAnswers:
         if scope["type"] == "http" and scope["method"] == "GET":
             endpoint = self._endpoint(scope)
             if endpoint is not None:
-                response = endpoint.anonymous_hit(scope)
-                if response is not None:
+                payload = endpoint.anonymous_payload(scope)
+                if payload is not None:
                     endpoint._name_request()
-                    await response(scope, receive, send)
+                    # What ``endpoint.ok(payload)`` would send, without building the Response.
+                    headers = endpoint.ok_headers(payload)
+                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                    await send({"type": "http.response.body", "body": payload})
                     return
         await self.app(scope, receive, send)
 

@@ -367,3 +367,58 @@ async def test_metrics_database_pool_use(
     assert during.value(POOL, state="checked_out") == 1
     assert after.value(POOL, state="checked_out") == 0
     assert after.value(POOL, state="idle") >= 1
+
+
+# --------------------------------------------------------------------------------------------
+# The single-process tally
+
+
+def test_tally_flush_matches_prometheus_one_sample_at_a_time() -> None:
+    """What a flush adds to the series is what ``inc`` and ``observe`` would have added, sample
+    by sample: the same bucket for a value on a bound, above every bound, and the same sum."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+
+    from app import metrics
+
+    samples = [0.0005, 0.001, 0.0010001, 0.003, 0.003, 10.0, 42.0]
+    route = f"GET /tally-{uuid.uuid4().hex}"
+    registry = CollectorRegistry()
+    histogram = Histogram("h", "h", ["route"], buckets=metrics.LATENCY_BUCKETS, registry=registry)
+    counter = Counter("c", "c", ["route", "operation", "status"], registry=registry)
+    tally = metrics.Tally()
+    for seconds in samples:
+        histogram.labels(route).observe(seconds)
+        counter.labels(route, "Op", "200").inc()
+        tally.request(route, "Op", 200, seconds)
+    tally.flush()
+    assert tally.requests == tally.latencies == tally.lookups == {}
+
+    def series(name: str) -> dict[tuple[str, str], float]:
+        found = {}
+        for family in text_string_to_metric_families(
+            metrics.generate_latest(metrics.DEFAULT_REGISTRY).decode()
+        ):
+            for sample in family.samples:
+                if sample.labels.get("route") == route and sample.name.startswith(name):
+                    found[(sample.name.removeprefix(name), sample.labels.get("le", ""))] = (
+                        sample.value
+                    )
+        return found
+
+    def expected(name: str) -> dict[tuple[str, str], float]:
+        found = {}
+        for family in text_string_to_metric_families(metrics.generate_latest(registry).decode()):
+            for sample in family.samples:
+                if sample.name.startswith(name) and not sample.name.endswith("_created"):
+                    found[(sample.name.removeprefix(name), sample.labels.get("le", ""))] = (
+                        sample.value
+                    )
+        return found
+
+    latency = {k: v for k, v in series(LATENCY).items() if k[0] != "_created"}
+    assert latency == expected("h")
+    assert latency[("_bucket", "0.001")] == 2  # on the bound counts in it
+    assert latency[("_bucket", "+Inf")] == len(samples)
+    assert math.isclose(latency[("_sum", "")], sum(samples))
+    assert series(REQUESTS) == {("", ""): len(samples)}
+    assert expected("c") == {("_total", ""): len(samples)}
