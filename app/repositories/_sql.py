@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import collections
 import functools
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import ColumnElement, Dialect, Executable, TypeDecorator, Uuid, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 MAX_KEY_LENGTH = 1000
+MAX_UUIDS = 50_000  # parsed UUIDs remembered per dialect by listings (ids of the catalog)
 
 
 def searchable(value: str) -> bool:
@@ -49,6 +53,82 @@ async def fetch_row_groups(
         start += len(names)
     parts = list(zip(records, bounds, strict=True))
     return [tuple(make(row[a:b]) for make, (a, b) in parts) for row in result.all()]
+
+
+class ListedDateTime(UTCDateTime):
+    """``UTCDateTime`` read with one ``datetime.fromisoformat`` on SQLite, where SQLAlchemy parses
+    the stored text with a regular expression and SQLModel's decorator then adds the time zone
+    (~8 % of a 200-row listing, whose two datetime columns are read whether or not they are
+    asked for). Only the text SQLAlchemy itself writes (``YYYY-MM-DD HH:MM:SS[.ffffff]``, UTC)
+    takes the short way; anything else, and every other database, is read as before."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        standard = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or standard is None:
+            return standard
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> Any:
+            if (
+                type(value) is str
+                and value[10:11] == " "
+                and (len(value) == 19 or (len(value) == 26 and value[19] == "."))
+            ):
+                try:  # parsed aware: ``.replace(tzinfo=UTC)`` alone costs several parses
+                    return parse(value + "+00:00")
+                except ValueError:
+                    pass  # the standard parser's own error
+            return standard(value)
+
+        return process
+
+
+class ListedUuid(TypeDecorator[Any]):
+    """``Uuid`` whose values are parsed once per worker (up to ``MAX_UUIDS``): a listing reads
+    the same catalog ids request after request, and building a ``uuid.UUID`` from its text costs
+    more than the rest of the column."""
+
+    impl = Uuid
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        standard = super().result_processor(dialect, coltype)
+        if standard is None:
+            return None
+        parsed: dict[Any, Any] = {}
+
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            found = parsed.get(value)
+            if found is None:
+                found = standard(value)
+                if len(parsed) >= MAX_UUIDS:
+                    parsed.clear()
+                parsed[value] = found
+            return found
+
+        return process
+
+
+LISTED_DATETIME = ListedDateTime()
+LISTED_UUID = ListedUuid()
+
+
+def listed(columns: Iterable[Any]) -> tuple[ColumnElement[Any], ...]:
+    """A table's columns for a listing's select: the same names and values, with datetime and
+    UUID columns read by the cheaper types above."""
+
+    def cheap(column: Any) -> ColumnElement[Any]:
+        if isinstance(column.type, UTCDateTime):
+            return type_coerce(column, LISTED_DATETIME)
+        if isinstance(column.type, Uuid):
+            return type_coerce(column, LISTED_UUID)
+        return column  # type: ignore[no-any-return]
+
+    return tuple(cheap(column) for column in columns)
 
 
 @functools.lru_cache(maxsize=64)

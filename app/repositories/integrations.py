@@ -21,11 +21,11 @@ from app.models import (
     IntegrationApi,
     TenantIntegration,
 )
-from app.repositories._sql import dialect_name, fetch_rows, searchable, upsert
+from app.repositories._sql import dialect_name, fetch_rows, listed, searchable, upsert
 
 # A listing reads rows, not ORM objects (no identity map, no instrumented attributes: several
 # times cheaper per row), and never the configuration or the secrets.
-LISTED_COLUMNS = tuple(
+LISTED_COLUMNS = listed(
     column
     for name, column in Integration.__table__.columns.items()  # type: ignore[attr-defined]
     if name not in ("configuration", "secret_configuration")

@@ -22,15 +22,15 @@ from app.models import (
     Tool,
     UsageEvent,
 )
-from app.repositories._sql import fetch_row_groups, fetch_rows, searchable
+from app.repositories._sql import fetch_row_groups, fetch_rows, listed, searchable
 
 TEST_TOOL_PREFIX = "vendo-test-"
 DEFAULT_CATEGORY = "*"
 # Listings read rows, not ORM objects (several times cheaper per row; see integrations.py).
-TOOL_COLUMNS = tuple(Tool.__table__.columns)  # type: ignore[attr-defined]
-RELEASE_COLUMNS = tuple(Release.__table__.columns)  # type: ignore[attr-defined]
-TOOL_FIELDS = tuple(column.name for column in TOOL_COLUMNS)
-RELEASE_FIELDS = tuple(column.name for column in RELEASE_COLUMNS)
+TOOL_FIELDS = tuple(Tool.__table__.columns.keys())  # type: ignore[attr-defined]
+RELEASE_FIELDS = tuple(Release.__table__.columns.keys())  # type: ignore[attr-defined]
+TOOL_COLUMNS = listed(Tool.__table__.columns)  # type: ignore[attr-defined]
+RELEASE_COLUMNS = listed(Release.__table__.columns)  # type: ignore[attr-defined]
 ListedTool = Any  # a named tuple with the attributes of Tool (fetch_rows)
 ListedRelease = Any  # a named tuple with the attributes of Release
 

@@ -19,7 +19,7 @@ from resolvers.integrations import rules
 from resolvers.loaders import MONTH_USAGE, PROFILES, STATES, Loaders
 from resolvers.pagination import Page
 from resolvers.prefetch import prefetched, sets
-from resolvers.scalars import Micros
+from resolvers.scalars import Micros, uuid_text
 from resolvers.usage.types import UsageTrend
 
 
@@ -78,7 +78,7 @@ class IntegrationType(relay.Node):
     @classmethod
     def from_model(cls, row: IntegrationRow) -> Self:
         return cls(
-            node_id=str(row.id),
+            node_id=uuid_text(row.id),
             database_id=row.id,
             provider=row.provider,
             name=row.name,

@@ -16,6 +16,7 @@ from app.models.tools import marketing_internal
 from resolvers.context import Info
 from resolvers.loaders import Loaders
 from resolvers.prefetch import combine, prefetched
+from resolvers.scalars import uuid_text
 from resolvers.tools.framing import UsageFraming, frame
 from resolvers.tools.integrations import TOOL_INTEGRATIONS, ToolIntegrations
 from resolvers.tools.wizard import WizardLayout, parse_wizard_layout
@@ -108,7 +109,7 @@ class ToolType(relay.Node):
     @classmethod
     def from_model(cls, row: Tool) -> Self:
         return cls(
-            node_id=str(row.id),
+            node_id=uuid_text(row.id),
             database_id=row.id,
             slug=row.slug,
             name=row.name,
