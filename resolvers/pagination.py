@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
 from strawberry.relay import from_base64, to_base64
+from strawberry.types.nodes import SelectedField, Selection
 
 from app.errors import BadUserInput
 
@@ -80,3 +81,27 @@ def page_parts(
 def fetch_limit(size: int | None) -> int | None:
     """Rows to fetch for a page: one more than asked tells whether a next page exists."""
     return None if size is None else size + 1
+
+
+def node_fields(info: strawberry.Info[Any, Any]) -> frozenset[str]:
+    """The names of the fields a query selects on the nodes of the connection being resolved —
+    under ``nodes`` and under ``edges { node }``, through fragments — as written (a field under
+    ``@skip`` or ``@include`` counts: a superset is always safe)."""
+    names: set[str] = set()
+    for connection in info.selected_fields:
+        for field in _fields(connection.selections):
+            if field.name == "nodes":
+                names.update(node.name for node in _fields(field.selections))
+            elif field.name == "edges":
+                for edge in _fields(field.selections):
+                    if edge.name == "node":
+                        names.update(node.name for node in _fields(edge.selections))
+    return frozenset(names)
+
+
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:  # a fragment spread or an inline fragment: its own selections
+            yield from _fields(selection.selections)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -25,16 +26,35 @@ from app.repositories._sql import dialect_name, fetch_rows, listed, searchable, 
 
 # A listing reads rows, not ORM objects (no identity map, no instrumented attributes: several
 # times cheaper per row), and never the configuration or the secrets.
-LISTED_COLUMNS = listed(
-    column
+_LISTED = {
+    name: column
     for name, column in Integration.__table__.columns.items()  # type: ignore[attr-defined]
-    if name not in ("configuration", "secret_configuration")
-)
+    if name not in ("configuration", "secret_configuration", "tags")
+}
+LISTED_COLUMNS = listed(_LISTED.values())
 ListedIntegration = Any  # a named tuple of Integration's columns, configuration excepted
+# What every listing reads, whatever the caller asks for: visibility, cursors, tenant overlays.
+ALWAYS_LISTED = frozenset({"id", "provider", "enabled"})
 
 
-def _catalog_query(*, enabled_only: bool, category: str | None):  # type: ignore[no-untyped-def]
-    query = select(*LISTED_COLUMNS)
+@functools.lru_cache(maxsize=128)
+def listed_columns(columns: frozenset[str] | None) -> tuple[Any, ...]:
+    """The listing's select list when the caller reads only ``columns`` (None: every one). The
+    others are selected as ``NULL`` under their own names, so each row still has every field
+    and costs nothing to read or convert (two JSON and two datetime columns a row, else)."""
+    if columns is None:
+        return LISTED_COLUMNS
+    wanted = columns | ALWAYS_LISTED
+    return tuple(
+        column if name in wanted else null().label(name)
+        for name, column in zip(_LISTED, LISTED_COLUMNS, strict=True)
+    )
+
+
+def _catalog_query(  # type: ignore[no-untyped-def]
+    *, enabled_only: bool, category: str | None, columns: frozenset[str] | None = None
+):
+    query = select(*listed_columns(columns))
     if enabled_only:
         query = query.where(Integration.enabled.is_(True))
     if category is not None:
@@ -49,9 +69,11 @@ async def list_integrations(
     category: str | None = None,
     after: str | None = None,
     limit: int | None = None,
+    columns: frozenset[str] | None = None,
 ) -> list[ListedIntegration]:
-    """Catalog page in provider order (keyset pagination: ``after`` is the last provider seen)."""
-    query = _catalog_query(enabled_only=enabled_only, category=category)
+    """Catalog page in provider order (keyset pagination: ``after`` is the last provider seen);
+    ``columns``: the only ones the caller reads (see ``listed_columns``)."""
+    query = _catalog_query(enabled_only=enabled_only, category=category, columns=columns)
     if after is not None:
         query = query.where(Integration.provider > after)
     query = query.order_by(Integration.provider)

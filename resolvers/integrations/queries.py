@@ -8,8 +8,8 @@ from app.errors import IntegrationNotFound
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
-from resolvers.integrations.types import IntegrationConnection, IntegrationType
-from resolvers.pagination import decode_cursor, fetch_limit, page_parts, page_size
+from resolvers.integrations.types import IntegrationConnection, IntegrationType, columns_read
+from resolvers.pagination import decode_cursor, fetch_limit, node_fields, page_parts, page_size
 from resolvers.usage.types import UsageTrend
 
 
@@ -35,6 +35,7 @@ class IntegrationQueries:
                 category=category,
                 after=decode_cursor(after),
                 limit=fetch_limit(size),
+                columns=columns_read(node_fields(info)),
             )
         page = page_parts(
             [IntegrationType.from_model(row) for row in rows],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Literal, Self
@@ -77,6 +78,8 @@ class IntegrationType(relay.Node):
 
     @classmethod
     def from_model(cls, row: IntegrationRow) -> Self:
+        """From an ORM row or a listed one; a listed row's columns that the query does not read
+        are None (``columns_read``)."""
         return cls(
             node_id=uuid_text(row.id),
             database_id=row.id,
@@ -87,7 +90,7 @@ class IntegrationType(relay.Node):
             type=row.type,
             enabled=row.enabled,
             default_profile=row.default_profile,
-            supported_profiles=list(row.supported_profiles),
+            supported_profiles=list(row.supported_profiles or ()),
             logo_url=row.logo_url,
             icon_name=row.icon_name,
             docs_url=row.docs_url,
@@ -164,6 +167,42 @@ class IntegrationType(relay.Node):
             return None
         daily = await loaders.daily_usage.load(self.provider)
         return UsageTrend.build(self.provider, daily, loaders.periods)
+
+
+# The row column each plain field of ``Integration`` is built from (``from_model``); None: no
+# column. A field not listed here (a resolver: the workspace overlay, the usage trend) reads
+# whatever it likes from the object, so selecting one reads the whole row.
+FIELD_COLUMNS: dict[str, str | None] = {
+    "__typename": None,
+    "id": "id",
+    "databaseId": "id",
+    "provider": "provider",
+    "name": "name",
+    "description": "description",
+    "category": "category",
+    "type": "type",
+    "enabled": "enabled",
+    "defaultProfile": "default_profile",
+    "supportedProfiles": "supported_profiles",
+    "logoUrl": "logo_url",
+    "iconName": "icon_name",
+    "docsUrl": "docs_url",
+    "envBootstrap": "env_bootstrap",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+}
+
+
+@functools.lru_cache(maxsize=256)
+def columns_read(fields: frozenset[str]) -> frozenset[str] | None:
+    """The columns a listing must read for these selected fields; None: all of them."""
+    columns = set()
+    for name in fields:
+        if name not in FIELD_COLUMNS:
+            return None
+        if (column := FIELD_COLUMNS[name]) is not None:
+            columns.add(column)
+    return frozenset(columns)
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
