@@ -36,9 +36,6 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
 
-FULL_COLLECTION_EVERY = 100  # second-generation collections between full ones
-
-
 async def openapi(_: Request) -> Response:
     return Response(openapi_bytes(), media_type="application/json")
 
@@ -74,16 +71,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # worker: out of the garbage collector's sight, a full collection no longer walks it
         # (a pause of ~100 ms every few large requests). Given back at shutdown.
         gc.freeze()
-        # Full collections at most every 100 second-generation ones (the default: 10). Under
-        # heavy concurrent requests the objects in flight are promoted into the old generation
-        # and each full collection walked them all (50–65 k objects, 35–43 ms, hundreds of times
-        # a minute); the young generations are collected as often as before (docs/DECISIONS.md).
-        thresholds = gc.get_threshold()
-        gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTION_EVERY)
         try:
             yield
         finally:
-            gc.set_threshold(*thresholds)
             gc.unfreeze()
             await runtime.close()
             if provider is not None:
