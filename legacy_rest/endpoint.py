@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import faults, observability
 from app.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
+from app.memo import remembered
 from app.middleware import TOO_LARGE
 from legacy_rest.envelopes import Envelope, dumps
 from legacy_rest.operations import load_operation, operation_name
@@ -46,10 +47,12 @@ class LegacyEndpoint:
         rule = route.cache
         self._anonymous_tag = rule.tag if rule is not None and rule.applies_to(ANONYMOUS) else None
         self._reads_cookie = Credential.SESSION in route.auth.accept
-        self._bearer_names = frozenset(
-            name.lower().encode("latin-1") for name in route.auth.bearer_headers
-        )
-        self._keys: dict[tuple[str, bytes], str] = {}
+        self._bearer_names = (
+            frozenset(name.lower().encode("latin-1") for name in route.auth.bearer_headers)
+            if route.auth.accept
+            else frozenset()
+        )  # a route that reads no credential reads none
+        self._cache_key_of = remembered(self._hash_key, MEMO_KEYS)
         self._ok_headers: tuple[bytes | None, list[tuple[bytes, bytes]]] = (None, [])
 
     async def handle(self, request: Request) -> Response:
@@ -156,15 +159,12 @@ class LegacyEndpoint:
         """Method, path and query string as sent, hashed (the backend's own debug log prints
         keys, and a query string may carry anything); remembered per path and query string,
         up to ``MEMO_KEYS`` of them."""
-        sent = (scope["path"], scope["query_string"])
-        key = self._keys.get(sent)
-        if key is None:
-            raw = f"{self.route.method} {sent[0]}?{sent[1].decode('latin-1')}"
-            key = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-            if len(self._keys) >= MEMO_KEYS:
-                self._keys.clear()
-            self._keys[sent] = key
-        return key
+        return self._cache_key_of((scope["path"], scope["query_string"]))
+
+    def _hash_key(self, sent: tuple[str, bytes]) -> str:
+        path, query = sent
+        raw = f"{self.route.method} {path}?{query.decode('latin-1')}"
+        return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
     def ok(self, payload: bytes) -> Response:
         return Response(

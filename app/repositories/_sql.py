@@ -13,6 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from app.memo import remembered
+
 MAX_KEY_LENGTH = 1000
 MAX_UUIDS = 50_000  # parsed UUIDs remembered per dialect by listings (ids of the catalog)
 
@@ -95,22 +97,7 @@ class ListedUuid(TypeDecorator[Any]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
         standard = super().result_processor(dialect, coltype)
-        if standard is None:
-            return None
-        parsed: dict[Any, Any] = {}
-
-        def process(value: Any) -> Any:
-            if value is None:
-                return None
-            found = parsed.get(value)
-            if found is None:
-                found = standard(value)
-                if len(parsed) >= MAX_UUIDS:
-                    parsed.clear()
-                parsed[value] = found
-            return found
-
-        return process
+        return remembered(standard, MAX_UUIDS) if standard is not None else None
 
 
 LISTED_DATETIME = ListedDateTime()

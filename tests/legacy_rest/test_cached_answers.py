@@ -121,3 +121,26 @@ async def test_the_route_memo_is_bounded(
     before = endpoint_calls.count
     assert (await client.get("/api/integrations")).status_code == 200
     assert endpoint_calls.count == before  # forgotten, found again, still a front-door hit
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        # A public route reads no credential: an Authorization header changes nothing.
+        ("/api/tools/hermes/usage-framing", {"Authorization": "Bearer vendo_sk_not-read-here"}),
+        # The dashboard routes read the session cookie only.
+        ("/api/integrations", {"Authorization": "Bearer vendo_sk_not-read-here"}),
+        ("/api/integrations", {"Cookie": "theme=dark"}),
+    ],
+)
+async def test_headers_a_route_does_not_read_keep_the_front_door(
+    demo: None,
+    client: httpx.AsyncClient,
+    endpoint_calls: EndpointCalls,
+    path: str,
+    headers: dict[str, str],
+) -> None:
+    miss = await client.get(path)
+    hit = await client.get(path, headers=headers)
+    assert endpoint_calls.count == 1
+    assert comparable(hit) == comparable(miss)
