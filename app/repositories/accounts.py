@@ -8,11 +8,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Session, Tenant, User
-from app.repositories._sql import searchable
+from app.repositories._sql import execute, searchable
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,25 @@ def _principal_query():  # type: ignore[no-untyped-def]
     )
 
 
+# Built once: every signed-in request runs one of them (see ``_sql.execute``).
+_BY_SESSION = (
+    _principal_query()
+    .join(Session, Session.user_id == User.id)
+    .where(
+        Session.token_hash == bindparam("token_hash"),
+        Session.revoked_at.is_(None),
+        Session.expires_at > bindparam("now"),
+    )
+)
+_BY_USER_ID = _principal_query().where(User.id == bindparam("user_id"))
+_BY_EMAIL = _principal_query().where(User.email == bindparam("email"))
+
+
 async def principal_for_session(
     *, session: AsyncSession, token_hash: str, now: datetime
 ) -> Principal | None:
-    query = (
-        _principal_query()
-        .join(Session, Session.user_id == User.id)
-        .where(
-            Session.token_hash == token_hash,
-            Session.revoked_at.is_(None),
-            Session.expires_at > now,
-        )
-    )
-    row = (await session.execute(query)).first()
+    parameters = {"token_hash": token_hash, "now": now}
+    row = (await execute(session, _BY_SESSION, parameters)).first()
     return Principal(*row) if row else None
 
 
@@ -57,12 +63,12 @@ async def principal_for_user(
     *, session: AsyncSession, user_id: uuid.UUID | None = None, email: str | None = None
 ) -> Principal | None:
     if user_id is not None:
-        condition = User.id == user_id
+        result = await execute(session, _BY_USER_ID, {"user_id": user_id})
     elif email and searchable(email):
-        condition = User.email == email.lower()
+        result = await execute(session, _BY_EMAIL, {"email": email.lower()})
     else:
         return None
-    row = (await session.execute(_principal_query().where(condition))).first()
+    row = result.first()
     return Principal(*row) if row else None
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, null, select
+from sqlalchemy import Integer, bindparam, delete, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -22,7 +22,7 @@ from app.models import (
     IntegrationApi,
     TenantIntegration,
 )
-from app.repositories._sql import dialect_name, fetch_rows, listed, searchable, upsert
+from app.repositories._sql import dialect_name, execute, fetch_rows, listed, searchable, upsert
 
 # A listing reads rows, not ORM objects (no identity map, no instrumented attributes: several
 # times cheaper per row), and never the configuration or the secrets.
@@ -62,6 +62,25 @@ def _catalog_query(  # type: ignore[no-untyped-def]
     return query
 
 
+@functools.lru_cache(maxsize=256)
+def _listing(  # type: ignore[no-untyped-def]
+    columns: frozenset[str] | None, enabled_only: bool, category: bool, after: bool, limit: bool
+):
+    """A listing's statement, built once per shape; its values are bound at execution
+    (``category``, ``after``, ``limit``: whether each is given)."""
+    query = select(*listed_columns(columns))
+    if enabled_only:
+        query = query.where(Integration.enabled.is_(True))
+    if category:
+        query = query.where(Integration.category == bindparam("category"))
+    if after:
+        query = query.where(Integration.provider > bindparam("after"))
+    query = query.order_by(Integration.provider)
+    if limit:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
+
+
 async def list_integrations(
     *,
     session: AsyncSession,
@@ -73,13 +92,10 @@ async def list_integrations(
 ) -> list[ListedIntegration]:
     """Catalog page in provider order (keyset pagination: ``after`` is the last provider seen);
     ``columns``: the only ones the caller reads (see ``listed_columns``)."""
-    query = _catalog_query(enabled_only=enabled_only, category=category, columns=columns)
-    if after is not None:
-        query = query.where(Integration.provider > after)
-    query = query.order_by(Integration.provider)
-    if limit is not None:
-        query = query.limit(limit)
-    return await fetch_rows(session, query)
+    given = {"category": category, "after": after, "limit": limit}
+    parameters = {name: value for name, value in given.items() if value is not None}
+    shape = (category is not None, after is not None, limit is not None)
+    return await fetch_rows(session, _listing(columns, enabled_only, *shape), parameters)
 
 
 async def count_integrations(
@@ -113,15 +129,16 @@ async def tenant_states(
     return {row.integration_id: row for row in rows}
 
 
+_ACTIVE_PROFILES = select(Connection.provider, Connection.profile).where(
+    Connection.tenant_id == bindparam("tenant_id"), Connection.active.is_(True)
+)
+
+
 async def active_connection_profiles(
     *, session: AsyncSession, tenant_id: uuid.UUID
 ) -> dict[str, set[str]]:
     """Profiles of the tenant's active connections, by provider."""
-    rows = await session.execute(
-        select(Connection.provider, Connection.profile).where(
-            Connection.tenant_id == tenant_id, Connection.active.is_(True)
-        )
-    )
+    rows = await execute(session, _ACTIVE_PROFILES, {"tenant_id": tenant_id})
     profiles: dict[str, set[str]] = defaultdict(set)
     for provider, profile in rows:
         profiles[provider].add(profile)

@@ -6,10 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import APP_KEY, ApiKey, App, Connection, Tenant
+from app.repositories._sql import execute
 
 
 @dataclass(frozen=True)
@@ -21,20 +22,22 @@ class KeyPrincipal:
     connection_id: uuid.UUID | None
 
 
+# Built once: every request signed with a key runs it (see ``_sql.execute``).
+_BY_KEY = (
+    select(ApiKey.kind, ApiKey.tenant_id, Tenant.slug, ApiKey.app_id, ApiKey.connection_id)
+    .join(Tenant, Tenant.id == ApiKey.tenant_id)
+    .where(
+        ApiKey.key_hash == bindparam("key_hash"),
+        ApiKey.revoked_at.is_(None),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > bindparam("now")),
+    )
+)
+
+
 async def principal_for_key(
     *, session: AsyncSession, key_hash: str, now: datetime
 ) -> KeyPrincipal | None:
-    row = (
-        await session.execute(
-            select(ApiKey.kind, ApiKey.tenant_id, Tenant.slug, ApiKey.app_id, ApiKey.connection_id)
-            .join(Tenant, Tenant.id == ApiKey.tenant_id)
-            .where(
-                ApiKey.key_hash == key_hash,
-                ApiKey.revoked_at.is_(None),
-                or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
-            )
-        )
-    ).first()
+    row = (await execute(session, _BY_KEY, {"key_hash": key_hash, "now": now})).first()
     return KeyPrincipal(*row) if row else None
 
 

@@ -7,21 +7,32 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import UsageDaily
+from app.repositories._sql import execute
+
+# Built once (see ``_sql.execute``): the workspace overlay and the usage trend run them.
+_TOTALS = (
+    select(UsageDaily.provider, func.sum(UsageDaily.events), func.sum(UsageDaily.cost_micros))
+    .where(UsageDaily.tenant_id == bindparam("tenant_id"), UsageDaily.day >= bindparam("since"))
+    .group_by(UsageDaily.provider)
+)
+_DAILY = select(
+    UsageDaily.provider, UsageDaily.day, UsageDaily.events, UsageDaily.cost_micros
+).where(
+    UsageDaily.tenant_id == bindparam("tenant_id"),
+    UsageDaily.provider.in_(bindparam("providers", expanding=True)),
+    UsageDaily.day >= bindparam("since"),
+)
 
 
 async def usage_totals(
     *, session: AsyncSession, tenant_id: uuid.UUID, since: date
 ) -> dict[str, tuple[int, int]]:
     """(event count, cost micros) of every provider of the tenant from UTC day ``since``."""
-    rows = await session.execute(
-        select(UsageDaily.provider, func.sum(UsageDaily.events), func.sum(UsageDaily.cost_micros))
-        .where(UsageDaily.tenant_id == tenant_id, UsageDaily.day >= since)
-        .group_by(UsageDaily.provider)
-    )
+    rows = await execute(session, _TOTALS, {"tenant_id": tenant_id, "since": since})
     return {provider: (int(events), int(cost)) for provider, events, cost in rows}
 
 
@@ -29,15 +40,8 @@ async def daily_usage(
     *, session: AsyncSession, tenant_id: uuid.UUID, providers: Sequence[str], since: date
 ) -> dict[str, dict[date, tuple[int, int]]]:
     """(event count, cost micros) per provider and UTC day from ``since``."""
-    rows = await session.execute(
-        select(
-            UsageDaily.provider, UsageDaily.day, UsageDaily.events, UsageDaily.cost_micros
-        ).where(
-            UsageDaily.tenant_id == tenant_id,
-            UsageDaily.provider.in_(providers),
-            UsageDaily.day >= since,
-        )
-    )
+    parameters = {"tenant_id": tenant_id, "providers": list(providers), "since": since}
+    rows = await execute(session, _DAILY, parameters)
     result: dict[str, dict[date, tuple[int, int]]] = {provider: {} for provider in providers}
     for provider, day, events, cost in rows:
         if events:
