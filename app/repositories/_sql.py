@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Dialect, Executable, TypeDecorator, Uuid, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from app.memo import remembered
@@ -30,19 +30,23 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+Reader = AsyncSession | AsyncConnection
+
+
 async def execute(
-    session: AsyncSession, query: Executable, parameters: Mapping[str, Any] | None = None
+    session: Reader, query: Executable, parameters: Mapping[str, Any] | None = None
 ) -> CursorResult[Any]:
-    """A Core ``select`` of columns run on the session's connection (its transaction) without
-    the ORM's execution layer, which only adds per-statement and per-row work when no entity is
-    loaded. Hot statements are built once, with ``bindparam`` for their values (``parameters``):
-    building a select's expressions costs more than running it on a small table."""
-    connection = await session.connection()
+    """A Core ``select`` of columns run on the session's connection (its transaction), or on a
+    plain connection (``Database.connect``), without the ORM's execution layer, which only adds
+    per-statement and per-row work when no entity is loaded. Hot statements are built once, with
+    ``bindparam`` for their values (``parameters``): building a select's expressions costs more
+    than running it on a small table."""
+    connection = await session.connection() if isinstance(session, AsyncSession) else session
     return await connection.execute(query, parameters)
 
 
 async def fetch_rows(
-    session: AsyncSession, query: Executable, parameters: Mapping[str, Any] | None = None
+    session: Reader, query: Executable, parameters: Mapping[str, Any] | None = None
 ) -> list[Any]:
     """The rows of ``execute``, each as a named tuple of the selected columns: reading a field of
     one costs ~15 ns, of a SQLAlchemy ``Row`` ~400 ns (building one object for the API reads 16

@@ -22,7 +22,15 @@ from app.models import (
     IntegrationApi,
     TenantIntegration,
 )
-from app.repositories._sql import dialect_name, execute, fetch_rows, listed, searchable, upsert
+from app.repositories._sql import (
+    Reader,
+    dialect_name,
+    execute,
+    fetch_rows,
+    listed,
+    searchable,
+    upsert,
+)
 
 # A listing reads rows, not ORM objects (no identity map, no instrumented attributes: several
 # times cheaper per row), and never the configuration or the secrets.
@@ -83,7 +91,7 @@ def _listing(  # type: ignore[no-untyped-def]
 
 async def list_integrations(
     *,
-    session: AsyncSession,
+    session: Reader,
     enabled_only: bool = True,
     category: str | None = None,
     after: str | None = None,

@@ -29,9 +29,9 @@ class IntegrationQueries:
         category: str | None = None,
     ) -> IntegrationConnection:
         size = page_size(first, maximum=info.context.max_page_size)
-        async with info.context.runtime.db.read() as session:
+        async with info.context.runtime.db.connect() as connection:
             rows = await integrations.list_integrations(
-                session=session,
+                session=connection,
                 category=category,
                 after=decode_cursor(after),
                 limit=fetch_limit(size),
