@@ -10,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
 import jwt
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import APP_KEY, Session, utcnow
 from app.repositories import accounts, keys
+from app.repositories._sql import Reader
 from app.settings import Settings
 
 SESSION_COOKIE = "vendo_session"
@@ -126,7 +128,7 @@ def decode_jwt(token: str, settings: Settings) -> dict[str, object] | None:
     return None
 
 
-async def _from_jwt(token: str, db: AsyncSession, settings: Settings) -> Viewer:
+async def _from_jwt(token: str, db: Reader, settings: Settings) -> Viewer:
     claims = decode_jwt(token, settings)
     if claims is None:
         return ANONYMOUS
@@ -140,7 +142,7 @@ async def _from_jwt(token: str, db: AsyncSession, settings: Settings) -> Viewer:
     return _viewer(principal, Credential.JWT) if principal else ANONYMOUS
 
 
-async def _from_session_token(token: str, db: AsyncSession) -> Viewer:
+async def _from_session_token(token: str, db: Reader) -> Viewer:
     if len(token) > 256:
         return ANONYMOUS
     principal = await accounts.principal_for_session(
@@ -180,14 +182,15 @@ async def authenticate(
     presented: PresentedCredentials,
     *,
     accept: frozenset[Credential],
-    sessionmaker: async_sessionmaker[AsyncSession],
+    connect: Callable[[], AbstractAsyncContextManager[Reader]],
     settings: Settings,
 ) -> Viewer:
     """The viewer behind the first valid, acceptable credential: the Bearer tokens in header
-    order, then the cookie. Invalid ones are passed over, as if they were absent."""
+    order, then the cookie. Invalid ones are passed over, as if they were absent. ``connect``
+    opens what the lookups read on (``Database.connect``: they are Core statements)."""
     if presented.empty:
         return ANONYMOUS
-    async with sessionmaker() as db:
+    async with connect() as db:
         for token in presented.bearers:
             viewer = await _from_bearer(token, db, settings, accept)
             if viewer.is_authenticated:
@@ -198,7 +201,7 @@ async def authenticate(
 
 
 async def _from_bearer(
-    token: str, db: AsyncSession, settings: Settings, accept: frozenset[Credential]
+    token: str, db: Reader, settings: Settings, accept: frozenset[Credential]
 ) -> Viewer:
     """Reference 03's rule: three segments is a JWT; anything else is an opaque token, looked up
     by its hash among the keys (``vendo_sk_``) or the sessions."""
@@ -213,7 +216,7 @@ async def _from_bearer(
     return ANONYMOUS
 
 
-async def _from_api_key(token: str, db: AsyncSession, accept: frozenset[Credential]) -> Viewer:
+async def _from_api_key(token: str, db: Reader, accept: frozenset[Credential]) -> Viewer:
     principal = await keys.principal_for_key(session=db, key_hash=hash_token(token), now=utcnow())
     if principal is None:
         return ANONYMOUS

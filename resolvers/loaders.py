@@ -1,5 +1,5 @@
-"""Per-request loaders. Each batch opens its own session (sibling fields resolve concurrently,
-and one AsyncSession cannot be shared between them).
+"""Per-request loaders. Each batch opens its own session, or connection for Core reads (sibling
+fields resolve concurrently, and one AsyncSession cannot be shared between them).
 
 Two kinds, so that a list of N rows costs the same number of SQL statements as a list of one,
 however its resolvers' awaits happen to interleave:
@@ -21,19 +21,19 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.caching import INTEGRATIONS_CATALOG, TOOLS_CATALOG
 from app.db import Database
 from app.models import App, Integration, Meter, Release, TenantIntegration, Tool
 from app.repositories import integrations, tools, usage
+from app.repositories._sql import Reader
 from app.snapshots import Snapshots
 from resolvers.usage.periods import Periods
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-Fetch = Callable[[AsyncSession, list[K]], Awaitable[Mapping[K, V]]]
+Fetch = Callable[[Any, list[K]], Awaitable[Mapping[K, V]]]  # a session, or a connection (core)
 EMPTY: frozenset[str] = frozenset()
 
 # The whole sets (see Loaders.ready).
@@ -83,13 +83,20 @@ class Loaders:
         self._sets: dict[str, Any] = {}
 
     def _loader(
-        self, fetch: Fetch[K, V], default: Any = None, *, snapshot: tuple[str, str] | None = None
+        self,
+        fetch: Fetch[K, V],
+        default: Any = None,
+        *,
+        snapshot: tuple[str, str] | None = None,
+        core: bool = False,
     ) -> DataLoader[K, V]:
         """``snapshot``: (cache tag, name) under which a worker keeps what it loaded, by key,
-        between requests (app/snapshots.py); it must then be the same for every request."""
+        between requests (app/snapshots.py); it must then be the same for every request.
+        ``core``: ``fetch`` runs Core statements only, so it reads on a plain connection."""
+        opened = self.db.connect if core else self.db.read
 
         async def read(keys: list[K]) -> Mapping[K, V]:
-            async with self.db.read() as session:
+            async with opened() as session:
                 return await fetch(session, keys)
 
         async def load(keys: Sequence[K]) -> list[V]:
@@ -105,15 +112,18 @@ class Loaders:
 
     def _whole(
         self,
-        fetch: Callable[[AsyncSession], Awaitable[V]],
+        fetch: Callable[[Any], Awaitable[V]],
         *,
         snapshot: tuple[str, str] | None = None,
+        core: bool = False,
     ) -> DataLoader[None, V]:
         """``snapshot``: (cache tag, key) under which a worker keeps the set between requests
-        (app/snapshots.py); the set must then be the same for every request."""
+        (app/snapshots.py); the set must then be the same for every request. ``core``: as for
+        ``_loader``."""
+        opened = self.db.connect if core else self.db.read
 
         async def read() -> V:
-            async with self.db.read() as session:
+            async with opened() as session:
                 return await fetch(session)
 
         async def load(keys: Sequence[None]) -> list[V]:
@@ -145,22 +155,24 @@ class Loaders:
 
     @cached_property
     def _whole_sets(self) -> dict[str, DataLoader[None, Any]]:
-        async def catalog(session: AsyncSession) -> Catalog:
+        async def catalog(session: Reader) -> Catalog:
             rows = await integrations.list_integrations(session=session, enabled_only=False)
             return Catalog(rows)
 
         return {
-            CATALOG: self._whole(catalog, snapshot=(INTEGRATIONS_CATALOG, CATALOG)),
+            CATALOG: self._whole(catalog, snapshot=(INTEGRATIONS_CATALOG, CATALOG), core=True),
             STATES: self._whole(
                 lambda s: integrations.tenant_states(session=s, tenant_id=self.tenant)
             ),
             PROFILES: self._whole(
-                lambda s: integrations.active_connection_profiles(session=s, tenant_id=self.tenant)
+                lambda s: integrations.active_connection_profiles(session=s, tenant_id=self.tenant),
+                core=True,
             ),
             MONTH_USAGE: self._whole(
                 lambda s: usage.usage_totals(
                     session=s, tenant_id=self.tenant, since=self.periods.month_day
-                )
+                ),
+                core=True,
             ),
         }
 
@@ -238,6 +250,7 @@ class Loaders:
                 session=s, tenant_id=self.tenant, providers=keys, since=self.periods.earliest_day
             ),
             default={},
+            core=True,
         )
 
     @cached_property

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Session, Tenant, User
-from app.repositories._sql import execute, searchable
+from app.repositories._sql import Reader, execute, searchable
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ _BY_EMAIL = _principal_query().where(User.email == bindparam("email"))
 
 
 async def principal_for_session(
-    *, session: AsyncSession, token_hash: str, now: datetime
+    *, session: Reader, token_hash: str, now: datetime
 ) -> Principal | None:
     parameters = {"token_hash": token_hash, "now": now}
     row = (await execute(session, _BY_SESSION, parameters)).first()
@@ -60,7 +60,7 @@ async def principal_for_session(
 
 
 async def principal_for_user(
-    *, session: AsyncSession, user_id: uuid.UUID | None = None, email: str | None = None
+    *, session: Reader, user_id: uuid.UUID | None = None, email: str | None = None
 ) -> Principal | None:
     if user_id is not None:
         result = await execute(session, _BY_USER_ID, {"user_id": user_id})

@@ -143,7 +143,7 @@ _ACTIVE_PROFILES = select(Connection.provider, Connection.profile).where(
 
 
 async def active_connection_profiles(
-    *, session: AsyncSession, tenant_id: uuid.UUID
+    *, session: Reader, tenant_id: uuid.UUID
 ) -> dict[str, set[str]]:
     """Profiles of the tenant's active connections, by provider."""
     rows = await execute(session, _ACTIVE_PROFILES, {"tenant_id": tenant_id})

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import APP_KEY, ApiKey, App, Connection, Tenant
-from app.repositories._sql import execute
+from app.repositories._sql import Reader, execute
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ _BY_KEY = (
 
 
 async def principal_for_key(
-    *, session: AsyncSession, key_hash: str, now: datetime
+    *, session: Reader, key_hash: str, now: datetime
 ) -> KeyPrincipal | None:
     row = (await execute(session, _BY_KEY, {"key_hash": key_hash, "now": now})).first()
     return KeyPrincipal(*row) if row else None

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import UsageDaily
-from app.repositories._sql import execute
+from app.repositories._sql import Reader, execute
 
 # Built once (see ``_sql.execute``): the workspace overlay and the usage trend run them.
 _TOTALS = (
@@ -29,7 +28,7 @@ _DAILY = select(
 
 
 async def usage_totals(
-    *, session: AsyncSession, tenant_id: uuid.UUID, since: date
+    *, session: Reader, tenant_id: uuid.UUID, since: date
 ) -> dict[str, tuple[int, int]]:
     """(event count, cost micros) of every provider of the tenant from UTC day ``since``."""
     rows = await execute(session, _TOTALS, {"tenant_id": tenant_id, "since": since})
@@ -37,7 +36,7 @@ async def usage_totals(
 
 
 async def daily_usage(
-    *, session: AsyncSession, tenant_id: uuid.UUID, providers: Sequence[str], since: date
+    *, session: Reader, tenant_id: uuid.UUID, providers: Sequence[str], since: date
 ) -> dict[str, dict[date, tuple[int, int]]]:
     """(event count, cost micros) per provider and UTC day from ``since``."""
     parameters = {"tenant_id": tenant_id, "providers": list(providers), "since": since}

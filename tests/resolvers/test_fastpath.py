@@ -83,7 +83,7 @@ async def viewers(runtime: Runtime, sessions: Sessions, demo: None) -> list[View
     signed_in = await authenticate(
         PresentedCredentials(cookie=token),
         accept=frozenset({"session"}),  # type: ignore[arg-type]
-        sessionmaker=runtime.db.read,
+        connect=runtime.db.connect,
         settings=runtime.settings,
     )
     assert signed_in.is_authenticated
