@@ -621,6 +621,11 @@ class Files:
 
 TICK = os.sysconf("SC_CLK_TCK")
 QUIET_CORES = 0.3  # --wait-quiet: "quiet" is other processes using less than this many cores
+# Before each run the server must have finished the previous one: at most one clock tick of CPU
+# (10 ms) in a quarter of a second (wrk stops sending, but the requests it leaves in flight
+# still run, and a 16-connection run of a slow scenario leaves up to seconds of work).
+DRAIN_WINDOW = 0.25
+DRAIN_LIMIT = 15.0
 
 
 def machine_busy_seconds() -> float:
@@ -688,6 +693,20 @@ class CpuProbe:
                 break
         return round(time.monotonic() - started, 1) if limit > 0 else 0.0
 
+    def wait_drained(self, limit: float = DRAIN_LIMIT) -> float:
+        """Wait (at most ``limit`` seconds) until the server is idle: the requests the previous
+        run left in flight are answered, so that they are not counted against this one.
+        Returns the seconds waited."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            before = process_cpu_seconds(self.server_pids())
+            time.sleep(DRAIN_WINDOW)
+            after = process_cpu_seconds(self.server_pids())
+            spent = sum(v - before.get(pid, 0.0) for pid, v in after.items())
+            if spent <= 1.5 / TICK:
+                break
+        return round(time.monotonic() - started, 2)
+
     @staticmethod
     def delta(before: dict[str, Any], after: dict[str, Any], requests: int) -> dict[str, Any]:
         def spent(key: str) -> float:
@@ -732,6 +751,7 @@ def run_wrk(
         str(WRK_SCRIPT),
         base_url,
     ]
+    drained = probe.wait_drained()
     waited = probe.wait_quiet(wait_quiet)
     before = probe.snapshot()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 120)
@@ -758,6 +778,7 @@ def run_wrk(
         "bytes_per_request": round(raw["bytes"] / requests) if requests else None,
         **CpuProbe.delta(before, after, requests),
         "waited_for_quiet_s": waited,
+        "waited_for_server_s": drained,
     }
 
 
@@ -1456,6 +1477,17 @@ def markdown(results: dict[str, Any]) -> str:
             for r in e["rounds"]
         )
         waited = f"Waited {seconds:g} s in all for a quiet machine. " if seconds else ""
+        drained = [
+            r["waited_for_server_s"]
+            for e in record["scenarios"].values()
+            for r in e["rounds"]
+            if "waited_for_server_s" in r
+        ]
+        if drained:
+            waited += (
+                f"Waited {sum(drained):.1f} s in all (at most {max(drained):g} s) for the server "
+                "to finish the previous run's requests. "
+            )
         lines += [
             f"## {record['key']}: {target}{' + Redis' if record['redis'] else ''}, "
             f"{record['workers']} worker(s)",
