@@ -59,17 +59,6 @@ def listed_columns(columns: frozenset[str] | None) -> tuple[Any, ...]:
     )
 
 
-def _catalog_query(  # type: ignore[no-untyped-def]
-    *, enabled_only: bool, category: str | None, columns: frozenset[str] | None = None
-):
-    query = select(*listed_columns(columns))
-    if enabled_only:
-        query = query.where(Integration.enabled.is_(True))
-    if category is not None:
-        query = query.where(Integration.category == category)
-    return query
-
-
 @functools.lru_cache(maxsize=256)
 def _listing(  # type: ignore[no-untyped-def]
     columns: frozenset[str] | None, enabled_only: bool, category: bool, after: bool, limit: bool
@@ -109,8 +98,9 @@ async def list_integrations(
 async def count_integrations(
     *, session: AsyncSession, enabled_only: bool = True, category: str | None = None
 ) -> int:
-    query = _catalog_query(enabled_only=enabled_only, category=category).subquery()
-    return int(await session.scalar(select(func.count()).select_from(query)) or 0)
+    listing = _listing(None, enabled_only, category is not None, False, False).subquery()
+    parameters = {"category": category} if category is not None else {}
+    return int(await session.scalar(select(func.count()).select_from(listing), parameters) or 0)
 
 
 async def get_integration(*, session: AsyncSession, provider: str) -> Integration | None:
