@@ -646,6 +646,12 @@ def process_cpu_seconds(pids: Sequence[int]) -> dict[int, float]:
     return found
 
 
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes spent between two ``process_cpu_seconds`` readings (a process
+    that appeared in between counts from zero)."""
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def database_pids(database: str | None) -> list[int]:
     """PostgreSQL backends serving ``database`` (the app's queries run there)."""
     if not database:
@@ -702,18 +708,15 @@ class CpuProbe:
             before = process_cpu_seconds(self.server_pids())
             time.sleep(DRAIN_WINDOW)
             after = process_cpu_seconds(self.server_pids())
-            spent = sum(v - before.get(pid, 0.0) for pid, v in after.items())
-            if spent <= 1.5 / TICK:
+            if cpu_spent(before, after) <= 1.5 / TICK:
                 break
         return round(time.monotonic() - started, 2)
 
     @staticmethod
     def delta(before: dict[str, Any], after: dict[str, Any], requests: int) -> dict[str, Any]:
-        def spent(key: str) -> float:
-            return sum(v - before[key].get(pid, 0.0) for pid, v in after[key].items())
-
         wall = after["wall"] - before["wall"]
-        server, db = spent("server"), spent("db")
+        server = cpu_spent(before["server"], after["server"])
+        db = cpu_spent(before["db"], after["db"])
         wrk = after["children"] - before["children"]
         other = max(0.0, after["busy"] - before["busy"] - server - db - wrk)
         per = 1000 / requests if requests else None

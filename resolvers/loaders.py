@@ -33,7 +33,7 @@ from resolvers.usage.periods import Periods
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-Fetch = Callable[[Any, list[K]], Awaitable[Mapping[K, V]]]  # a session, or a connection (core)
+Fetch = Callable[[Reader, list[K]], Awaitable[Mapping[K, V]]]
 EMPTY: frozenset[str] = frozenset()
 
 # The whole sets (see Loaders.ready).
@@ -112,7 +112,7 @@ class Loaders:
 
     def _whole(
         self,
-        fetch: Callable[[Any], Awaitable[V]],
+        fetch: Callable[[Reader], Awaitable[V]],
         *,
         snapshot: tuple[str, str] | None = None,
         core: bool = False,

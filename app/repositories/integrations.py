@@ -90,8 +90,8 @@ async def list_integrations(
     """Catalog page in provider order (keyset pagination: ``after`` is the last provider seen);
     ``columns``: the only ones the caller reads (see ``listed_columns``)."""
     given = {"category": category, "after": after, "limit": limit}
+    shape = (value is not None for value in given.values())
     parameters = {name: value for name, value in given.items() if value is not None}
-    shape = (category is not None, after is not None, limit is not None)
     return await fetch_rows(session, _listing(columns, enabled_only, *shape), parameters)
 
 
