@@ -2,7 +2,9 @@
 resolve info, call the resolver, complete and serialize), which dominates a page of a few
 hundred rows. When every field a list's items select is a plain attribute (Strawberry's default
 resolver, no arguments) of a leaf, a list of leaves, or of an object that is plain in turn, the
-items are built here directly, with a plan compiled once per list field per request.
+items are built here directly, with a plan compiled once per list field: per request, or once
+for all the requests of a document when nothing in it depends on the request (no directive in
+the selection, nothing prefetched).
 
 Prefetched fields (resolvers/prefetch.py) count as plain: their data is loaded once for the whole
 list (``ready``, awaited before building), then read per item (``get``). On the items themselves
@@ -26,6 +28,8 @@ from types import CodeType
 from typing import Any, NamedTuple
 
 from graphql import (
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
@@ -95,7 +99,15 @@ def _nullable(inner: Complete, non_null: bool) -> Complete:
 
 
 def _list_of(item: Complete) -> Complete:
+    exact = getattr(item, "passes", None)  # a list of leaves already of the scalar's type
+
     def complete(value: Any) -> Any:
+        if exact is not None and type(value) is list:
+            for entry in value:
+                if type(entry) is not exact:
+                    break
+            else:  # checking each entry costs a quarter of completing it
+                return value.copy()
         if isinstance(value, str | bytes | dict) or not isinstance(value, Iterable):
             raise Unsupported
         return [item(entry) for entry in value]
@@ -242,17 +254,40 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (item_type, id(field_details_list))
         cached = self._plans.get(key)
         if cached is None:
-            plan = None
-            if self.get_stream_usage(field_details_list, path) is None:
-                prefetches: list[tuple[Prefetched, Mapping[str, Any], bool]] = []
-                try:
-                    complete = self._completer(item_type, field_details_list, prefetches, True)
-                    plan = ItemPlan(complete, prefetches)
-                except Unsupported:
-                    pass
-            cached = (field_details_list, plan)
-            self._plans[key] = cached  # keeps the list alive: its id stays unique
+            plan = self._shared_item_plan(item_type, field_details_list, path)
+            # The list is kept alive with its plan: its id stays unique.
+            cached = self._plans[key] = (field_details_list, plan)
         return cached[1]
+
+    def _shared_item_plan(
+        self, item_type: Any, field_details_list: Any, path: Any
+    ) -> ItemPlan | None:
+        """A plan that depends on nothing but the schema and the document (no directive in the
+        selection, nothing prefetched) is kept for the next requests of the same document (the
+        parser cache hands out the same one); any other is made for this request only."""
+        nodes = tuple(detail.node for detail in field_details_list)
+        key = (item_type, *map(id, nodes))
+        shared = _SHARED_PLANS.get(key)
+        if shared is not None:
+            return shared[1]
+        plan = self._new_item_plan(item_type, field_details_list, path)
+        if (plan is None or not plan.prefetches) and _fixed(
+            field_details_list, self.fragment_definitions
+        ):
+            if len(_SHARED_PLANS) >= MAX_SHARED_PLANS:
+                _SHARED_PLANS.clear()
+            _SHARED_PLANS[key] = (nodes, plan)  # keeps the nodes alive: their ids stay unique
+        return plan
+
+    def _new_item_plan(self, item_type: Any, field_details_list: Any, path: Any) -> ItemPlan | None:
+        if self.get_stream_usage(field_details_list, path) is not None:
+            return None
+        prefetches: list[tuple[Prefetched, Mapping[str, Any], bool]] = []
+        try:
+            complete = self._completer(item_type, field_details_list, prefetches, True)
+        except Unsupported:
+            return None
+        return ItemPlan(complete, prefetches)
 
     def _completer(
         self, type_: Any, field_details_list: Any, prefetches: list[Any], items: bool
@@ -372,6 +407,40 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 raise Unsupported
             arguments[python.python_name] = value
         return arguments
+
+
+# Plans shared between requests, by item type and the list field's nodes (see
+# ``_shared_item_plan``); all forgotten at once when full, as ``app.memo`` does.
+MAX_SHARED_PLANS = 512
+_SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], ItemPlan | None]] = {}
+
+
+def _fixed(field_details_list: Any, fragments: Mapping[str, FragmentDefinitionNode]) -> bool:
+    """Whether a list field's selection is planned the same whatever the variables: no
+    directive anywhere in it or on the field (``@skip``, ``@include``, ``@defer``, ``@stream``
+    take variables), and no fragment arguments."""
+    if any(detail.fragment_variable_values is not None for detail in field_details_list):
+        return False
+    pending: list[Any] = [detail.node for detail in field_details_list]
+    seen: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if node.directives:
+            return False
+        if isinstance(node, FragmentSpreadNode):
+            if getattr(node, "arguments", None):
+                return False
+            name = node.name.value
+            if name in seen:
+                continue
+            seen.add(name)
+            fragment = fragments.get(name)
+            if fragment is None or fragment.directives:
+                return False
+            pending.extend(fragment.selection_set.selections)
+        elif node.selection_set is not None:
+            pending.extend(node.selection_set.selections)
+    return True
 
 
 def _origin(type_: GraphQLObjectType) -> Any:

@@ -271,3 +271,59 @@ async def test_fastpath_is_taken_for_plain_and_prefetched_lists(
         assert errors == [], errors
         assert data is not None
     assert fallbacks == []
+
+
+SHARED = "query($first: Int!) { integrations(first: $first) { nodes { provider name } } }"
+VARYING = (
+    "query($with: Boolean!) { integrations(first: 3) { nodes { provider"
+    " name @include(if: $with) ...F } } } fragment F on Integration { category @skip(if: $with) }"
+)
+PREFETCHED = "{ integrations(first: 4) { nodes { provider tenantEnabled provisioned } } }"
+
+
+def _count_new_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from resolvers.fastpath import FastExecutionContext
+
+    made: list[str] = []
+    original = FastExecutionContext._new_item_plan
+
+    def spy(self: Any, item_type: Any, *args: Any) -> Any:
+        made.append(str(item_type))
+        return original(self, item_type, *args)
+
+    monkeypatch.setattr(FastExecutionContext, "_new_item_plan", spy)
+    return made
+
+
+async def test_fastpath_plan_is_made_once_for_a_document(
+    schemas: tuple[GatewaySchema, GatewaySchema],
+    runtime: Runtime,
+    viewers: list[Viewer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain list's plan depends only on the schema and the document: the next requests of
+    the same document (other variables, another viewer) build their lists with it."""
+    made = _count_new_plans(monkeypatch)
+    first = await _answers(schemas[0], runtime, viewers[0], SHARED, {"first": 3})
+    assert made == ["Integration!"]
+    assert await _answers(schemas[0], runtime, viewers[1], SHARED, {"first": 5}) != first
+    await _same(schemas, runtime, viewers[0], SHARED, {"first": 2})
+    assert made == ["Integration!"]
+
+
+@pytest.mark.parametrize(("query", "variables"), [(VARYING, "with"), (PREFETCHED, None)])
+async def test_fastpath_plan_that_depends_on_the_request_is_made_for_each(
+    schemas: tuple[GatewaySchema, GatewaySchema],
+    runtime: Runtime,
+    viewers: list[Viewer],
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    variables: str | None,
+) -> None:
+    """Directives take the request's variables, and prefetched fields read its workspace: such
+    a plan is not kept, and each request answers what graphql-core answers for it."""
+    made = _count_new_plans(monkeypatch)
+    for flag in (True, False, True):
+        for viewer in viewers:
+            await _same(schemas, runtime, viewer, query, {variables: flag} if variables else None)
+    assert len(made) == 6

@@ -4,6 +4,7 @@ what it answers when the whole row is read."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -103,3 +104,32 @@ async def test_a_resolver_field_reads_the_whole_row(
         (node["updatedAt"], node["iconName"]) for node in everything.values()
     ]
     assert {type(n["tenantEnabled"]) for n in nodes} == {bool}
+
+
+async def test_from_model_is_the_dataclass_init(runtime: Any, demo: None) -> None:
+    """``IntegrationType.from_model`` assigns the fields instead of calling the dataclass's
+    ``__init__``: from an ORM row and from a listed one (every column, and a few), it builds
+    exactly the object ``__init__`` builds — the same attributes, no more, no fewer."""
+    from app.models import Integration
+    from app.repositories.integrations import list_integrations
+
+    names = [
+        field.name
+        for field in dataclasses.fields(IntegrationType)  # type: ignore[arg-type]
+        if field.init
+    ]
+    async with runtime.db.read() as session:
+        orm = (await session.scalars(select(Integration).limit(3))).all()
+    async with runtime.db.connect() as connection:
+        listed = await list_integrations(session=connection, limit=3)
+        some = await list_integrations(session=connection, limit=3, columns=frozenset({"name"}))
+    assert len(orm) == len(listed) == len(some) == 3
+    derived = {"node_id", "database_id", "supported_profiles"}
+    for row in [*orm, *listed, *some]:
+        expected = IntegrationType(
+            node_id=str(row.id),
+            database_id=row.id,
+            supported_profiles=list(row.supported_profiles or ()),
+            **{name: getattr(row, name) for name in names if name not in derived},
+        )
+        assert vars(IntegrationType.from_model(row)) == vars(expected)
