@@ -2,7 +2,8 @@
 
 A tiny Starlette app, served by the same uvicorn settings as ``vendo-gateway serve``
 (``python -m bench.baselines`` runs ``serve``'s own code with ``uvicorn.run`` swapped for this
-app), on the same database through the same async engine factory (``app.db.create_engine``):
+app), on the same database, reading the way the gateway's Core reads do (``app.db.create_database``
+and ``Database.connect``: the same pool and ping, autocommit on PostgreSQL):
 
 - ``GET /static``: precomputed bytes — the anonymous ``GET /api/integrations`` body, read once
   from ``BENCH_STATIC_FILE`` (the HTTP-stack ceiling);
@@ -32,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.db import create_engine
+from app.db import create_database
 from app.settings import Settings
 
 TEST_TOOL_PREFIX = "vendo-test-"
@@ -73,7 +74,7 @@ async def static_bytes(request: Request) -> Response:
 
 async def raw_integrations(request: Request) -> Response:
     limit = _first(request, 200)
-    async with request.app.state.engine.connect() as connection:
+    async with request.app.state.db.connect() as connection:
         rows = (await connection.exec_driver_sql(LIST_SQL.format(limit=limit))).all()
     nodes = [
         {
@@ -113,7 +114,7 @@ def _entry(row: Any) -> dict[str, Any]:
 
 async def raw_tools(request: Request) -> Response:
     limit = _first(request, 500)
-    async with request.app.state.engine.connect() as connection:
+    async with request.app.state.db.connect() as connection:
         tools = (await connection.exec_driver_sql(TOOLS_SQL)).all()
         catalog = (await connection.exec_driver_sql(INTEGRATIONS_SQL)).all()
     by_provider = {row[0]: row for row in catalog}
@@ -167,11 +168,11 @@ def create_app(settings: Settings | None = None, static_file: str | None = None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.engine = create_engine(settings)
+        app.state.db = create_database(settings)
         try:
             yield
         finally:
-            await app.state.engine.dispose()
+            await app.state.db.dispose()
 
     app = Starlette(
         routes=[

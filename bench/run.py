@@ -1316,6 +1316,25 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
 
+def _paired(results: dict[str, Any], config: str, a: str, b: str, key: str) -> str:
+    """The ratio round by round (both scenarios of a round ran minutes apart at most, so a host
+    that changes speed between rounds moves both): its median and range, as a noise gauge
+    beside the ratio of the medians, which is the value judged."""
+    rounds_a = (_entry(results, config, a) or {}).get("rounds") or []
+    rounds_b = (_entry(results, config, b) or {}).get("rounds") or []
+    pairs = [
+        x[key] / y[key]
+        for x, y in zip(rounds_a, rounds_b, strict=False)
+        if x.get(key) is not None and y.get(key)
+    ]
+    if len(pairs) < 2:
+        return ""
+    return (
+        f"; round by round: median {statistics.median(pairs):.3f}"
+        f" ({min(pairs):.3f}–{max(pairs):.3f})"
+    )
+
+
 def compute_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
     ratios: list[dict[str, Any]] = []
 
@@ -1353,7 +1372,8 @@ def compute_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
                 value,
                 f"≥ {floor}",
                 None if value is None else value >= floor,
-                f"{rps(a)} / {rps(b)} req/s; by server CPU per request: {cpu}",
+                f"{rps(a)} / {rps(b)} req/s; by server CPU per request: {cpu}"
+                + _paired(results, config, a, b, "rps"),
             )
         target = config.split("-")[0]
         for rest, twin in results["pairs"].get(target, []):
@@ -1365,7 +1385,9 @@ def compute_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
             p99 = _ratio(
                 _median(results, config, rest, "p99_ms"), _median(results, config, twin, "p99_ms")
             )
-            detail = f"p50 {a} / {b} ms; p99 ratio {p99}"
+            detail = f"p50 {a} / {b} ms; p99 ratio {p99}" + _paired(
+                results, config, rest, twin, "p50_ms"
+            )
             sizes = [
                 (_entry(results, config, s) or {}).get("preflight", {}).get("bytes")
                 for s in (rest, twin)
