@@ -30,6 +30,7 @@ from app import faults, metrics
 from app.settings import Settings
 
 _BEGIN_OPTION = "vendo_sqlite_begin"
+_FRESH = "vendo_fresh"  # in a pool record's info: its connection was just made, not yet pinged
 # JSON columns through orjson: several times faster than the json module on every catalog row.
 JSON_CODEC: dict[str, Any] = {
     "json_serializer": lambda value: orjson.dumps(value).decode(),
@@ -102,10 +103,18 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     PgBouncer's transaction mode, sqlalchemy#10226); ours sends the ``;`` alone.
 
     A pool ``checkout`` listener that raises ``DisconnectionError`` is SQLAlchemy's documented
-    way to have a connection replaced on checkout; it runs before the pool gauge's listener."""
+    way to have a connection replaced on checkout; it runs before the pool gauge's listener. As
+    the pre-ping does, it leaves a connection just made alone: the pool's second try after a
+    failed ping is a new connection, whose own failure would be an error no longer recognised as
+    the database being away."""
     dialect = engine.sync_engine.dialect
 
-    def ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def made(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_FRESH] = True  # the record's info is cleared when its connection goes
+
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop(_FRESH, False):
+            return
         dbapi_connection.autocommit = True
         try:
             dbapi_connection.ping()
@@ -116,6 +125,7 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
         finally:
             dbapi_connection.autocommit = False
 
+    event.listen(engine.sync_engine, "connect", made)
     event.listen(engine.sync_engine, "checkout", ping)
 
 

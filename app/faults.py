@@ -31,5 +31,5 @@ class Latch:
 
 # The database, as every request sees it: an outage fails every request, and is logged once.
 # Marked failed where an unavailable error is answered with a 503, recovered when the pool next
-# hands out a connection (one that passed its pre-ping, on PostgreSQL).
+# hands out a connection (one that answered its ping, on PostgreSQL).
 DATABASE = Latch("database", "answering 503 until it is back")

@@ -1,7 +1,7 @@
-"""What the database layer sends to PostgreSQL, statement by statement — SQLAlchemy's statements
-(``before_cursor_execute``) and asyncpg's own queries (its query logger: BEGIN, ROLLBACK, the
-ping), in the order they are sent: a Core read is its own statements after a one-statement ping — no
-BEGIN, no ROLLBACK —, a write session is still one transaction, and a connection that died while
+"""What the database layer sends to PostgreSQL: SQLAlchemy's statements (``before_cursor_execute``)
+and asyncpg's own queries (its query logger: BEGIN, ROLLBACK, the ping), each list in order. A
+Core read is its own statements after a one-statement ping — no BEGIN, no ROLLBACK —; a write
+on the same connection afterwards is still one transaction; and a connection that died while
 idle in the pool is replaced before anything runs on it."""
 
 from __future__ import annotations
@@ -71,20 +71,47 @@ async def test_postgres_core_read_sends_a_ping_and_its_statements_only(
     assert await sent.take() == (["SELECT 2 AS two", "SELECT 3 AS three"], [";"])
 
 
-async def test_postgres_write_session_is_still_one_transaction(
+async def test_postgres_new_connection_is_not_pinged(sent_and_db: tuple[Sent, Database]) -> None:
+    """As with ``pool_pre_ping``: a connection just made has just answered. (The pool's retry
+    after a failed ping is a new connection; a ping failing there would escape as an error
+    that does not say the database is away.)"""
+    sent, db = sent_and_db
+    async with db.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    statements, driver = await sent.take()
+    assert statements == ["SELECT 1"]
+    assert ";" not in driver
+    async with db.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    assert await sent.take() == (["SELECT 1"], [";"])
+
+
+async def test_postgres_write_after_an_autocommit_read_is_one_transaction(
     sent_and_db: tuple[Sent, Database],
 ) -> None:
+    """The pool's only connection serves an autocommit read, then writes: they get a real
+    transaction again (a rolled-back insert is gone), on the same backend."""
     sent, db = sent_and_db
+    async with db.connect() as connection:
+        pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar()
     async with db.write() as session:
+        assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar() == pid
         await session.execute(text("CREATE TEMPORARY TABLE scratch (n int)"))
         await session.execute(text("INSERT INTO scratch VALUES (1)"))
         await session.commit()
+    async with db.connect() as connection:
+        assert (await connection.execute(text("SELECT pg_backend_pid()"))).scalar() == pid
     await sent.take()
     async with db.write() as session:
         await session.execute(text("INSERT INTO scratch VALUES (2)"))
         await session.rollback()
-    assert await sent.take() == (["INSERT INTO scratch VALUES (2)"], [";", "BEGIN;", "ROLLBACK;"])
-    async with db.connect() as connection:
+    statements, driver = await sent.take()
+    assert statements == ["INSERT INTO scratch VALUES (2)"]
+    assert len(driver) == 3
+    assert driver[0] == ";"
+    assert driver[1].startswith("BEGIN")  # (the isolation level reset names READ COMMITTED)
+    assert driver[2] == "ROLLBACK;"
+    async with db.connect() as connection:  # the temporary table: still that backend
         assert (await connection.execute(text("SELECT sum(n) FROM scratch"))).scalar() == 1
 
 
@@ -98,8 +125,8 @@ async def test_postgres_connection_killed_in_the_pool_is_replaced_on_checkout(
             (await second.execute(text("SELECT pg_backend_pid()"))).scalar(),
         }
     assert len(pids) == 2
-    for pid in pids:
-        await _admin(settings.database_url, f"SELECT pg_terminate_backend({pid})")
+    for pid in pids:  # (waiting up to 5 s for each backend to be gone)
+        await _admin(settings.database_url, f"SELECT pg_terminate_backend({pid}, 5000)")
     async with db.connect() as first, db.connect() as second:
         now = {
             (await first.execute(text("SELECT pg_backend_pid()"))).scalar(),
