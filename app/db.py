@@ -87,12 +87,14 @@ def create_database(settings: Settings) -> Database:
     engine = create_engine(settings)
     _track_pool(engine)
     writer = engine.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    reader = engine
+    if not settings.is_sqlite:  # Core reads in autocommit (``Database.connect`` says why)
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     return Database(
         engine=engine,
         read=async_sessionmaker(engine, expire_on_commit=False),
         write=async_sessionmaker(writer, expire_on_commit=False),
-        reader=engine if settings.is_sqlite else autocommit,
+        reader=reader,
     )
 
 

@@ -61,29 +61,20 @@ async def sent_and_db(settings: Settings) -> AsyncIterator[tuple[Sent, Database]
 async def test_postgres_core_read_sends_a_ping_and_its_statements_only(
     sent_and_db: tuple[Sent, Database],
 ) -> None:
-    sent, db = sent_and_db
-    async with db.connect() as connection:  # a new connection: SQLAlchemy's set-up queries
-        await connection.execute(text("SELECT 1"))
-    await sent.take()
-    async with db.connect() as connection:
-        assert (await connection.execute(text("SELECT 2 AS two"))).scalar() == 2
-        assert (await connection.execute(text("SELECT 3 AS three"))).scalar() == 3
-    assert await sent.take() == (["SELECT 2 AS two", "SELECT 3 AS three"], [";"])
-
-
-async def test_postgres_new_connection_is_not_pinged(sent_and_db: tuple[Sent, Database]) -> None:
-    """As with ``pool_pre_ping``: a connection just made has just answered. (The pool's retry
-    after a failed ping is a new connection; a ping failing there would escape as an error
-    that does not say the database is away.)"""
+    """A connection just made is not pinged, as with ``pool_pre_ping``: it has just answered.
+    (The pool's retry after a failed ping is a new connection; a ping failing there would
+    escape as an error that does not say the database is away.) Afterwards each checkout sends
+    one ``;``, and the read its statements: no BEGIN, no ROLLBACK."""
     sent, db = sent_and_db
     async with db.connect() as connection:
         await connection.execute(text("SELECT 1"))
     statements, driver = await sent.take()
     assert statements == ["SELECT 1"]
-    assert ";" not in driver
+    assert ";" not in driver  # (SQLAlchemy's set-up queries of a new connection may be there)
     async with db.connect() as connection:
-        await connection.execute(text("SELECT 1"))
-    assert await sent.take() == (["SELECT 1"], [";"])
+        assert (await connection.execute(text("SELECT 2 AS two"))).scalar() == 2
+        assert (await connection.execute(text("SELECT 3 AS three"))).scalar() == 3
+    assert await sent.take() == (["SELECT 2 AS two", "SELECT 3 AS three"], [";"])
 
 
 async def test_postgres_write_after_an_autocommit_read_is_one_transaction(
