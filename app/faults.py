@@ -31,5 +31,6 @@ class Latch:
 
 # The database, as every request sees it: an outage fails every request, and is logged once.
 # Marked failed where an unavailable error is answered with a 503, recovered when the pool next
-# hands out a connection (one that answered its ping, on PostgreSQL).
+# hands out a connection (on PostgreSQL: a new one, one that answered its ping, or one back from a
+# request a moment ago and not closed by the database; app/db.py ``_ping_on_checkout``).
 DATABASE = Latch("database", "answering 503 until it is back")

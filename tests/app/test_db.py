@@ -1,19 +1,24 @@
 """What the database layer sends to PostgreSQL: SQLAlchemy's statements (``before_cursor_execute``)
 and asyncpg's own queries (its query logger: BEGIN, ROLLBACK, the ping), each list in order. A
-Core read is its own statements after a one-statement ping — no BEGIN, no ROLLBACK —; a write
-on the same connection afterwards is still one transaction; and a connection that died while
-idle in the pool is replaced before anything runs on it."""
+Core read is its own statements — no BEGIN, no ROLLBACK —, after a one-statement ping when its
+connection was idle in the pool for a while; a write on the same connection afterwards is still
+one transaction; and a connection that died in the pool is replaced before anything runs on it,
+unless it died silently a moment after its last use."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 
-from app.db import Database, create_database
+import app.db
+from app.db import PING_AFTER_IDLE_SECONDS, Database, create_database
+from app.errors import is_unavailable
 from app.settings import Settings
 from tests.conftest import _admin, needs_postgres
 
@@ -58,13 +63,14 @@ async def sent_and_db(settings: Settings) -> AsyncIterator[tuple[Sent, Database]
         await db.dispose()
 
 
-async def test_postgres_core_read_sends_a_ping_and_its_statements_only(
+async def test_postgres_core_read_pings_only_a_connection_idle_for_a_while(
     sent_and_db: tuple[Sent, Database],
 ) -> None:
     """A connection just made is not pinged, as with ``pool_pre_ping``: it has just answered.
     (The pool's retry after a failed ping is a new connection; a ping failing there would
-    escape as an error that does not say the database is away.) Afterwards each checkout sends
-    one ``;``, and the read its statements: no BEGIN, no ROLLBACK."""
+    escape as an error that does not say the database is away.) Nor is one back in the pool a
+    moment ago. One idle for ``PING_AFTER_IDLE_SECONDS`` gets one ``;``; and a read sends its
+    statements only: no BEGIN, no ROLLBACK."""
     sent, db = sent_and_db
     async with db.connect() as connection:
         await connection.execute(text("SELECT 1"))
@@ -73,8 +79,12 @@ async def test_postgres_core_read_sends_a_ping_and_its_statements_only(
     assert ";" not in driver  # (SQLAlchemy's set-up queries of a new connection may be there)
     async with db.connect() as connection:
         assert (await connection.execute(text("SELECT 2 AS two"))).scalar() == 2
+    assert await sent.take() == (["SELECT 2 AS two"], [])
+    await asyncio.sleep(PING_AFTER_IDLE_SECONDS)
+    async with db.connect() as connection:
         assert (await connection.execute(text("SELECT 3 AS three"))).scalar() == 3
-    assert await sent.take() == (["SELECT 2 AS two", "SELECT 3 AS three"], [";"])
+        assert (await connection.execute(text("SELECT 4 AS four"))).scalar() == 4
+    assert await sent.take() == (["SELECT 3 AS three", "SELECT 4 AS four"], [";"])
 
 
 async def test_postgres_write_after_an_autocommit_read_is_one_transaction(
@@ -98,26 +108,45 @@ async def test_postgres_write_after_an_autocommit_read_is_one_transaction(
         await session.rollback()
     statements, driver = await sent.take()
     assert statements == ["INSERT INTO scratch VALUES (2)"]
-    assert len(driver) == 3
-    assert driver[0] == ";"
-    assert driver[1].startswith("BEGIN")  # (the isolation level reset names READ COMMITTED)
-    assert driver[2] == "ROLLBACK;"
+    assert len(driver) == 2  # (no ping: the connection is back from the read a moment ago)
+    assert driver[0].startswith("BEGIN")  # (the isolation level reset names READ COMMITTED)
+    assert driver[1] == "ROLLBACK;"
     async with db.connect() as connection:  # the temporary table: still that backend
         assert (await connection.execute(text("SELECT sum(n) FROM scratch"))).scalar() == 1
 
 
-async def test_postgres_connection_killed_in_the_pool_is_replaced_on_checkout(
-    settings: Settings, sent_and_db: tuple[Sent, Database]
-) -> None:
-    _, db = sent_and_db
-    async with db.connect() as first, db.connect() as second:  # two connections in the pool
+async def _two_pooled_backends(db: Database) -> set[int]:
+    async with db.connect() as first, db.connect() as second:
         pids = {
             (await first.execute(text("SELECT pg_backend_pid()"))).scalar(),
             (await second.execute(text("SELECT pg_backend_pid()"))).scalar(),
         }
     assert len(pids) == 2
+    return pids
+
+
+async def _terminate(url: str, pids: set[int]) -> None:
     for pid in pids:  # (waiting up to 5 s for each backend to be gone)
-        await _admin(settings.database_url, f"SELECT pg_terminate_backend({pid}, 5000)")
+        await _admin(url, f"SELECT pg_terminate_backend({pid}, 5000)")
+
+
+def _terminate_unnoticed(url: str, pids: set[int]) -> None:
+    """Terminate the backends while this event loop is blocked: asyncpg has not yet read the
+    end of their sockets, as with a connection cut off silently."""
+    thread = threading.Thread(target=asyncio.run, args=(_terminate(url, pids),))
+    thread.start()
+    thread.join()
+
+
+async def test_postgres_connection_closed_by_the_database_is_replaced_without_a_ping(
+    settings: Settings, sent_and_db: tuple[Sent, Database]
+) -> None:
+    """Backends terminated a moment after their last use (within the ping's bypass window):
+    asyncpg already knows their sockets are closed, and the pool replaces them unasked."""
+    sent, db = sent_and_db
+    pids = await _two_pooled_backends(db)
+    await _terminate(settings.database_url, pids)
+    await sent.take()
     async with db.connect() as first, db.connect() as second:
         now = {
             (await first.execute(text("SELECT pg_backend_pid()"))).scalar(),
@@ -125,5 +154,42 @@ async def test_postgres_connection_killed_in_the_pool_is_replaced_on_checkout(
         }
     assert len(now) == 2
     assert not now & pids
+    assert ";" not in (await sent.take())[1]
     async with db.write() as session:  # and writes find live connections too
         assert (await session.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_postgres_connection_dead_unnoticed_and_idle_is_pinged_and_replaced(
+    settings: Settings, sent_and_db: tuple[Sent, Database]
+) -> None:
+    _, db = sent_and_db
+    pids = await _two_pooled_backends(db)
+    await asyncio.sleep(PING_AFTER_IDLE_SECONDS)
+    _terminate_unnoticed(settings.database_url, pids)
+    async with db.connect() as first, db.connect() as second:
+        now = {
+            (await first.execute(text("SELECT pg_backend_pid()"))).scalar(),
+            (await second.execute(text("SELECT pg_backend_pid()"))).scalar(),
+        }
+    assert len(now) == 2
+    assert not now & pids
+
+
+async def test_postgres_connection_dead_unnoticed_a_moment_after_use_fails_one_read(
+    settings: Settings, sent_and_db: tuple[Sent, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The price of the bypass window (docs/DECISIONS.md): a connection cut off silently a
+    moment after its last use is handed out unpinged, and its read fails as a lost connection
+    (what the gateway answers 503). That failure replaces every connection of the pool: the
+    next read, on the other dead one, is answered by a new backend."""
+    monkeypatch.setattr(app.db, "PING_AFTER_IDLE_SECONDS", 60.0)  # (a slow host: still within)
+    _, db = sent_and_db
+    pids = await _two_pooled_backends(db)
+    _terminate_unnoticed(settings.database_url, pids)
+    with pytest.raises(DBAPIError) as failed:
+        async with db.connect() as connection:
+            await connection.execute(text("SELECT pg_backend_pid()"))
+    assert failed.value.connection_invalidated
+    assert is_unavailable(failed.value)
+    async with db.connect() as connection:
+        assert (await connection.execute(text("SELECT pg_backend_pid()"))).scalar() not in pids
