@@ -113,15 +113,21 @@ class Cache:
         self.local.observe(tag, generation)
         return generation
 
+    def known_generation(self, tag: str) -> int | None:
+        """The tag's current generation when this worker knows it without a round trip (its
+        local tier is coherent and has seen the tag), else None."""
+        if not self.pending and self.local.coherent:
+            return self.local.generations.get(tag)
+        return None
+
     async def generation(self, tag: str) -> int | None:
         """The tag's current generation: what this worker knows while its local tier is
         coherent (no round trip), else read from the backend. None when it cannot be known:
         the backend does not answer, or an invalidation it missed is still to be replayed (the
         backend's generation is then older than the data)."""
-        if not self.pending and self.local.coherent:
-            known = self.local.generations.get(tag)
-            if known is not None:
-                return known
+        known = self.known_generation(tag)
+        if known is not None:
+            return known
         generation = await self._generation(tag)  # replays missed invalidations first
         return None if self.pending or self.latch.down else generation
 

@@ -62,6 +62,15 @@ class Snapshots:
         while len(self._kept) > self.max_kept:
             self._kept.popitem(last=False)
 
+    def peek(self, tag: str, name: str) -> Any | None:
+        """The snapshot named ``name`` under ``tag`` when it is current and the tag's generation
+        is known without a round trip (no await), else None: ``get`` then says."""
+        generation = None if self.max_age <= 0 else self.cache.known_generation(tag)
+        if generation is None:
+            return None
+        value = self._current((tag, name, None), generation, time.monotonic())
+        return None if value is _NONE else value
+
     async def get(self, tag: str, name: str, load: Callable[[], Awaitable[T]]) -> T:
         """The snapshot named ``name`` under ``tag``, loaded with ``load`` when there is none
         that is current. Concurrent misses each load (and the last one is kept)."""

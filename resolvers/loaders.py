@@ -41,6 +41,7 @@ CATALOG = "catalog"
 STATES = "states"
 PROFILES = "profiles"
 MONTH_USAGE = "month_usage"
+CATALOG_SNAPSHOT = (INTEGRATIONS_CATALOG, CATALOG)  # (cache tag, name) of the catalog's snapshot
 
 
 class Catalog:
@@ -81,6 +82,7 @@ class Loaders:
         self.periods = Periods.at(now)
         self.snapshots = snapshots
         self._sets: dict[str, Any] = {}
+        self._whole_loaders: dict[str, DataLoader[None, Any]] = {}
 
     def _loader(
         self,
@@ -153,37 +155,55 @@ class Loaders:
 
     # Whole sets
 
-    @cached_property
-    def _whole_sets(self) -> dict[str, DataLoader[None, Any]]:
-        async def catalog(session: Reader) -> Catalog:
-            rows = await integrations.list_integrations(session=session, enabled_only=False)
-            return Catalog(rows)
+    def _whole_set(self, name: str) -> DataLoader[None, Any]:
+        """The loader of one whole set, made when the request first asks for that set."""
+        loader = self._whole_loaders.get(name)
+        if loader is None:
+            loader = self._whole_loaders[name] = self._make_whole_set(name)
+        return loader
 
-        return {
-            CATALOG: self._whole(catalog, snapshot=(INTEGRATIONS_CATALOG, CATALOG), core=True),
-            STATES: self._whole(
+    def _make_whole_set(self, name: str) -> DataLoader[None, Any]:
+        if name == CATALOG:
+
+            async def catalog(session: Reader) -> Catalog:
+                rows = await integrations.list_integrations(session=session, enabled_only=False)
+                return Catalog(rows)
+
+            return self._whole(catalog, snapshot=CATALOG_SNAPSHOT, core=True)
+        if name == STATES:
+            return self._whole(
                 lambda s: integrations.tenant_states(session=s, tenant_id=self.tenant)
-            ),
-            PROFILES: self._whole(
+            )
+        if name == PROFILES:
+            return self._whole(
                 lambda s: integrations.active_connection_profiles(session=s, tenant_id=self.tenant),
                 core=True,
-            ),
-            MONTH_USAGE: self._whole(
+            )
+        if name == MONTH_USAGE:
+            return self._whole(
                 lambda s: usage.usage_totals(
                     session=s, tenant_id=self.tenant, since=self.periods.month_day
                 ),
                 core=True,
-            ),
-        }
+            )
+        raise KeyError(name)
 
     def ready(self, *names: str) -> Awaitable[None] | None:
         """None when the named whole sets are loaded; else an awaitable that loads the missing
-        ones (all fields asking in the same round share one statement per set)."""
-        missing = [name for name in names if name not in self._sets]
+        ones (all fields asking in the same round share one statement per set). The catalog,
+        while this worker's snapshot of it is current, is taken at once: no loader, no await."""
+        sets = self._sets
+        if (
+            CATALOG in names
+            and CATALOG not in sets
+            and (catalog := self.snapshots.peek(*CATALOG_SNAPSHOT)) is not None
+        ):
+            sets[CATALOG] = catalog
+        missing = [name for name in names if name not in sets]
         return self._load(missing) if missing else None
 
     async def _load(self, names: list[str]) -> None:
-        loads = [self._whole_sets[name].load(None) for name in names]
+        loads = [self._whole_set(name).load(None) for name in names]
         values = await asyncio.gather(*loads) if len(loads) > 1 else [await loads[0]]
         self._sets.update(zip(names, values, strict=True))
 

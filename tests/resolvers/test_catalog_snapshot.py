@@ -15,10 +15,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from app.caching import INTEGRATIONS_CATALOG
-from app.models import Integration
+from app.models import Integration, utcnow
 from app.runtime import Runtime
 from app.settings import Settings
 from app.snapshots import Snapshots
+from resolvers.loaders import CATALOG, Loaders
 from tests.conftest import GraphQLClient, Sessions, needs_redis
 from tests.legacy_rest.test_integrations_cache import delivered, running
 from tests.resolvers.test_tools_graphql import counting_statements
@@ -247,3 +248,39 @@ async def test_keys_found_nothing_are_kept_only_with_a_missing_value(runtime: Ru
             2: None,
         }
     assert loads == [[1, 2], [1, 2], [2]]
+
+
+async def test_a_current_catalog_snapshot_is_taken_without_an_await(
+    runtime: Runtime, demo: None
+) -> None:
+    """While the worker's catalog snapshot is current and it knows the catalog's generation
+    without a round trip, a request's loaders take the snapshot at once (``ready`` answers None:
+    nothing to await, no statement); once the catalog is invalidated, they read it again."""
+
+    def loaders() -> Loaders:
+        return Loaders(db=runtime.db, tenant_id=None, now=utcnow(), snapshots=runtime.snapshots)
+
+    deadline = asyncio.get_running_loop().time() + 5
+    while not runtime.cache.local.coherent:  # (on Redis: once its invalidations are subscribed)
+        assert asyncio.get_running_loop().time() < deadline, "never subscribed"
+        await asyncio.sleep(0.005)
+    first = loaders()
+    waiting = first.ready(CATALOG)
+    assert waiting is not None  # nothing kept yet: read
+    with counting_statements(runtime) as statements:
+        await waiting
+    assert len(catalog_reads(statements)) == 1
+    kept = first.catalog_now()
+    second = loaders()
+    with counting_statements(runtime) as statements:
+        assert second.ready(CATALOG) is None
+    assert statements == []
+    assert second.catalog_now() is kept
+    await runtime.cache.invalidate(INTEGRATIONS_CATALOG)
+    third = loaders()
+    waiting = third.ready(CATALOG)
+    assert waiting is not None
+    with counting_statements(runtime) as statements:
+        await waiting
+    assert len(catalog_reads(statements)) == 1
+    assert third.catalog_now() is not kept
