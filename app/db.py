@@ -110,9 +110,12 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
       replaced without a round trip.
     - A connection back in the pool for less than ``PING_AFTER_IDLE_SECONDS`` is handed out as
       it is, as HikariCP (``aliveBypassWindowMs``, 500 ms) and pgx (idle over 1 s) do: it
-      answered a moment ago, and under load every checkout is such a one. Only a connection
-      cut off silently (no end of socket: a network partition) within that moment fails its
-      next statement; that failure replaces the pool's connections, as a failed ping would.
+      answered a moment ago, and under load every checkout is such a one. What is given up:
+      a connection the database closed a moment after its last use, before the event loop read
+      the end of its socket, fails its next statement instead of its ping, and that failure
+      replaces the pool's connections, as a failed ping would; in a network partition (no end
+      of socket ever comes), a connection used in the half second before it began waits for
+      the statement timeout instead of the ping's, the same 5 s, and asyncpg then closes it.
     - Any other is pinged: one ``;``, where SQLAlchemy's asyncpg ping wraps it in BEGIN and
       ROLLBACK (for PgBouncer's transaction mode, sqlalchemy#10226), three round trips.
     - A connection just made is left alone, as the pre-ping leaves it: the pool's second try
@@ -204,8 +207,8 @@ def _track_pool(engine: AsyncEngine) -> None:
     """Keep the pool gauge current (each worker writes its own; /metrics sums them). Counted
     from the events rather than read from the pool: "checkin" fires before the connection is
     back in the pool, so the pool's own counts lag by one there. The records checked out are
-    remembered, because a checkout that fails its ping (the database went away) is checked in
-    without this "checkout" listener ever having run."""
+    remembered, because a checkout whose connection fails its ping or is found closed (the
+    database went away) is checked in without this "checkout" listener ever having run."""
     checked_out = metrics.DB_POOL.labels("checked_out")
     idle = metrics.DB_POOL.labels("idle")
     held: set[int] = set()

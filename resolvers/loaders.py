@@ -205,7 +205,10 @@ class Loaders:
     async def _load(self, names: list[str]) -> None:
         loads = [self._whole_set(name).load(None) for name in names]
         values = await asyncio.gather(*loads) if len(loads) > 1 else [await loads[0]]
-        self._sets.update(zip(names, values, strict=True))
+        for name, value in zip(names, values, strict=True):
+            # A set another field of this request took meanwhile (a catalog snapshot, become
+            # current while this load ran) stays: one request sees one catalog.
+            self._sets.setdefault(name, value)
 
     async def _wait(self, *names: str) -> None:
         if (waiting := self.ready(*names)) is not None:

@@ -250,6 +250,15 @@ async def test_keys_found_nothing_are_kept_only_with_a_missing_value(runtime: Ru
     assert loads == [[1, 2], [1, 2], [2]]
 
 
+async def subscribed(runtime: Runtime) -> None:
+    """Wait until the worker knows generations without asking (on Redis: once it has
+    subscribed to invalidations; at once in memory)."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while not runtime.cache.local.coherent:
+        assert asyncio.get_running_loop().time() < deadline, "never subscribed"
+        await asyncio.sleep(0.005)
+
+
 async def test_a_current_catalog_snapshot_is_taken_without_an_await(
     runtime: Runtime, demo: None
 ) -> None:
@@ -260,10 +269,7 @@ async def test_a_current_catalog_snapshot_is_taken_without_an_await(
     def loaders() -> Loaders:
         return Loaders(db=runtime.db, tenant_id=None, now=utcnow(), snapshots=runtime.snapshots)
 
-    deadline = asyncio.get_running_loop().time() + 5
-    while not runtime.cache.local.coherent:  # (on Redis: once its invalidations are subscribed)
-        assert asyncio.get_running_loop().time() < deadline, "never subscribed"
-        await asyncio.sleep(0.005)
+    await subscribed(runtime)
     first = loaders()
     waiting = first.ready(CATALOG)
     assert waiting is not None  # nothing kept yet: read
@@ -284,3 +290,26 @@ async def test_a_current_catalog_snapshot_is_taken_without_an_await(
         await waiting
     assert len(catalog_reads(statements)) == 1
     assert third.catalog_now() is not kept
+
+
+async def test_peek_answers_only_a_current_snapshot(runtime: Runtime) -> None:
+    """``peek`` follows ``get``'s rules without awaiting: nothing when snapshots are off, once
+    the tag is invalidated, or once the snapshot is too old."""
+
+    async def load() -> str:
+        return "value"
+
+    off = Snapshots(runtime.cache, max_age=0)
+    assert await off.get("tag", "set", load) == "value"
+    assert off.peek("tag", "set") is None
+    await subscribed(runtime)
+    snapshots = Snapshots(runtime.cache, max_age=60)
+    assert snapshots.peek("tag", "set") is None  # nothing kept yet
+    assert await snapshots.get("tag", "set", load) == "value"
+    assert snapshots.peek("tag", "set") == "value"
+    await runtime.cache.invalidate("tag")
+    assert snapshots.peek("tag", "set") is None
+    brief = Snapshots(runtime.cache, max_age=0.05)
+    assert await brief.get("tag", "set", load) == "value"
+    await asyncio.sleep(0.1)
+    assert brief.peek("tag", "set") is None
