@@ -626,6 +626,7 @@ QUIET_CORES = 0.3  # --wait-quiet: "quiet" is other processes using less than th
 # still run, and a 16-connection run of a slow scenario leaves up to seconds of work).
 DRAIN_WINDOW = 0.25
 DRAIN_LIMIT = 15.0
+PAIR_SLICES = 4  # a legacy route and its twin run interleaved, each in this many slices
 
 
 def machine_busy_seconds() -> float:
@@ -747,7 +748,7 @@ def run_wrk(
         "wrk",
         "-t1",
         f"-c{connections}",
-        f"-d{duration:g}s",
+        f"-d{max(1, round(duration))}s",  # whole seconds: wrk reads no fraction
         "--timeout",
         "60s",
         "-s",
@@ -783,6 +784,88 @@ def run_wrk(
         "waited_for_quiet_s": waited,
         "waited_for_server_s": drained,
     }
+
+
+def blocks(
+    scenarios: Sequence[Scenario], pairs: Sequence[tuple[str, str]]
+) -> list[tuple[Scenario, ...]]:
+    """One round's runs: each scenario alone, except a legacy route directly followed by its
+    GraphQL twin, which run together as one block (interleaved in slices: ``slicing``,
+    ``abba``)."""
+    twins = dict(pairs)
+    found: list[tuple[Scenario, ...]] = []
+    i = 0
+    while i < len(scenarios):
+        if i + 1 < len(scenarios) and twins.get(scenarios[i].name) == scenarios[i + 1].name:
+            found.append((scenarios[i], scenarios[i + 1]))
+            i += 2
+        else:
+            found.append((scenarios[i],))
+            i += 1
+    return found
+
+
+def slicing(block: tuple[Scenario, ...], duration: float) -> tuple[int, int]:
+    """How a block runs: (slices, whole seconds each; wrk takes whole seconds). Legacy routes
+    and their twins run in ``PAIR_SLICES`` slices — alone too (the two-worker configuration has
+    no twins), so that a route is measured the same way in every configuration."""
+    if not any(s.kind in ("legacy", "twin") for s in block):
+        return 1, max(1, round(duration))
+    slices = max(1, min(PAIR_SLICES, int(duration)))
+    return slices, max(1, round(duration / slices))
+
+
+def abba(first: Scenario, second: Scenario, slices: int) -> list[Scenario]:
+    """The order of a pair's slices: A B B A A B B A …, so that each side's slices sit
+    symmetrically in the pair's time and a drift of the host's speed weighs on both alike."""
+    order: list[Scenario] = []
+    for k in range(slices):
+        order += [first, second] if k % 2 == 0 else [second, first]
+    return order
+
+
+def merge_slices(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """One round of one side of a pair, from its slices: counts and seconds added, req/s and CPU
+    per request over the whole, latency percentiles the request-weighted mean of the slices'
+    (wrk reports percentiles, not the distribution), max the largest."""
+    failed = [s for s in slices if "error" in s]
+    if failed:
+        return failed[0]
+    requests = sum(s["requests"] for s in slices)
+    seconds = sum(s["seconds"] for s in slices)
+
+    def weighted(key: str, weight: str = "requests", digits: int = 3) -> float | None:
+        known = [(s[key], s[weight]) for s in slices if s.get(key) is not None and s[weight]]
+        total = sum(w for _, w in known)
+        return round(sum(v * w for v, w in known) / total, digits) if total else None
+
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "rps": round(requests / seconds, 1) if seconds else 0.0,
+        **{key: weighted(key) for key in ("p50_ms", "p90_ms", "p99_ms")},
+        "max_ms": max((s["max_ms"] for s in slices if s["max_ms"] is not None), default=None),
+        **{key: sum(s[key] for s in slices) for key in ("non_2xx", "socket_errors", "errors")},
+        "bytes_per_request": slices[0]["bytes_per_request"],
+        "server_cpu_ms": weighted("server_cpu_ms"),
+        "db_cpu_ms": weighted("db_cpu_ms"),
+        "wrk_cores": weighted("wrk_cores", "seconds", 2),
+        "other_cores": weighted("other_cores", "seconds", 2),
+        "waited_for_quiet_s": round(sum(s["waited_for_quiet_s"] for s in slices), 1),
+        "waited_for_server_s": round(sum(s["waited_for_server_s"] for s in slices), 2),
+        "slices": slices,
+    }
+
+
+MEDIAN_KEYS = ("rps", "p50_ms", "p90_ms", "p99_ms", "server_cpu_ms", "db_cpu_ms", "other_cores")
+
+
+def medians(rounds: list[dict[str, Any]]) -> dict[str, float | None]:
+    """A scenario's figures: medians over its rounds — over all the slices of a sliced one, so
+    that a burst of the host's noise spoils a few slices of either side of a pair, not a whole
+    round of one."""
+    runs = [run for r in rounds for run in r.get("slices", [r])]
+    return {key: median_of(runs, key) for key in MEDIAN_KEYS}
 
 
 def median_of(rounds: list[dict[str, Any]], key: str) -> float | None:
@@ -1195,22 +1278,32 @@ class Bench:
                 f"{config.key}: {self.o.rounds} round(s) × {len(scenarios)} scenarios "
                 f"≈ {total / 60:.1f} min of load"
             )
+            pairs = self.results["pairs"].get(config.target, [])
             for round_ in range(self.o.rounds):
-                for scenario in scenarios:
-                    entry = record["scenarios"][scenario.name]
-                    result = run_wrk(
-                        scenario,
-                        urls[scenario.server],
-                        duration=entry["duration"],
-                        connections=entry["connections"],
-                        cpus=pinning.wrk,
-                        files=Files(self.tmp),
-                        probe=probes[scenario.server],
-                        wait_quiet=self.o.wait_quiet,
-                    )
-                    entry["rounds"].append(result)
-                    if "error" in result:
-                        self.warn(f"{config.key}: {scenario.name}: wrk: {result['error']}")
+                for block in blocks(scenarios, pairs):
+                    entry = record["scenarios"][block[0].name]
+                    slices, seconds = slicing(block, entry["duration"])
+                    order = abba(*block, slices) if len(block) == 2 else [*block] * slices
+                    found: dict[str, list[dict[str, Any]]] = {s.name: [] for s in block}
+                    for scenario in order:
+                        entry = record["scenarios"][scenario.name]
+                        found[scenario.name].append(
+                            run_wrk(
+                                scenario,
+                                urls[scenario.server],
+                                duration=seconds,
+                                connections=entry["connections"],
+                                cpus=pinning.wrk,
+                                files=Files(self.tmp),
+                                probe=probes[scenario.server],
+                                wait_quiet=self.o.wait_quiet,
+                            )
+                        )
+                    for name, results in found.items():
+                        result = results[0] if slices == 1 else merge_slices(results)
+                        record["scenarios"][name]["rounds"].append(result)
+                        if "error" in result:
+                            self.warn(f"{config.key}: {name}: wrk: {result['error']}")
                 log(f"{config.key}: round {round_ + 1}/{self.o.rounds} done")
             record["rss_mb"] = gateway.rss_mb()
             if config.baselines:
@@ -1222,18 +1315,7 @@ class Bench:
             record["server_log_path"] = str(gateway.log_path.relative_to(ROOT))
         for entry in record["scenarios"].values():
             rounds = [r for r in entry["rounds"] if "error" not in r]
-            entry["median"] = {
-                key: median_of(rounds, key)
-                for key in (
-                    "rps",
-                    "p50_ms",
-                    "p90_ms",
-                    "p99_ms",
-                    "server_cpu_ms",
-                    "db_cpu_ms",
-                    "other_cores",
-                )
-            }
+            entry["median"] = medians(rounds)
             entry["requests_total"] = sum(r["requests"] for r in rounds)
             entry["errors_total"] = sum(r["errors"] for r in rounds)
             entry["non_2xx_total"] = sum(r["non_2xx"] for r in rounds)
@@ -1468,6 +1550,22 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _sliced_note(results: dict[str, Any]) -> str:
+    slices = {
+        len(r["slices"])
+        for c in results["configs"]
+        for e in c["scenarios"].values()
+        for r in e["rounds"]
+        if "slices" in r
+    }
+    if not slices:
+        return ""
+    return (
+        f" (legacy routes and their twins: each round in {'/'.join(map(str, sorted(slices)))} "
+        "slices, interleaved A B B A, medians over the slices)"
+    )
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     o = results["options"]
@@ -1480,7 +1578,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Run: {o['rounds']} round(s) × {o['duration']:g} s per scenario (s: longer for slow "
         f"scenarios{', 1 s for legacy pairs' if results['quick'] else ''}), up to "
         f"{o['connections']} connections (fewer for slow scenarios: conns), scenarios "
-        f"round-robin, medians shown; {results.get('seconds', 0) / 60:.1f} min in all.  ",
+        f"round-robin, medians shown{_sliced_note(results)}; "
+        f"{results.get('seconds', 0) / 60:.1f} min in all.  ",
         "Bench settings: " + ", ".join(f"`{k}={v}`" for k, v in results["bench_settings"].items()),
         "",
     ]
