@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bench.run import Scenario, abba, blocks, medians, merge_slices, slicing
+from bench.run import Scenario, abba, block_order, blocks, medians, merge_slices, slicing
 
 
 def scenario(name: str, kind: str = "core") -> Scenario:
@@ -61,6 +61,14 @@ def test_a_pair_runs_a_b_b_a_so_a_drift_weighs_on_both_sides_alike():
         REST.name,
     ]
     assert abba(REST, TWIN, 1) == [REST, TWIN]
+
+
+def test_each_side_of_a_pair_goes_first_in_every_other_round():
+    assert block_order((REST, TWIN), 1, 0) == [REST, TWIN]
+    assert block_order((REST, TWIN), 1, 1) == [TWIN, REST]
+    assert block_order((REST, TWIN), 2, 1) == [TWIN, REST, REST, TWIN]
+    assert block_order((CORE,), 1, 1) == [CORE]
+    assert block_order((OTHER_REST,), 3, 0) == [OTHER_REST] * 3
 
 
 @pytest.mark.parametrize(
