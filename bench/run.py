@@ -793,9 +793,9 @@ def run_wrk(
 def blocks(
     scenarios: Sequence[Scenario], pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[Scenario, ...]]:
-    """One round's runs: each scenario alone, except a legacy route directly followed by its
-    GraphQL twin, which run together as one block (interleaved in slices: ``slicing``,
-    ``abba``)."""
+    """One round's runs: each scenario alone, except the first of a pair directly followed by
+    its second (a legacy route and its GraphQL twin; ``TAKE_TURNS``), which run together as one
+    block (``block_order``; a legacy pair in slices, ``slicing``)."""
     twins = dict(pairs)
     found: list[tuple[Scenario, ...]] = []
     i = 0
@@ -1294,18 +1294,17 @@ class Bench:
             pairs = [*self.results["pairs"].get(config.target, []), *TAKE_TURNS]
             for round_ in range(self.o.rounds):
                 for block in blocks(scenarios, pairs):
-                    entry = record["scenarios"][block[0].name]
-                    slices, seconds = slicing(block, entry["duration"])
+                    duration = record["scenarios"][block[0].name]["duration"]
+                    slices, seconds = slicing(block, duration)
                     order = block_order(block, slices, round_)
                     found: dict[str, list[dict[str, Any]]] = {s.name: [] for s in block}
                     for scenario in order:
-                        entry = record["scenarios"][scenario.name]
                         found[scenario.name].append(
                             run_wrk(
                                 scenario,
                                 urls[scenario.server],
                                 duration=seconds,
-                                connections=entry["connections"],
+                                connections=record["scenarios"][scenario.name]["connections"],
                                 cpus=pinning.wrk,
                                 files=Files(self.tmp),
                                 probe=probes[scenario.server],
