@@ -1,5 +1,6 @@
-"""The report of a run: its results as JSON and its tables as markdown, in
-``bench/results/<timestamp>.json`` and ``.md``."""
+"""The report of a run: its results as JSON and its tables as markdown, in the git-ignored
+``bench/results/runs/``; a full run's markdown also in ``bench/results/LATEST.md``, the one
+results file kept in git."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from bench.dataset import BENCH_DIR
 from bench.targets import compute_ratios
 
 RESULTS_DIR = BENCH_DIR / "results"
+RUNS_DIR = RESULTS_DIR / "runs"
+LATEST = RESULTS_DIR / "LATEST.md"
+TARGETS = {"sqlite", "postgres"}
 
 Results = dict[str, Any]
 
@@ -25,26 +29,50 @@ LEGEND = (
 )
 
 
-def write_results(results: Results) -> tuple[Path, Path]:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+def is_full(results: Results) -> bool:
+    """Every scenario on every target: not ``--quick``, ``--only``, ``--skip-sql`` nor a subset
+    of ``--targets``."""
+    options = results["options"]
+    return not (
+        results["quick"]
+        or options.get("only")
+        or options.get("skip_sql")
+        or set(options.get("targets", [])) != TARGETS
+    )
+
+
+def write_results(results: Results, runs_dir: Path = RUNS_DIR, latest: Path = LATEST) -> list[Path]:
+    """The run's ``.json`` and ``.md`` in ``runs_dir``; a full run's ``.md`` also as ``latest``.
+    Returns the files written."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.fromisoformat(results["started_at"]).strftime("%Y%m%d-%H%M%S")
     stem = stamp + ("-quick" if results["quick"] else "")
-    json_path = RESULTS_DIR / f"{stem}.json"
-    md_path = RESULTS_DIR / f"{stem}.md"
+    json_path = runs_dir / f"{stem}.json"
+    md_path = runs_dir / f"{stem}.md"
+    text = markdown(results)
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    md_path.write_text(markdown(results))
-    return json_path, md_path
+    md_path.write_text(text)
+    if not is_full(results):
+        return [json_path, md_path]
+    latest.write_text(text)
+    return [json_path, md_path, latest]
 
 
-def rerender(path: Path) -> str:
-    """Recompute the ratios of an earlier run, rewrite its JSON and the ``.md`` beside it.
-    Returns the markdown."""
+def rerender(path: Path, latest: Path = LATEST) -> str:
+    """Recompute the ratios of an earlier run, rewrite its JSON and the ``.md`` beside it — and
+    ``latest`` when that is this run's summary. Returns the markdown."""
     results = json.loads(path.read_text())
     results["ratios"] = compute_ratios(results)
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     text = markdown(results)
     path.with_suffix(".md").write_text(text)
+    if latest.exists() and _title(latest.read_text()) == _title(text):
+        latest.write_text(text)
     return text
+
+
+def _title(text: str) -> str:
+    return text.split("\n", 1)[0]
 
 
 def _fmt(value: Any, digits: int = 1) -> str:

@@ -10,7 +10,8 @@ pinned with ``taskset`` away from wrk where the machine has the cores, checks ev
 then drives the scenarios round-robin with wrk and keeps the medians. SQL statements per request
 are counted afterwards in-process (one request per scenario through httpx's ASGI transport, with
 a ``before_cursor_execute`` listener), never under load. RSS of each worker is read from /proc
-after the last round. Results go to ``bench/results/<timestamp>.json`` and ``.md``.
+after the last round. Results go to ``bench/results/runs/<timestamp>.json`` and ``.md``
+(git-ignored); a full run also rewrites ``bench/results/LATEST.md``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
     found.add_argument(
         "--render",
         metavar="RESULTS_JSON",
-        help="only recompute the ratios and rewrite the .md of an earlier run",
+        help="only recompute the ratios and rewrite the .md of an earlier run "
+        "(and LATEST.md if it is that run's)",
     )
     return found
 
@@ -96,10 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         cli.error("wrk is not installed (Debian: apt-get install -y wrk)")
     results = Bench(options(args, targets)).run()
-    json_path, md_path = write_results(results)
+    written = write_results(results)
     print()
-    print(md_path.read_text())
-    log(f"wrote {json_path.relative_to(ROOT)} and {md_path.relative_to(ROOT)}")
+    print(written[1].read_text())
+    log("wrote " + ", ".join(str(path.relative_to(ROOT)) for path in written))
     return 0
 
 
