@@ -3,22 +3,32 @@
 One function, :func:`authenticate`, turns the credentials of a request into a :class:`Viewer`, for
 GraphQL and the legacy routes alike. A credential that is missing, malformed, expired or revoked
 gives the anonymous viewer; whoever needs a signed-in viewer answers UNAUTHENTICATED.
+
+Identity JWTs are Supabase access tokens: HS256 with ``VENDO_JWT_SECRET``, RS256 with
+``VENDO_JWT_PUBLIC_KEY``, or ES256/RS256 with the keys of ``VENDO_JWT_JWKS_URL`` (app/jwks.py),
+any of them configured together; ``aud`` must be ``VENDO_JWT_AUDIENCE``, ``iss`` must be
+``VENDO_JWT_ISSUER`` when set, and ``exp``/``nbf``/``iat`` get ``VENDO_JWT_LEEWAY_SECONDS``. A
+refused token is logged at INFO (logger ``vendo.auth``), once per request, by its reason — never
+the token.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.jwks import ASYMMETRIC, JwksKeys
 from app.models import APP_KEY, Session, utcnow
 from app.repositories import accounts, keys
 from app.repositories._sql import Reader
@@ -27,6 +37,7 @@ from app.settings import Settings
 SESSION_COOKIE = "vendo_session"
 SESSION_TOKEN_PREFIX = "vs_"
 API_KEY_PREFIX = "vendo_sk_"
+log = logging.getLogger("vendo.auth")
 
 
 class Credential(StrEnum):
@@ -112,26 +123,124 @@ def _viewer(principal: accounts.Principal, credential: Credential) -> Viewer:
     )
 
 
-def decode_jwt(token: str, settings: Settings) -> dict[str, object] | None:
-    keys: list[tuple[str, str]] = []
-    if settings.jwt_secret is not None:
-        keys.append((settings.jwt_secret.get_secret_value(), "HS256"))
-    if settings.jwt_public_key:
-        keys.append((settings.jwt_public_key, "RS256"))
-    for key, algorithm in keys:
-        try:
-            return jwt.decode(  # type: ignore[no-any-return]
-                token, key, algorithms=[algorithm], options={"require": ["exp"]}
-            )
-        except jwt.PyJWTError:
-            continue
-    return None
+class Refusal(StrEnum):
+    """Why an identity token was passed over: the word in the INFO line that says so."""
+
+    MALFORMED = "malformed"
+    ALGORITHM = "algorithm"
+    UNKNOWN_KID = "unknown_kid"
+    SIGNATURE = "signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    MISSING_EXP = "missing_exp"
+    AUDIENCE = "audience"
+    ISSUER = "issuer"
+    UNKNOWN_USER = "unknown_user"
 
 
-async def _from_jwt(token: str, db: Reader, settings: Settings) -> Viewer:
-    claims = decode_jwt(token, settings)
+class TokenRefused(Exception):
+    def __init__(self, reason: Refusal, detail: str = "") -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.detail = detail  # a header value, quoted and cut short; never the token
+
+    def __str__(self) -> str:
+        return f"reason={self.reason.value}{self.detail}"
+
+
+async def verify_jwt(token: str, settings: Settings, jwks: JwksKeys | None) -> dict[str, Any]:
+    """The claims of an identity token, verified with the key its header designates: HS256 with
+    the secret, RS256 with the public key, or the JWKS key named by ``kid``. ``aud``, ``exp``
+    and (when configured) ``iss`` are required; ``exp``, ``nbf`` and ``iat`` get the leeway.
+    Raises :class:`TokenRefused`."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise TokenRefused(Refusal.MALFORMED) from None
+    algorithm, kid = header.get("alg"), header.get("kid")
+    if algorithm == "HS256" and settings.jwt_secret is not None:
+        claims = _decode(token, settings.jwt_secret.get_secret_value(), "HS256", settings)
+        if claims is not None:
+            return claims
+        raise TokenRefused(Refusal.SIGNATURE)
+    if algorithm == "RS256" and settings.jwt_public_key:
+        claims = _decode(token, settings.jwt_public_key, "RS256", settings)
+        if claims is not None:
+            return claims
+        if jwks is None or kid is None:
+            raise TokenRefused(Refusal.SIGNATURE)
+    if jwks is None or algorithm not in ASYMMETRIC:
+        raise TokenRefused(Refusal.ALGORITHM, f" alg={_quoted(algorithm)}")
+    return await _with_published_key(token, algorithm, kid, settings, jwks)
+
+
+async def _with_published_key(
+    token: str, algorithm: str, kid: object, settings: Settings, jwks: JwksKeys
+) -> dict[str, Any]:
+    """Verified with the JWKS key named ``kid``, by the one algorithm that key allows."""
+    key = await jwks.key(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise TokenRefused(Refusal.UNKNOWN_KID, f" kid={_quoted(kid)}")
+    if key.algorithm_name != algorithm:
+        raise TokenRefused(Refusal.ALGORITHM, f" alg={_quoted(algorithm)} kid={_quoted(kid)}")
+    claims = _decode(token, key, algorithm, settings)
     if claims is None:
+        raise TokenRefused(Refusal.SIGNATURE, f" kid={_quoted(kid)}")
+    return claims
+
+
+def _decode(
+    token: str, key: str | jwt.PyJWK, algorithm: str, settings: Settings
+) -> dict[str, Any] | None:
+    """The verified claims; None when the signature does not match this key."""
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_seconds,
+            options={"require": ["exp"]},
+        )
+    except jwt.InvalidSignatureError:
+        return None
+    except jwt.PyJWTError as error:
+        raise TokenRefused(_reason(error)) from None
+
+
+_REASONS: tuple[tuple[type[jwt.PyJWTError], Refusal], ...] = (
+    (jwt.ExpiredSignatureError, Refusal.EXPIRED),
+    (jwt.ImmatureSignatureError, Refusal.NOT_YET_VALID),
+    (jwt.InvalidAudienceError, Refusal.AUDIENCE),
+    (jwt.InvalidIssuerError, Refusal.ISSUER),
+    (jwt.InvalidAlgorithmError, Refusal.ALGORITHM),
+)
+_MISSING = {"aud": Refusal.AUDIENCE, "iss": Refusal.ISSUER, "exp": Refusal.MISSING_EXP}
+
+
+def _reason(error: jwt.PyJWTError) -> Refusal:
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return _MISSING.get(error.claim, Refusal.MALFORMED)
+    for kind, reason in _REASONS:
+        if isinstance(error, kind):
+            return reason
+    return Refusal.MALFORMED
+
+
+def _quoted(value: object) -> str:
+    """A header value for a log line: its repr, cut short (it is whatever the caller sent)."""
+    text = repr(value)
+    return text if len(text) <= 66 else text[:64] + "…"
+
+
+async def _from_jwt(token: str, lookups: Lookups) -> Viewer:
+    try:
+        claims = await verify_jwt(token, lookups.settings, lookups.jwks)
+    except TokenRefused as refused:
+        lookups.refused.append(refused)
         return ANONYMOUS
+    db = await lookups.db()
     user_id = _as_uuid(claims.get("sub"))
     principal = None
     if user_id is not None:
@@ -139,7 +248,10 @@ async def _from_jwt(token: str, db: Reader, settings: Settings) -> Viewer:
     email = claims.get("email")
     if principal is None and isinstance(email, str):
         principal = await accounts.principal_for_user(session=db, email=email)
-    return _viewer(principal, Credential.JWT) if principal else ANONYMOUS
+    if principal is None:
+        lookups.refused.append(TokenRefused(Refusal.UNKNOWN_USER))
+        return ANONYMOUS
+    return _viewer(principal, Credential.JWT)
 
 
 async def _from_session_token(token: str, db: Reader) -> Viewer:
@@ -178,41 +290,74 @@ def presented_credentials(
     return PresentedCredentials(cookie=cookies.get(SESSION_COOKIE) or None, bearers=bearers)
 
 
+class Lookups:
+    """What one ``authenticate`` call works with: its database connection, opened on first use
+    (a token refused on its own never holds a pooled connection, not even while the key set is
+    being fetched), and the tokens it refused."""
+
+    def __init__(
+        self,
+        connect: Callable[[], AbstractAsyncContextManager[Reader]],
+        settings: Settings,
+        jwks: JwksKeys | None,
+    ) -> None:
+        self.settings = settings
+        self.jwks = jwks
+        self.refused: list[TokenRefused] = []
+        self._connect = connect
+        self._stack = AsyncExitStack()
+        self._reader: Reader | None = None
+
+    async def db(self) -> Reader:
+        if self._reader is None:
+            self._reader = await self._stack.enter_async_context(self._connect())
+        return self._reader
+
+    async def __aenter__(self) -> Lookups:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stack.aclose()
+        if self.refused:
+            log.info("identity token refused: %s", "; ".join(map(str, self.refused)))
+
+
 async def authenticate(
     presented: PresentedCredentials,
     *,
     accept: frozenset[Credential],
     connect: Callable[[], AbstractAsyncContextManager[Reader]],
     settings: Settings,
+    jwks: JwksKeys | None = None,
 ) -> Viewer:
     """The viewer behind the first valid, acceptable credential: the Bearer tokens in header
-    order, then the cookie. Invalid ones are passed over, as if they were absent. ``connect``
-    opens what the lookups read on (``Database.connect``: they are Core statements)."""
+    order, then the cookie. Invalid ones are passed over, as if they were absent; refused
+    identity tokens are logged, one INFO line per call with the reason, never the token.
+    ``connect`` opens what the lookups read on (``Database.connect``: they are Core
+    statements); ``jwks`` holds the published signing keys when ``VENDO_JWT_JWKS_URL`` is set."""
     if presented.empty:
         return ANONYMOUS
-    async with connect() as db:
+    async with Lookups(connect, settings, jwks) as lookups:
         for token in presented.bearers:
-            viewer = await _from_bearer(token, db, settings, accept)
+            viewer = await _from_bearer(token, lookups, accept)
             if viewer.is_authenticated:
                 return viewer
         if presented.cookie and Credential.SESSION in accept:
-            return await _from_session_token(presented.cookie, db)
+            return await _from_session_token(presented.cookie, await lookups.db())
     return ANONYMOUS
 
 
-async def _from_bearer(
-    token: str, db: Reader, settings: Settings, accept: frozenset[Credential]
-) -> Viewer:
+async def _from_bearer(token: str, lookups: Lookups, accept: frozenset[Credential]) -> Viewer:
     """Reference 03's rule: three segments is a JWT; anything else is an opaque token, looked up
     by its hash among the keys (``vendo_sk_``) or the sessions."""
     if looks_like_jwt(token):
-        return await _from_jwt(token, db, settings) if Credential.JWT in accept else ANONYMOUS
+        return await _from_jwt(token, lookups) if Credential.JWT in accept else ANONYMOUS
     if len(token) > 256:
         return ANONYMOUS
     if token.startswith(API_KEY_PREFIX):
-        return await _from_api_key(token, db, accept)
+        return await _from_api_key(token, await lookups.db(), accept)
     if token.startswith(SESSION_TOKEN_PREFIX) and Credential.SESSION in accept:
-        return await _from_session_token(token, db)
+        return await _from_session_token(token, await lookups.db())
     return ANONYMOUS
 
 

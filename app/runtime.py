@@ -8,6 +8,7 @@ import httpx
 
 from app.caching import Cache
 from app.db import Database, create_database
+from app.jwks import JwksKeys
 from app.limits import RateLimits
 from app.pricing import PricingCatalog
 from app.secrets import SecretBox, parse_keys
@@ -25,6 +26,7 @@ class Runtime:
     pricing: PricingCatalog
     secrets: SecretBox
     snapshots: Snapshots
+    jwks: JwksKeys | None = None  # the published identity-token keys, when configured
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -39,6 +41,7 @@ class Runtime:
             pricing=PricingCatalog(settings, cache, http),
             secrets=secret_box(settings),
             snapshots=Snapshots(cache, max_age=settings.catalog_snapshot_seconds),
+            jwks=JwksKeys(settings.jwt_jwks_url, http) if settings.jwt_jwks_url else None,
         )
 
     def start(self) -> None:
@@ -46,6 +49,8 @@ class Runtime:
         self.cache.start()
 
     async def close(self) -> None:
+        if self.jwks is not None:
+            await self.jwks.close()
         await self.http.aclose()
         await self.limits.close()
         await self.cache.close()

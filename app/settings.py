@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
+    jwt_audience: str = Field(default="authenticated", min_length=1)
+    jwt_issuer: str | None = Field(default=None, min_length=1)
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwt_jwks_url: str | None = None
     secret_keys: SecretStr | None = None
     cors_origins: str = r"https://([a-z0-9-]+\.)*vendo\.run"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -92,6 +97,34 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be at least 32 bytes (HS256 keys shorter than the hash are weak)"
             )
+        return value
+
+    @field_validator("jwt_public_key")
+    @classmethod
+    def _rsa_public_key(cls, value: str | None) -> str | None:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        if value is None:
+            return value
+        try:
+            key = load_pem_public_key(value.encode())
+        except ValueError:
+            key = None
+        if not isinstance(key, RSAPublicKey):
+            raise ValueError("must be a PEM RSA public key (-----BEGIN PUBLIC KEY-----)")
+        return value
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _jwks_over_https(cls, value: str | None) -> str | None:
+        """Keys fetched over plain HTTP could be swapped on the way: HTTPS, but for loopback."""
+        if value is None:
+            return value
+        url = urlsplit(value)
+        loopback = url.hostname in ("127.0.0.1", "::1", "localhost")
+        if not url.hostname or not (url.scheme == "https" or (url.scheme == "http" and loopback)):
+            raise ValueError("must be an https:// URL (http:// only on 127.0.0.1 or localhost)")
         return value
 
     @property

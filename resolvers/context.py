@@ -80,7 +80,11 @@ async def context_for(
         connection.headers, connection.cookies, bearer_headers=bearer_headers
     )
     viewer = await authenticate(
-        presented, accept=accept, connect=runtime.db.connect, settings=runtime.settings
+        presented,
+        accept=accept,
+        connect=runtime.db.connect,
+        settings=runtime.settings,
+        jwks=runtime.jwks,
     )
     if (info := observability.current()) is not None and viewer.tenant_id is not None:
         info.tenant_id = str(viewer.tenant_id)

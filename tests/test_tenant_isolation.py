@@ -105,7 +105,11 @@ def assert_same_bytes(theirs: httpx.Response, missing: httpx.Response) -> None:
 
 
 def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=1)}
+    payload = {
+        "sub": str(user_id),
+        "aud": "authenticated",
+        "exp": datetime.now(UTC) + timedelta(hours=1),
+    }
     return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 

@@ -1,5 +1,6 @@
-"""A real HTTP/1.1 server on 127.0.0.1 in place of an upstream API (OpenRouter's models API in
-the tests): each test decides what it answers, how late, and counts what arrived."""
+"""A real HTTP/1.1 server on 127.0.0.1 in place of an upstream API (OpenRouter's models API, a
+Supabase project's JWKS in the tests): each test decides what it answers, how late, and counts what
+arrived."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ class Upstream:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v1/models"
+
+    def url_for(self, path: str) -> str:
+        """Any path answers the same; this names one (a JWKS document's, say)."""
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def answer(self, payload: Any = None, **reply: Any) -> None:
         if payload is not None:

@@ -92,7 +92,11 @@ async def user_id(runtime: Runtime, email: str) -> uuid.UUID:
 
 
 def identity_jwt(user: uuid.UUID, key: str = JWT_SECRET) -> str:
-    payload = {"sub": str(user), "exp": datetime.now(UTC) + timedelta(hours=1)}
+    payload = {
+        "sub": str(user),
+        "aud": "authenticated",
+        "exp": datetime.now(UTC) + timedelta(hours=1),
+    }
     return jwt.encode(payload, key, algorithm="HS256")
 
 

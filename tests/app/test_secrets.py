@@ -97,7 +97,11 @@ def box(*secret_keys: str) -> SecretBox:
 
 
 def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=1)}
+    payload = {
+        "sub": str(user_id),
+        "aud": "authenticated",
+        "exp": datetime.now(UTC) + timedelta(hours=1),
+    }
     return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 

@@ -219,7 +219,7 @@ def box() -> SecretBox:
 
 
 def identity_jwt(user_id: uuid.UUID, *, expires_in: timedelta = timedelta(hours=1)) -> str:
-    payload = {"sub": str(user_id), "exp": datetime.now(UTC) + expires_in}
+    payload = {"sub": str(user_id), "aud": "authenticated", "exp": datetime.now(UTC) + expires_in}
     return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 
@@ -366,7 +366,7 @@ async def test_bulk_save_with_jwt_signed_by_another_key_is_unauthorized(
 ) -> None:
     user = await user_id_of(runtime, "root@example.com")
     token = jwt.encode(
-        {"sub": str(user), "exp": datetime.now(UTC) + timedelta(hours=1)},
+        {"sub": str(user), "aud": "authenticated", "exp": datetime.now(UTC) + timedelta(hours=1)},
         "another-secret-that-is-also-long-enough!!",
         algorithm="HS256",
     )
@@ -378,7 +378,7 @@ async def test_bulk_save_with_expired_jwt_is_unauthorized(
     client: httpx.AsyncClient, runtime: Runtime, staff_session: str
 ) -> None:
     user = await user_id_of(runtime, "root@example.com")
-    token = identity_jwt(user, expires_in=timedelta(seconds=-5))
+    token = identity_jwt(user, expires_in=timedelta(seconds=-60))  # past the leeway
     for headers in ({"X-Authorization": token}, {"Authorization": f"Bearer {token}"}):
         response = await post(client, [item("x")], headers)
         assert_json(response, 401, UNAUTHORIZED)
@@ -389,7 +389,7 @@ async def test_bulk_save_with_jwt_without_exp_is_unauthorized(
     client: httpx.AsyncClient, runtime: Runtime, staff_session: str
 ) -> None:
     user = await user_id_of(runtime, "root@example.com")
-    token = jwt.encode({"sub": str(user)}, JWT_SECRET, algorithm="HS256")
+    token = jwt.encode({"sub": str(user), "aud": "authenticated"}, JWT_SECRET, algorithm="HS256")
     response = await post(client, [item("x")], {"X-Authorization": token})
     assert_json(response, 401, UNAUTHORIZED)
 

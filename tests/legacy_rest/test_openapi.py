@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -144,6 +145,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, upstream: str) -> tuple[Any, d
     settings = Settings(
         database_url=url,
         jwt_secret=JWT_SECRET,
+        secret_keys=Fernet.generate_key().decode(),  # an install carrying secrets is not a 503
         integration_rate_limit="100000/minute",
         openrouter_models_url=upstream,
     )

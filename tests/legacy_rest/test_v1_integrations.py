@@ -157,7 +157,7 @@ async def mint_key(
 
 
 def identity_jwt(user_id: uuid.UUID, *, expires_in: timedelta = timedelta(hours=1)) -> str:
-    payload = {"sub": str(user_id), "exp": datetime.now(UTC) + expires_in}
+    payload = {"sub": str(user_id), "aud": "authenticated", "exp": datetime.now(UTC) + expires_in}
     return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 
@@ -313,7 +313,7 @@ async def test_v1_list_with_revoked_key_is_unauthorized(
 async def test_v1_list_with_expired_jwt_is_unauthorized(
     client: httpx.AsyncClient, ids: Demo
 ) -> None:
-    token = identity_jwt(ids.user_id, expires_in=timedelta(seconds=-5))
+    token = identity_jwt(ids.user_id, expires_in=timedelta(seconds=-60))  # past the leeway
     response = await client.get("/api/v1/integrations", headers=bearer(token))
     assert_text(response, 401, UNAUTHORIZED)
 
@@ -504,7 +504,11 @@ async def test_v1_list_accepts_a_jwt_naming_the_user_by_email(
     client: httpx.AsyncClient, ids: Demo
 ) -> None:
     token = jwt.encode(
-        {"email": "demo@vendo.local", "exp": datetime.now(UTC) + timedelta(hours=1)},
+        {
+            "email": "demo@vendo.local",
+            "aud": "authenticated",
+            "exp": datetime.now(UTC) + timedelta(hours=1),
+        },
         JWT_SECRET,
         algorithm="HS256",
     )

@@ -150,7 +150,11 @@ def settings_overrides() -> dict[str, Any]:
 
 
 def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=1)}
+    payload = {
+        "sub": str(user_id),
+        "aud": "authenticated",
+        "exp": datetime.now(UTC) + timedelta(hours=1),
+    }
     return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 
