@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
 
 from app import faults
 from app.errors import BadUserInput, is_unavailable
@@ -45,6 +46,9 @@ class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
             global_id = relay.GlobalID.from_id(id)
         except relay.GlobalIDValueError as error:
             raise BadUserInput("Invalid global id", field="id") from error
+        named = info.schema.get_type_by_name(global_id.type_name)
+        if not isinstance(named, StrawberryObjectDefinition) or named.is_interface:
+            return None  # names no object type: nothing, a scalar, or the Node interface itself
         try:
             return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]
         except (KeyError, ValueError):  # a well-formed id naming no type of this schema
