@@ -254,16 +254,55 @@ async def test_truncated_graphql_body_is_400(client: httpx.AsyncClient) -> None:
 async def test_directive_overloading_with_unknown_directives_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
+    """graphql-cop's probe: ten identical errors are answered as one, with its ten locations."""
     document = "query cop { __typename @aa@aa@aa@aa@aa@aa@aa@aa@aa@aa }"
-    errors = [error("Unknown directive '@aa'.", 1, 24 + 3 * i) for i in range(10)]
-    assert_json(await post(client, document), 200, {"data": None, "errors": errors})
+    columns = [24 + 3 * i for i in range(10)]
+    body = {"data": None, "errors": [error("Unknown directive '@aa'.", 1, *columns)]}
+    assert_json(await post(client, document), 200, body)
 
 
 async def test_directive_overloading_past_the_limit_is_refused(client: httpx.AsyncClient) -> None:
     response = await post(client, "query cop { __typename " + "@aa" * 60 + " }")
-    messages = [e["message"] for e in response.json()["errors"]]
-    assert response.json()["data"] is None
-    assert "More than 50 directives. Allowed: 50" in messages
+    unknown = error("Unknown directive '@aa'.", 1, *(24 + 3 * i for i in range(60)))
+    too_many = {
+        "message": "More than 50 directives. Allowed: 50",
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
+    assert_json(response, 200, {"data": None, "errors": [unknown, too_many]})
+
+
+async def test_identical_errors_on_several_lines_are_answered_once(
+    client: httpx.AsyncClient,
+) -> None:
+    document = "query cop {\n  __typename @aa\n  __typename @aa @bb\n}"
+    body = {
+        "data": None,
+        "errors": [
+            {
+                "message": "Unknown directive '@aa'.",
+                "locations": [{"line": 2, "column": 14}, {"line": 3, "column": 14}],
+                "extensions": {"code": "BAD_USER_INPUT"},
+            },
+            error("Unknown directive '@bb'.", 3, 18),
+        ],
+    }
+    assert_json(await post(client, document), 200, body)
+
+
+async def test_error_flood_is_capped_at_20_errors(client: httpx.AsyncClient) -> None:
+    """Distinct errors cannot be merged: an answer carries the first 19 and says how many more
+    there were."""
+    fields = [f"f{i}" for i in range(60)]
+    document = "{ " + " ".join(fields) + " }"
+    response = await post(client, document)
+    errors = [
+        error(f"Cannot query field '{name}' on type 'Query'.", 1, document.index(f" {name} ") + 2)
+        for name in fields[:19]
+    ]
+    errors.append(
+        {"message": "Too many errors: 41 more not shown", "extensions": {"code": "BAD_USER_INPUT"}}
+    )
+    assert_json(response, 200, {"data": None, "errors": errors})
 
 
 async def test_directive_overloading_past_the_token_limit_is_refused(
