@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=1000, ge=100)
     graphql_max_directives: int = Field(default=50, ge=0)
     graphql_max_cost: int = Field(default=5000, ge=1)
-    graphql_max_batch: int = Field(default=10, ge=1)
+    graphql_max_batch: int = Field(default=1, ge=1)  # 1: batching off (an array body is 400)
     graphql_timeout_seconds: float = Field(default=10.0, gt=0)
     graphql_allowlist: bool = False
     graphql_introspection: bool | None = None  # default: on in development, off in production

@@ -140,6 +140,11 @@ def build_schema(
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP,
             disable_field_suggestions=settings.is_production,
-            batching_config={"max_operations": settings.graphql_max_batch},
+            # Batching is opt-in (Apollo Server 4's default): with 1, an array body is refused.
+            batching_config=(
+                {"max_operations": settings.graphql_max_batch}
+                if settings.graphql_max_batch > 1
+                else None
+            ),
         ),
     )

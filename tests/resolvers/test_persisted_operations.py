@@ -319,7 +319,11 @@ async def test_allowlist_reads_both_manifest_formats(
 class TestAllowlist:
     @pytest.fixture
     def settings_overrides(self, manifest: str) -> dict[str, Any]:
-        return {"graphql_allowlist": True, "persisted_operations_file": manifest}
+        return {
+            "graphql_allowlist": True,
+            "persisted_operations_file": manifest,
+            "graphql_max_batch": 2,
+        }
 
     async def test_allowlist_registered_text_runs(
         self, client: httpx.AsyncClient, demo: None
