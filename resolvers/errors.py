@@ -9,10 +9,9 @@ make the gateway write a long list of errors (graphql-cop's directive overloadin
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache
+from strawberry.extensions import MaskErrors
 
 from app.errors import DomainError, is_unavailable
 from app.observability import request_id
@@ -105,22 +104,3 @@ def capped(errors: list[GraphQLError]) -> list[GraphQLError]:
         f"Too many errors: {len(dropped)} more not shown", extensions=dropped[0].extensions
     )
     return [*kept, more]
-
-
-class SafeParserCache(ParserCache):
-    """ParserCache whose syntax errors take Strawberry's normal path.
-
-    The stock extension parses when the parsing hook starts, so a syntax error escapes before
-    Strawberry's own ``try`` and the operation hooks (masking, codes) never see it. Here a failed
-    parse leaves the document unset; Strawberry parses again inside its ``try`` and reports it.
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        except GraphQLError:
-            context.graphql_document = None
-        yield

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
@@ -22,7 +22,8 @@ from app.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
-from resolvers.errors import MaskInternalErrors, SafeParserCache, is_internal
+from resolvers.document_caches import SafeParserCache, SizedValidationCache
+from resolvers.errors import MaskInternalErrors, is_internal
 from resolvers.extension_runner import ExtensionsRunner
 from resolvers.fastpath import FastExecutionContext
 from resolvers.integrations.mutations import IntegrationMutations
@@ -125,9 +126,14 @@ def build_schema(
     extensions: list[Any] = [
         # First in, last out: masks what every other hook produced.
         lambda: MaskInternalErrors(hide_suggestions=settings.is_production),
-        lambda: PersistedOperations(known, allowlist=settings.graphql_allowlist),
-        lambda: SafeParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: PersistedOperations(
+            known,
+            allowlist=settings.graphql_allowlist,
+            max_bytes=settings.persisted_query_max_bytes,
+        ),
+        # Documents longer than an APQ text may be are parsed and validated, not kept.
+        lambda: SafeParserCache(maxsize=512, max_chars=settings.persisted_query_max_bytes),
+        lambda: SizedValidationCache(maxsize=512, max_chars=settings.persisted_query_max_bytes),
         lambda: Protections(limits, rules),  # after ValidationCache: prices validated documents
         RecordOperation,
         *([tracing] if tracing is not None else []),

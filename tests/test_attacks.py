@@ -26,6 +26,7 @@ from app.models import App
 from app.runtime import Runtime
 from legacy_rest.routes import ROUTES
 from legacy_rest.table import LegacyRoute
+from resolvers.document_caches import SafeParserCache, SizedValidationCache
 from tests.conftest import Sessions, session_headers
 from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error, mint_key
 from tests.upstream import Upstream
@@ -521,6 +522,29 @@ async def test_huge_string_literal_is_answered(client: httpx.AsyncClient, demo: 
 async def test_huge_comment_is_answered(client: httpx.AsyncClient) -> None:
     document = "# " + "x" * 900_000 + "\n{ __typename }"
     assert_json(await post(client, document), 200, TYPENAME_DATA)
+
+
+def cache_lookups() -> tuple[int, int]:
+    """Lookups (hits + misses) of the gateway's parse and validation caches (shared LRUs)."""
+    parsed = SafeParserCache(maxsize=512, max_chars=0).cached_parse_document.cache_info()
+    validated = SizedValidationCache(maxsize=512, max_chars=0)
+    checked = validated.cached_validate_document.cache_info()
+    return parsed.hits + parsed.misses, checked.hits + checked.misses
+
+
+async def test_huge_documents_are_run_but_not_kept_by_the_document_caches(
+    client: httpx.AsyncClient,
+) -> None:
+    """A document of one comment token can be 1 MiB: past 32 KiB (VENDO_PERSISTED_QUERY_MAX_BYTES)
+    it is parsed and validated each time, and never kept in the caches."""
+    before = cache_lookups()
+    for i in range(5):
+        response = await post(client, "{ __typename } #" + str(i) + "x" * 900_000)
+        assert_json(response, 200, TYPENAME_DATA)
+    assert cache_lookups() == before
+    small = "{ __typename } # a small document is kept"
+    assert_json(await post(client, small), 200, TYPENAME_DATA)
+    assert cache_lookups() == (before[0] + 1, before[1] + 1)
 
 
 async def test_variables_with_100k_keys_within_the_body_limit_are_answered(
