@@ -1,1 +1,1 @@
-"""Benchmark harness of issue 6: dataset generator, runner, baselines (see bench/README.md)."""
+"""Benchmark harness: dataset generator, baselines, runner and report (see bench/README.md)."""
