@@ -1,4 +1,4 @@
-"""An attack suite in the spirit of graphql-cop (issue 5, item 9): each attack with the exact safe
+"""An attack suite in the spirit of graphql-cop: each attack with the exact safe
 answer the gateway documents — alias overloading, deep nesting, circular fragments, batch floods,
 directive overloading, field duplication, GET-based mutations, introspection and suggestions in
 production, huge variables and strings, malformed requests, and unicode and NUL bytes in every

@@ -1,4 +1,4 @@
-"""Persisted operations (docs/DECISIONS.md, "Hardening (issue 5)"): Apollo's automatic persisted
+"""Persisted operations (docs/decisions/0036-persisted-operations.md): Apollo's automatic persisted
 queries exactly as Apollo clients send them, over POST and GET, shared between instances through
 Redis; and the allowlist mode with a manifest in both formats."""
 

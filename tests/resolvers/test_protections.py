@@ -1,7 +1,7 @@
-"""The GraphQL protections of issue 5 over HTTP, each at its default and configured lower or
+"""The GraphQL protections over HTTP, each at its default and configured lower or
 higher: depth (and the `__schema` bypasses), aliases, tokens, directives, cost, the page-size cap,
 batching, the execution timeout, the body limit on both surfaces, production mode, and the legacy
-routes' exemption (README "Security", docs/DECISIONS.md "Hardening (issue 5)")."""
+routes' exemption (README "Security", docs/decisions/0034-graphql-limits.md)."""
 
 from __future__ import annotations
 
