@@ -26,6 +26,7 @@ from aiocache.serializers import NullSerializer
 from app import metrics
 from app.faults import Latch
 from app.local_cache import Invalidations, LocalTier, message, stamp, unstamp
+from app.memory_backend import BoundedMemoryCache
 from app.settings import Settings
 
 # Cache tags: a write that changes what an entry shows invalidates the entry's tag.
@@ -51,21 +52,35 @@ def backend_from_settings(settings: Settings) -> BaseCache:
             create_connection_timeout=timeout,
             ssl=url.scheme == "rediss",
         )
+    if url.scheme == "memory":
+        return BoundedMemoryCache(
+            max_entries=settings.cache_max_entries, max_bytes=settings.cache_max_bytes
+        )
     backend = CacheFactory.from_url(settings.cache_url)
     backend.serializer = serializer
     return backend
 
 
 class Cache:
-    def __init__(self, backend: BaseCache, *, prefix: str, subscriber: Any = None) -> None:
+    def __init__(
+        self,
+        backend: BaseCache,
+        *,
+        prefix: str,
+        max_entries: int,
+        max_bytes: int,
+        subscriber: Any = None,
+    ) -> None:
         """``subscriber``: a Redis client for the invalidation channel, when the backend is
-        shared between workers."""
+        shared between workers; ``max_entries``, ``max_bytes``: bounds of the local tier."""
         self.backend = backend
         self.prefix = prefix
         self.latch = Latch("cache backend", "serving without the cache")
         # One process owns an in-memory backend, so its local tier is coherent from the start;
         # a shared (Redis) backend needs the invalidation channel first.
-        self.local = LocalTier(coherent=subscriber is None)
+        self.local = LocalTier(
+            coherent=subscriber is None, max_entries=max_entries, max_bytes=max_bytes
+        )
         self.invalidations = (
             Invalidations(subscriber, f"{prefix}invalidations", self.local)
             if subscriber is not None
@@ -86,7 +101,13 @@ class Cache:
                 socket_connect_timeout=settings.cache_timeout_seconds,
                 health_check_interval=15,
             )
-        return cls(backend, prefix=settings.redis_prefix + "cache:", subscriber=subscriber)
+        return cls(
+            backend,
+            prefix=settings.redis_prefix + "cache:",
+            subscriber=subscriber,
+            max_entries=settings.cache_max_entries,
+            max_bytes=settings.cache_max_bytes,
+        )
 
     def start(self) -> None:
         if self.invalidations is not None:

@@ -15,11 +15,60 @@ import contextlib
 import struct
 import time
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Hashable, Iterator
+from typing import Any, Generic, TypeVar
 
 from app.faults import Latch
 
 _EXPIRY = struct.Struct(">d")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class BoundedStore(Generic[K, V]):
+    """A map bounded in entries and in bytes (each entry's size as given when it is put): past
+    either bound, the least recently used entries are dropped. An entry larger than the byte
+    bound is not kept at all."""
+
+    def __init__(self, *, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes held
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: K, value: V, size: int) -> None:
+        self.pop(key)
+        if size > self.max_bytes:
+            return
+        self._entries[key] = (value, size)
+        self.size += size
+        while len(self._entries) > self.max_entries or self.size > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.size -= dropped
+
+    def pop(self, key: K) -> V | None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return None
+        self.size -= entry[1]
+        return entry[0]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
 
 
 def stamp(payload: bytes, ttl: float) -> bytes:
@@ -32,31 +81,29 @@ def unstamp(stored: bytes) -> tuple[float, bytes]:
 
 
 class LocalTier:
-    def __init__(self, *, coherent: bool, max_entries: int = 4096) -> None:
+    def __init__(self, *, coherent: bool, max_entries: int, max_bytes: int) -> None:
+        """Bounded by VENDO_CACHE_MAX_ENTRIES and VENDO_CACHE_MAX_BYTES."""
         self.coherent = coherent
-        self.max_entries = max_entries
         self.generations: dict[str, int] = {}
-        self._entries: OrderedDict[tuple[str, str], tuple[int, float, bytes]] = OrderedDict()
+        self.entries: BoundedStore[tuple[str, str], tuple[int, float, bytes]] = BoundedStore(
+            max_entries=max_entries, max_bytes=max_bytes
+        )
 
     def get(self, tag: str, key: str) -> bytes | None:
         generation = self.generations.get(tag)
-        entry = self._entries.get((tag, key)) if self.coherent and generation is not None else None
+        entry = self.entries.get((tag, key)) if self.coherent and generation is not None else None
         if entry is None:
             return None
         stored_generation, expires, payload = entry
         if stored_generation != generation or expires <= time.time():
-            del self._entries[(tag, key)]
+            self.entries.pop((tag, key))
             return None
-        self._entries.move_to_end((tag, key))
         return payload
 
     def put(self, tag: str, key: str, generation: int, expires: float, payload: bytes) -> None:
         if not self.coherent:
             return
-        self._entries[(tag, key)] = (generation, expires, payload)
-        self._entries.move_to_end((tag, key))
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self.entries.put((tag, key), (generation, expires, payload), len(key) + len(payload))
 
     def observe(self, tag: str, generation: int) -> None:
         """A generation seen for ``tag`` (generations only grow)."""
@@ -68,7 +115,7 @@ class LocalTier:
         self.generations.pop(tag, None)
 
     def reset(self) -> None:
-        self._entries.clear()
+        self.entries.clear()
         self.generations.clear()
 
 

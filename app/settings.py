@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
     cache_url: str = "memory://"
     cache_timeout_seconds: float = Field(default=0.5, gt=0)
+    # Bounds of what one worker keeps in memory (the memory:// backend, and the local copies in
+    # front of Redis): entries and bytes, least recently used out.
+    cache_max_entries: int = Field(default=4096, ge=16)
+    cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=65536)
     rate_limit_storage: str = "memory://"
     redis_prefix: str = "vendo:"
     integration_rate_limit: str = "30/minute"
@@ -53,12 +57,13 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=1000, ge=100)
     graphql_max_directives: int = Field(default=50, ge=0)
     graphql_max_cost: int = Field(default=5000, ge=1)
-    graphql_max_batch: int = Field(default=10, ge=1)
+    graphql_max_batch: int = Field(default=1, ge=1)  # 1: batching off (an array body is 400)
     graphql_timeout_seconds: float = Field(default=10.0, gt=0)
     graphql_allowlist: bool = False
     graphql_introspection: bool | None = None  # default: on in development, off in production
     graphql_cors_origins: str = ""
     persisted_operations_file: str | None = None
+    persisted_query_max_bytes: int = Field(default=32768, ge=1024)  # larger APQ texts: not stored
     otel_endpoint: str | None = None  # base URL of an OTLP/HTTP collector, e.g. http://host:4318
     log_level: str = "INFO"
     log_format: str | None = None  # json | text; default json in production, text otherwise

@@ -1,20 +1,24 @@
 """Error masking: DomainErrors pass through with their code; anything else raised while
 resolving becomes INTERNAL with a generic message. Errors found before execution (syntax,
-validation, variable coercion) are the client's and keep their message, as BAD_USER_INPUT."""
+validation, variable coercion) are the client's and keep their message, as BAD_USER_INPUT.
+
+Identical errors found before execution (ten unknown ``@aa`` directives) are answered once, with
+all their locations, and one answer carries at most ``MAX_ERRORS`` errors: a document cannot
+make the gateway write a long list of errors (graphql-cop's directive overloading)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache
+from strawberry.extensions import MaskErrors
 
 from app.errors import DomainError, is_unavailable
 from app.observability import request_id
 
 INTERNAL_MESSAGE = "Internal server error"
 UNAVAILABLE_MESSAGE = "Service unavailable"
+MAX_ERRORS = 20
 
 
 def is_internal(error: GraphQLError) -> bool:
@@ -58,23 +62,45 @@ class MaskInternalErrors(MaskErrors):
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
             if self.hide_suggestions and "Did you mean" in error.message:
                 error.message = SUGGESTION.sub("", error.message)
-        return processed
+        return capped(merge_identical(processed))
 
 
-class SafeParserCache(ParserCache):
-    """ParserCache whose syntax errors take Strawberry's normal path.
+def merge_identical(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Errors without a path (found before execution) that say the same thing become one, with
+    every location in document order. A new error is made: validation errors are cached."""
+    groups: dict[tuple[str, str], list[GraphQLError]] = {}
+    merged: list[GraphQLError | tuple[str, str]] = []
+    for error in errors:
+        if error.path is not None:
+            merged.append(error)
+            continue
+        key = (error.message, repr(error.extensions))
+        if key not in groups:
+            groups[key] = []
+            merged.append(key)
+        groups[key].append(error)
+    return [item if isinstance(item, GraphQLError) else _one(groups[item]) for item in merged]
 
-    The stock extension parses when the parsing hook starts, so a syntax error escapes before
-    Strawberry's own ``try`` and the operation hooks (masking, codes) never see it. Here a failed
-    parse leaves the document unset; Strawberry parses again inside its ``try`` and reports it.
-    """
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        except GraphQLError:
-            context.graphql_document = None
-        yield
+def _one(same: list[GraphQLError]) -> GraphQLError:
+    if len(same) == 1:
+        return same[0]
+    first = same[0]
+    error = GraphQLError(
+        first.message, original_error=first.original_error, extensions=first.extensions
+    )
+    locations = [location for e in same for location in e.locations or ()]
+    error.locations = list(dict.fromkeys(locations)) or None
+    return error
+
+
+def capped(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """At most MAX_ERRORS: the first ones, then one saying how many more there were (with the
+    extensions of the first it stands for)."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    kept, dropped = errors[: MAX_ERRORS - 1], errors[MAX_ERRORS - 1 :]
+    more = GraphQLError(
+        f"Too many errors: {len(dropped)} more not shown", extensions=dropped[0].extensions
+    )
+    return [*kept, more]

@@ -2,9 +2,13 @@
 
 APQ (``extensions.persistedQuery = {"version": 1, "sha256Hash": "…"}``): a request carrying only
 the hash runs the operation registered under it, or answers ``PersistedQueryNotFound`` so the
-client retries with the text; a request carrying both registers the text (after checking the
-hash) in the shared cache, so every worker knows it. Registered operations — the legacy routes'
-own, and those of ``VENDO_PERSISTED_OPERATIONS_FILE`` — are always known.
+client retries with the text; a request carrying both runs the text (after checking the hash)
+and registers it in the shared cache, so every worker knows it. As in Apollo Server, the text
+is stored only once it has parsed and passed validation and every limit (tokens, depth, aliases,
+directives, cost) — a document the gateway refuses is never kept — and only when it is at most
+``VENDO_PERSISTED_QUERY_MAX_BYTES`` (a larger one runs, unstored: its client keeps sending the
+text). Registered operations — the legacy routes' own, and those of
+``VENDO_PERSISTED_OPERATIONS_FILE`` — are always known.
 
 Allowlist mode (``VENDO_GRAPHQL_ALLOWLIST=true``) accepts registered operations only, whether they
 arrive by hash or as text; APQ registration is then refused.
@@ -15,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +58,12 @@ def load_manifest(path: str | None) -> dict[str, str]:
 
 
 class PersistedOperations(SchemaExtension):
-    def __init__(self, registered: Mapping[str, str], *, allowlist: bool) -> None:
+    def __init__(self, registered: Mapping[str, str], *, allowlist: bool, max_bytes: int) -> None:
         self.registered = registered
         self.allowlist = allowlist
+        self.max_bytes = max_bytes
+        self.unstored: tuple[str, bytes] | None = None  # (hash, text) to store once valid
+        self.valid = False
 
     async def on_operation(self) -> AsyncIterator[None]:
         execution = self.execution_context
@@ -72,6 +79,16 @@ class PersistedOperations(SchemaExtension):
             ):
                 raise _error("Operation is not in the allowlist", "FORBIDDEN")
         yield
+        if self.unstored is not None and self.valid:
+            digest, text = self.unstored
+            await context.runtime.cache.set(TAG, digest, text, ttl=TTL_SECONDS)
+
+    def on_validate(self) -> Iterator[None]:
+        """Leaves after validation and the limits (the hooks of the later extensions) have run:
+        the text is valid when they found nothing. A text that does not parse, or an operation
+        type the request may not run (a mutation over GET), never gets here."""
+        yield
+        self.valid = not self.execution_context.pre_execution_errors
 
     async def _resolve(self, persisted: Any, query: str | None, context: Any) -> str:
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
@@ -84,8 +101,9 @@ class PersistedOperations(SchemaExtension):
         if query:
             if sha256(query) != digest:
                 raise _error("provided sha does not match query", "BAD_USER_INPUT")
-            if not self.allowlist and digest not in self.registered:
-                await context.runtime.cache.set(TAG, digest, query.encode(), ttl=TTL_SECONDS)
+            text = query.encode()
+            if not self.allowlist and digest not in self.registered and len(text) <= self.max_bytes:
+                self.unstored = (digest, text)
             return query
         known = self.registered.get(digest)
         if known is None and not self.allowlist:

@@ -10,9 +10,10 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
 
 from app import faults
 from app.errors import BadUserInput, is_unavailable
@@ -21,7 +22,8 @@ from app.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
-from resolvers.errors import MaskInternalErrors, SafeParserCache, is_internal
+from resolvers.document_caches import SafeParserCache, SizedValidationCache
+from resolvers.errors import MaskInternalErrors, is_internal
 from resolvers.extension_runner import ExtensionsRunner
 from resolvers.fastpath import FastExecutionContext
 from resolvers.integrations.mutations import IntegrationMutations
@@ -45,6 +47,9 @@ class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
             global_id = relay.GlobalID.from_id(id)
         except relay.GlobalIDValueError as error:
             raise BadUserInput("Invalid global id", field="id") from error
+        named = info.schema.get_type_by_name(global_id.type_name)
+        if not isinstance(named, StrawberryObjectDefinition) or named.is_interface:
+            return None  # names no object type: nothing, a scalar, or the Node interface itself
         try:
             return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]
         except (KeyError, ValueError):  # a well-formed id naming no type of this schema
@@ -121,9 +126,14 @@ def build_schema(
     extensions: list[Any] = [
         # First in, last out: masks what every other hook produced.
         lambda: MaskInternalErrors(hide_suggestions=settings.is_production),
-        lambda: PersistedOperations(known, allowlist=settings.graphql_allowlist),
-        lambda: SafeParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: PersistedOperations(
+            known,
+            allowlist=settings.graphql_allowlist,
+            max_bytes=settings.persisted_query_max_bytes,
+        ),
+        # Documents longer than an APQ text may be are parsed and validated, not kept.
+        lambda: SafeParserCache(maxsize=512, max_chars=settings.persisted_query_max_bytes),
+        lambda: SizedValidationCache(maxsize=512, max_chars=settings.persisted_query_max_bytes),
         lambda: Protections(limits, rules),  # after ValidationCache: prices validated documents
         RecordOperation,
         *([tracing] if tracing is not None else []),
@@ -136,6 +146,11 @@ def build_schema(
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP,
             disable_field_suggestions=settings.is_production,
-            batching_config={"max_operations": settings.graphql_max_batch},
+            # Batching is opt-in (Apollo Server 4's default): with 1, an array body is refused.
+            batching_config=(
+                {"max_operations": settings.graphql_max_batch}
+                if settings.graphql_max_batch > 1
+                else None
+            ),
         ),
     )

@@ -1,4 +1,4 @@
-"""An attack suite in the spirit of graphql-cop (issue 5, item 9): each attack with the exact safe
+"""An attack suite in the spirit of graphql-cop: each attack with the exact safe
 answer the gateway documents — alias overloading, deep nesting, circular fragments, batch floods,
 directive overloading, field duplication, GET-based mutations, introspection and suggestions in
 production, huge variables and strings, malformed requests, and unicode and NUL bytes in every
@@ -26,6 +26,7 @@ from app.models import App
 from app.runtime import Runtime
 from legacy_rest.routes import ROUTES
 from legacy_rest.table import LegacyRoute
+from resolvers.document_caches import SafeParserCache, SizedValidationCache
 from tests.conftest import Sessions, session_headers
 from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error, mint_key
 from tests.upstream import Upstream
@@ -185,11 +186,12 @@ async def test_unknown_fragment_spread_is_bad_user_input(client: httpx.AsyncClie
 
 
 async def test_batch_flood_is_400(client: httpx.AsyncClient) -> None:
-    for size in (11, 100, 1000):
+    """graphql-cop's probe (ten operations in an array) and larger: batching is off by default."""
+    for size in (10, 11, 100, 1000):
         started = time.perf_counter()
         response = await client.post("/graphql", json=[{"query": "{ __typename }"}] * size)
         assert time.perf_counter() - started < 1.0
-        assert_text(response, 400, "Too many operations")
+        assert_text(response, 400, "Batching is not enabled")
 
 
 async def test_batch_flood_of_mutations_is_400_and_changes_nothing(
@@ -198,7 +200,7 @@ async def test_batch_flood_of_mutations_is_400_and_changes_nothing(
     response = await client.post(
         "/graphql", json=[{"query": ENABLE_SLACK}] * 11, headers=demo_headers
     )
-    assert_text(response, 400, "Too many operations")
+    assert_text(response, 400, "Batching is not enabled")
     detail = await client.get("/api/integrations/slack", headers=demo_headers)
     assert detail.json()["tenantEnabled"] is False
 
@@ -254,16 +256,55 @@ async def test_truncated_graphql_body_is_400(client: httpx.AsyncClient) -> None:
 async def test_directive_overloading_with_unknown_directives_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
+    """graphql-cop's probe: ten identical errors are answered as one, with its ten locations."""
     document = "query cop { __typename @aa@aa@aa@aa@aa@aa@aa@aa@aa@aa }"
-    errors = [error("Unknown directive '@aa'.", 1, 24 + 3 * i) for i in range(10)]
-    assert_json(await post(client, document), 200, {"data": None, "errors": errors})
+    columns = [24 + 3 * i for i in range(10)]
+    body = {"data": None, "errors": [error("Unknown directive '@aa'.", 1, *columns)]}
+    assert_json(await post(client, document), 200, body)
 
 
 async def test_directive_overloading_past_the_limit_is_refused(client: httpx.AsyncClient) -> None:
     response = await post(client, "query cop { __typename " + "@aa" * 60 + " }")
-    messages = [e["message"] for e in response.json()["errors"]]
-    assert response.json()["data"] is None
-    assert "More than 50 directives. Allowed: 50" in messages
+    unknown = error("Unknown directive '@aa'.", 1, *(24 + 3 * i for i in range(60)))
+    too_many = {
+        "message": "More than 50 directives. Allowed: 50",
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
+    assert_json(response, 200, {"data": None, "errors": [unknown, too_many]})
+
+
+async def test_identical_errors_on_several_lines_are_answered_once(
+    client: httpx.AsyncClient,
+) -> None:
+    document = "query cop {\n  __typename @aa\n  __typename @aa @bb\n}"
+    body = {
+        "data": None,
+        "errors": [
+            {
+                "message": "Unknown directive '@aa'.",
+                "locations": [{"line": 2, "column": 14}, {"line": 3, "column": 14}],
+                "extensions": {"code": "BAD_USER_INPUT"},
+            },
+            error("Unknown directive '@bb'.", 3, 18),
+        ],
+    }
+    assert_json(await post(client, document), 200, body)
+
+
+async def test_error_flood_is_capped_at_20_errors(client: httpx.AsyncClient) -> None:
+    """Distinct errors cannot be merged: an answer carries the first 19 and says how many more
+    there were."""
+    fields = [f"f{i}" for i in range(60)]
+    document = "{ " + " ".join(fields) + " }"
+    response = await post(client, document)
+    errors = [
+        error(f"Cannot query field '{name}' on type 'Query'.", 1, document.index(f" {name} ") + 2)
+        for name in fields[:19]
+    ]
+    errors.append(
+        {"message": "Too many errors: 41 more not shown", "extensions": {"code": "BAD_USER_INPUT"}}
+    )
+    assert_json(response, 200, {"data": None, "errors": errors})
 
 
 async def test_directive_overloading_past_the_token_limit_is_refused(
@@ -481,6 +522,29 @@ async def test_huge_string_literal_is_answered(client: httpx.AsyncClient, demo: 
 async def test_huge_comment_is_answered(client: httpx.AsyncClient) -> None:
     document = "# " + "x" * 900_000 + "\n{ __typename }"
     assert_json(await post(client, document), 200, TYPENAME_DATA)
+
+
+def cache_lookups() -> tuple[int, int]:
+    """Lookups (hits + misses) of the gateway's parse and validation caches (shared LRUs)."""
+    parsed = SafeParserCache(maxsize=512, max_chars=0).cached_parse_document.cache_info()
+    validated = SizedValidationCache(maxsize=512, max_chars=0)
+    checked = validated.cached_validate_document.cache_info()
+    return parsed.hits + parsed.misses, checked.hits + checked.misses
+
+
+async def test_huge_documents_are_run_but_not_kept_by_the_document_caches(
+    client: httpx.AsyncClient,
+) -> None:
+    """A document of one comment token can be 1 MiB: past 32 KiB (VENDO_PERSISTED_QUERY_MAX_BYTES)
+    it is parsed and validated each time, and never kept in the caches."""
+    before = cache_lookups()
+    for i in range(5):
+        response = await post(client, "{ __typename } #" + str(i) + "x" * 900_000)
+        assert_json(response, 200, TYPENAME_DATA)
+    assert cache_lookups() == before
+    small = "{ __typename } # a small document is kept"
+    assert_json(await post(client, small), 200, TYPENAME_DATA)
+    assert cache_lookups() == (before[0] + 1, before[1] + 1)
 
 
 async def test_variables_with_100k_keys_within_the_body_limit_are_answered(

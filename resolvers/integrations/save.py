@@ -51,7 +51,7 @@ class SaveMutations:
         "nothing is written unless every item is valid."
     )
     async def save_integrations(
-        self, info: Info, integrations: JSON | None
+        self, info: Info, integrations: JSON | None = None
     ) -> SaveIntegrationsResult:
         context = info.context
         if not context.require_viewer().is_staff:

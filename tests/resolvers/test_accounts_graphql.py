@@ -700,6 +700,30 @@ async def test_save_integrations_whole_argument_problems(
     )
 
 
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        ("mutation { saveIntegrations { integrations { id } } }", {}),
+        ("mutation S($i: JSON) { saveIntegrations(integrations: $i) { integrations { id } } }", {}),
+        ("mutation { saveIntegrations(integrations: null) { integrations { id } } }", {}),
+    ],
+    ids=["argument-left-out", "variable-left-out", "null"],
+)
+async def test_save_integrations_without_argument_is_bad_user_input(
+    gql: GraphQLClient, staff: dict[str, str], document: str, variables: dict[str, Any]
+) -> None:
+    """The SDL makes the argument optional: leaving it out is the client's error, not ours."""
+    result = await gql(document, variables, headers=staff)
+    assert_error(
+        result,
+        "BAD_USER_INPUT",
+        "Invalid integrations",
+        errors=[
+            {"index": None, "field": None, "message": "Body must be a JSON array of integrations"}
+        ],
+    )
+
+
 async def test_save_integrations_type_change_is_reported(
     gql: GraphQLClient, staff: dict[str, str]
 ) -> None:

@@ -1,4 +1,4 @@
-"""CSRF and CORS on /graphql (docs/DECISIONS.md, "Hardening (issue 5)"): Apollo Server's
+"""CSRF and CORS on /graphql (docs/decisions/0037-graphql-csrf-and-cors.md): Apollo Server's
 preflight rule case by case, what a cross-site page can (not) do with the victim's session
 cookie, and the configured-origins-only CORS policy."""
 

@@ -504,8 +504,11 @@ async def test_node_disabled_integration_only_signed_in(
         to_base64("Integration", str(uuid.uuid4())),
         to_base64("Integration", "not-a-uuid"),
         to_base64("NoSuchType", str(uuid.uuid4())),
+        to_base64("Node", "x"),
+        to_base64("Query", "x"),
+        to_base64("IntegrationConnection", "x"),
     ],
-    ids=["unknown-uuid", "not-a-uuid", "unknown-type"],
+    ids=["unknown-uuid", "not-a-uuid", "unknown-type", "the-interface", "query", "not-a-node"],
 )
 async def test_node_unknown_is_null(gql: GraphQLClient, demo: None, global_id: str) -> None:
     assert await gql(NODE_QUERY, {"id": global_id}) == {"data": {"node": None}}

@@ -1,4 +1,4 @@
-"""Persisted operations (docs/DECISIONS.md, "Hardening (issue 5)"): Apollo's automatic persisted
+"""Persisted operations (docs/decisions/0036-persisted-operations.md): Apollo's automatic persisted
 queries exactly as Apollo clients send them, over POST and GET, shared between instances through
 Redis; and the allowlist mode with a manifest in both formats."""
 
@@ -15,10 +15,12 @@ import pytest
 from starlette.applications import Starlette
 
 from app.factory import create_app
+from app.runtime import Runtime
 from app.settings import Settings
 from legacy_rest.operations import load_operation
 from tests.conftest import needs_redis
 from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error
+from tests.resolvers.test_protections import COST_LITERAL
 
 # --------------------------------------------------------------------------------------------
 # Documents and expected answers
@@ -165,11 +167,85 @@ async def test_apq_malformed_persisted_query_is_bad_user_input(client: httpx.Asy
         assert_json(await apq_post(client, {"persistedQuery": value}), 200, BAD_VERSION)
 
 
-async def test_apq_registered_text_is_still_held_to_the_limits(client: httpx.AsyncClient) -> None:
-    heavy = "{ " + " ".join(f"a{i}: __typename" for i in range(16)) + " }"
-    too_many = gql_error("16 aliases found. Allowed: 15")
-    assert_json(await apq_post(client, persisted(heavy), heavy), 200, too_many)
-    assert_json(await apq_post(client, persisted(heavy)), 200, too_many)
+# Texts the gateway refuses, each with its first error: none of them may be stored.
+REFUSED = {
+    "junk": ("12 junk " + "x" * 1000, "Syntax Error: Unexpected Int '12'."),
+    "tokens": (
+        "{ " + "__typename " * 1000 + "}",
+        "Syntax Error: Document contains more than 1000 tokens. Parsing aborted.",
+    ),
+    "unknown field": ("{ zzz }", "Cannot query field 'zzz' on type 'Query'."),
+    "aliases": (
+        "{ " + " ".join(f"a{i}: __typename" for i in range(16)) + " }",
+        "16 aliases found. Allowed: 15",
+    ),
+    "depth": (
+        "{ deployableTools(first: 1) { edges { node { tool { integrations { required { integration"
+        " { usageTrend { dailyTrend { date { a { b } } } } } } } } } } } }",
+        "'anonymous' exceeds maximum operation depth of 10",
+    ),
+    "directives": (
+        "{ " + "__typename @include(if: true) " * 51 + "}",
+        "More than 50 directives. Allowed: 50",
+    ),
+    "cost": (COST_LITERAL % 99, "Query cost 5001 exceeds the maximum of 5000"),
+}
+
+
+@pytest.mark.parametrize("refused", list(REFUSED), ids=list(REFUSED))
+async def test_apq_refused_text_is_not_stored(client: httpx.AsyncClient, refused: str) -> None:
+    """Apollo Server's order: a text is stored only once it parsed and passed validation and the
+    limits; a refused one is answered, and its hash stays unknown."""
+    text, message = REFUSED[refused]
+    first = await apq_post(client, persisted(text), text)
+    assert first.status_code == 200
+    assert first.json()["data"] is None
+    assert first.json()["errors"][0]["message"] == message
+    assert_json(await apq_post(client, persisted(text)), 200, NOT_FOUND)
+
+
+async def test_apq_get_mutation_refused_is_not_stored(
+    client: httpx.AsyncClient, demo_headers: dict[str, str]
+) -> None:
+    mutation = 'mutation { setIntegrationEnabled(slug: "slack", enabled: true) { enabled } }'
+    response = await apq_get(
+        client, persisted(mutation), mutation, headers={**APOLLO_GET_HEADERS, **demo_headers}
+    )
+    assert_text(response, 400, "mutations are not allowed when using GET")
+    assert_json(await apq_post(client, persisted(mutation)), 200, NOT_FOUND)
+
+
+def padded(text: str, size: int) -> str:
+    """``text`` followed by a comment, ``size`` bytes in all: one more token, whatever its size."""
+    return (text + " #" + "x" * size)[:size]
+
+
+async def test_apq_text_over_the_size_cap_runs_but_is_not_stored(
+    client: httpx.AsyncClient, demo: None
+) -> None:
+    """VENDO_PERSISTED_QUERY_MAX_BYTES (32 KiB): a larger text is answered, not kept; its client
+    keeps sending the text."""
+    large = padded(QUERY, 32 * 1024 + 1)
+    assert_json(await apq_post(client, persisted(large), large), 200, PRICING_DATA)
+    assert_json(await apq_post(client, persisted(large)), 200, NOT_FOUND)
+    at_cap = padded(QUERY, 32 * 1024)
+    assert_json(await apq_post(client, persisted(at_cap), at_cap), 200, PRICING_DATA)
+    assert_json(await apq_post(client, persisted(at_cap)), 200, PRICING_DATA)
+
+
+class TestSizeCapConfigured:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"persisted_query_max_bytes": 1024}
+
+    async def test_apq_text_over_the_configured_cap_is_not_stored(
+        self, client: httpx.AsyncClient, demo: None
+    ) -> None:
+        large = padded(QUERY, 1025)
+        assert_json(await apq_post(client, persisted(large), large), 200, PRICING_DATA)
+        assert_json(await apq_post(client, persisted(large)), 200, NOT_FOUND)
+        assert_json(await apq_post(client, persisted(QUERY), QUERY), 200, PRICING_DATA)
+        assert_json(await apq_post(client, persisted(QUERY)), 200, PRICING_DATA)
 
 
 async def test_apq_legacy_operation_is_known_without_registration(
@@ -267,6 +343,74 @@ class TestMemoryCache:
 
 
 # --------------------------------------------------------------------------------------------
+# APQ memory: the memory backend and the local copies are bounded
+
+KIB = 1024
+
+
+def distinct(index: int, size: int) -> str:
+    """A valid document of ``size`` bytes, its own for each index."""
+    return padded(f"query Q{index} {{ pricingIntegrations {{ slug }} }}", size)
+
+
+def apq_keys(runtime: Runtime) -> list[str]:
+    return [key for key in runtime.cache.backend.store if ":apq:" in key]
+
+
+class TestMemoryBound:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"cache_url": "memory://", "cache_max_bytes": 256 * KIB}
+
+    async def test_apq_many_large_documents_stay_under_the_byte_cap(
+        self, client: httpx.AsyncClient, runtime: Runtime, demo: None
+    ) -> None:
+        """40 distinct valid documents of 30 KiB (1.2 MiB in all): the store keeps the most
+        recently used that fit in 256 KiB, in the backend and in the local copies alike."""
+        texts = [distinct(i, 30 * KIB) for i in range(40)]
+        for text in texts:
+            response = await apq_post(client, persisted(text), text)
+            assert response.json() == PRICING_DATA
+        assert runtime.cache.backend.store.size <= 256 * KIB
+        assert runtime.cache.local.entries.size <= 256 * KIB
+        assert 6 <= len(apq_keys(runtime)) <= 8  # 256 KiB holds eight 30 KiB texts at most
+        assert_json(await apq_post(client, persisted(texts[-1])), 200, PRICING_DATA)
+        assert_json(await apq_post(client, persisted(texts[0])), 200, NOT_FOUND)
+
+    async def test_apq_junk_and_oversized_documents_store_nothing(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        """The measured attack: ~1 MiB bodies whose hash matches — junk that does not parse, and
+        valid documents past the 32 KiB cap. Nothing of them is kept."""
+        for i in range(10):
+            junk = f"{i} " + "x" * 1_000_000
+            oversized = padded("{ __typename }", 1_000_000 + i)
+            await apq_post(client, persisted(junk), junk)
+            response = await apq_post(client, persisted(oversized), oversized)
+            assert response.json() == {"data": {"__typename": "Query"}}
+        assert apq_keys(runtime) == []
+        assert runtime.cache.backend.store.size < 4 * KIB
+        assert runtime.cache.local.entries.size < 4 * KIB
+
+
+class TestMemoryBoundEntries:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"cache_url": "memory://", "cache_max_entries": 16}
+
+    async def test_apq_many_small_documents_stay_under_the_entry_cap(
+        self, client: httpx.AsyncClient, runtime: Runtime, demo: None
+    ) -> None:
+        texts = [distinct(i, 100) for i in range(40)]
+        for text in texts:
+            assert (await apq_post(client, persisted(text), text)).json() == PRICING_DATA
+        assert len(runtime.cache.backend.store) == 16
+        assert len(runtime.cache.local.entries) == 16
+        assert_json(await apq_post(client, persisted(texts[-1])), 200, PRICING_DATA)
+        assert_json(await apq_post(client, persisted(texts[0])), 200, NOT_FOUND)
+
+
+# --------------------------------------------------------------------------------------------
 # Allowlist mode
 
 
@@ -319,7 +463,11 @@ async def test_allowlist_reads_both_manifest_formats(
 class TestAllowlist:
     @pytest.fixture
     def settings_overrides(self, manifest: str) -> dict[str, Any]:
-        return {"graphql_allowlist": True, "persisted_operations_file": manifest}
+        return {
+            "graphql_allowlist": True,
+            "persisted_operations_file": manifest,
+            "graphql_max_batch": 2,
+        }
 
     async def test_allowlist_registered_text_runs(
         self, client: httpx.AsyncClient, demo: None
