@@ -99,7 +99,7 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         # First: the router tries routes in order, and /graphql is the busiest.
         Route("/graphql", graphql, methods=["GET", "POST"]),
-        *build_routes(ROUTES, schema),
+        *build_routes(ROUTES, schema, allowed_origins=frozenset(settings.graphql_origins)),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),

@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     redis_prefix: str = "vendo:"
     integration_rate_limit: str = "30/minute"
     session_ttl_days: int = Field(default=30, ge=1)
-    cookie_secure: bool = False
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
     jwt_audience: str = Field(default="authenticated", min_length=1)

@@ -23,6 +23,7 @@ from app.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
 from app.memo import remembered
 from app.middleware import TOO_LARGE
+from legacy_rest import cookie_writes
 from legacy_rest.envelopes import Envelope, dumps
 from legacy_rest.operations import load_operation, operation_name
 from legacy_rest.table import LegacyRoute, RestInput
@@ -37,9 +38,16 @@ MEMO_KEYS = 1024  # cache keys remembered per route (distinct paths and query st
 
 
 class LegacyEndpoint:
-    def __init__(self, route: LegacyRoute, schema: strawberry.Schema) -> None:
+    def __init__(
+        self,
+        route: LegacyRoute,
+        schema: strawberry.Schema,
+        *,
+        allowed_origins: frozenset[str] = frozenset(),
+    ) -> None:
         self.route = route
         self.schema = schema
+        self.allowed_origins = allowed_origins  # besides the request's own, for cookie writes
         self.document = load_operation(route.operation)
         self.operation_name = operation_name(self.document)
         self.name = f"{route.method} {route.path}"
@@ -47,6 +55,7 @@ class LegacyEndpoint:
         rule = route.cache
         self._anonymous_tag = rule.tag if rule is not None and rule.applies_to(ANONYMOUS) else None
         self._reads_cookie = Credential.SESSION in route.auth.accept
+        self._cookie_write = route.cookie_write
         self._bearer_names = (
             frozenset(name.lower().encode("latin-1") for name in route.auth.bearer_headers)
             if route.auth.accept
@@ -78,6 +87,12 @@ class LegacyEndpoint:
         if early is not None:
             return early
         auth = route.auth
+        if self._cookie_write:
+            refused = cookie_writes.refusal(
+                request, bearer_headers=auth.bearer_headers, allowed_origins=self.allowed_origins
+            )
+            if refused is not None:
+                return route.envelope.render(refused.status, refused.message, refused.code)
         context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
         context.max_page_size = None  # the gateway's own operation: whole lists
         context.trusted = True
@@ -259,10 +274,17 @@ class CachedAnswers:
         return endpoint
 
 
-def build_routes(routes: tuple[LegacyRoute, ...], schema: strawberry.Schema) -> list[Route]:
+def build_routes(
+    routes: tuple[LegacyRoute, ...],
+    schema: strawberry.Schema,
+    *,
+    allowed_origins: frozenset[str] = frozenset(),
+) -> list[Route]:
+    """One Starlette route per path and alias; ``allowed_origins`` may send cookie writes
+    besides the request's own origin (legacy_rest/cookie_writes.py)."""
     built = []
     for route in routes:
-        handle = LegacyEndpoint(route, schema).handle
+        handle = LegacyEndpoint(route, schema, allowed_origins=allowed_origins).handle
         for path in (route.path, *route.aliases):
             built.append(Route(path, handle, methods=[route.method], name=f"{route.method} {path}"))
     return built

@@ -20,6 +20,7 @@ class Auth:
     bearer_headers: tuple[str, ...] = ("authorization",)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = Auth()
 # The dashboard routes read the vendo_session cookie only (reference 03's matrix).
 OPTIONAL_SESSION = Auth(accept=frozenset({Credential.SESSION}), bearer_headers=())
@@ -111,3 +112,9 @@ class LegacyRoute:
     @property
     def reads_body(self) -> bool:
         return self.body is not None
+
+    @property
+    def cookie_write(self) -> bool:
+        """A write the session cookie may authenticate: what a page on another site could make
+        the browser send (legacy_rest/cookie_writes.py checks it)."""
+        return self.method not in SAFE_METHODS and Credential.SESSION in self.auth.accept
