@@ -21,13 +21,9 @@ from app.middleware import BodyLimit, PrefixCors
 from app.observability import RequestLog, quicken_logging
 from app.runtime import Runtime
 from app.settings import Settings
-from legacy_rest.endpoint import (
-    CachedAnswers,
-    build_routes,
-    registered_operations,
-    too_large_response,
-)
+from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
+from legacy_rest.refusals import body_refusal
 from legacy_rest.routes import ROUTES
 from resolvers.schema import GatewaySchema, build_schema
 from resolvers.view import GatewayGraphQL
@@ -114,14 +110,17 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
 
 def _middleware(settings: Settings, provider: TracerProvider | None) -> list[Middleware]:
     """Outermost first: the request id and log line wrap everything, then tracing, the anonymous
-    cache hits of the legacy routes, the body limit, and the CORS policies of /api/v1 and
-    /graphql."""
+    cache hits of the legacy routes, the body's size and read-time limits, and the CORS policies
+    of /api/v1 and /graphql."""
     return [
         Middleware(RequestLog),
         *([Middleware(tracing.TraceRequests, provider=provider)] if provider else []),
         Middleware(CachedAnswers),
         Middleware(
-            BodyLimit, max_bytes=settings.max_body_bytes, too_large=too_large_response(ROUTES)
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            read_timeout=settings.request_read_timeout_seconds,
+            refuse=body_refusal(ROUTES),
         ),
         Middleware(
             PrefixCors,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -22,9 +22,8 @@ from app import faults, observability
 from app.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
 from app.memo import remembered
-from app.middleware import TOO_LARGE
 from legacy_rest import cookie_writes
-from legacy_rest.envelopes import Envelope, dumps
+from legacy_rest.envelopes import dumps
 from legacy_rest.operations import load_operation, operation_name
 from legacy_rest.table import LegacyRoute, RestInput
 from resolvers.context import Context, context_for
@@ -294,32 +293,3 @@ def registered_operations(routes: tuple[LegacyRoute, ...]) -> dict[str, str]:
     """sha256 → text of every legacy operation, for persisted queries and the allowlist."""
     texts = {load_operation(route.operation) for route in routes}
     return {hashlib.sha256(text.encode()).hexdigest(): text for text in texts}
-
-
-def too_large_response(routes: tuple[LegacyRoute, ...]) -> Callable[[Scope], Response]:
-    """413 in the envelope of the route the path belongs to (flat JSON for other /api paths)."""
-    compiled = [
-        (Route(path, _unused, methods=[r.method]), r)
-        for r in routes
-        for path in (r.path, *r.aliases)
-    ]
-
-    def render(scope: Scope) -> Response:
-        info = observability.current()
-        if scope["path"].startswith("/graphql"):
-            if info is not None:
-                info.route = "/graphql"
-            error = {"message": TOO_LARGE, "extensions": {"code": "BAD_USER_INPUT"}}
-            return Response(dumps({"errors": [error]}), 413, media_type="application/json")
-        for route, legacy in compiled:
-            if route.matches(scope)[0] is Match.FULL:
-                if info is not None:
-                    info.route = f"{legacy.method} {legacy.path}"
-                return legacy.envelope.render(413, TOO_LARGE)
-        return Envelope.FLAT.render(413, TOO_LARGE)
-
-    return render
-
-
-async def _unused(_: Request) -> Response:  # pragma: no cover - only matched, never called
-    raise NotImplementedError
