@@ -23,7 +23,7 @@ from app.runtime import Runtime
 from app.settings import Settings
 from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
-from legacy_rest.refusals import body_refusal
+from legacy_rest.refusals import body_refusal, http_exception_handlers
 from legacy_rest.routes import ROUTES
 from resolvers.schema import GatewaySchema, build_schema
 from resolvers.view import GatewayGraphQL
@@ -36,6 +36,8 @@ async def openapi(_: Request) -> Response:
     return Response(openapi_bytes(), media_type="application/json")
 
 
+V1_PREFIX = "/api/v1/"
+GRAPHQL_PREFIX = "/graphql"
 GRAPHQL_CORS_HEADERS = (
     "Content-Type",
     "Authorization",
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=_routes(settings, schema),
         middleware=_middleware(settings, provider),
+        exception_handlers=http_exception_handlers(preflight_prefixes=(V1_PREFIX, GRAPHQL_PREFIX)),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -94,7 +97,7 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
     )
     routes: list[BaseRoute] = [
         # First: the router tries routes in order, and /graphql is the busiest.
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route(GRAPHQL_PREFIX, graphql, methods=["GET", "POST"]),
         *build_routes(ROUTES, schema, allowed_origins=frozenset(settings.graphql_origins)),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -124,14 +127,14 @@ def _middleware(settings: Settings, provider: TracerProvider | None) -> list[Mid
         ),
         Middleware(
             PrefixCors,
-            prefix="/api/v1/",
+            prefix=V1_PREFIX,
             origin_pattern=settings.cors_origins,
             methods=("GET", "POST", "OPTIONS"),
             headers=("Authorization", "Content-Type", "X-Account-ID"),
         ),
         Middleware(
             PrefixCors,
-            prefix="/graphql",
+            prefix=GRAPHQL_PREFIX,
             origin_pattern="|".join(re.escape(o) for o in settings.graphql_origins),
             methods=("GET", "POST", "OPTIONS"),
             headers=GRAPHQL_CORS_HEADERS,
