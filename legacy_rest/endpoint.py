@@ -129,9 +129,12 @@ class LegacyEndpoint:
         )
         if result.errors:
             return self.error_from(result.errors)
-        payload = dumps(route.shape(result.data or {}))
+        shaped = route.shape(result.data or {})
+        payload = dumps(shaped)
         if key is not None and rule is not None:
             await cache.set(rule.tag, key, payload, ttl=rule.ttl)
+        if route.headers_for is not None:
+            return self.ok(payload, route.headers_for(shaped, context.runtime.settings))
         return self.ok(payload)
 
     def _name_request(self) -> None:
@@ -180,10 +183,9 @@ class LegacyEndpoint:
         raw = f"{self.route.method} {path}?{query.decode('latin-1')}"
         return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def ok(self, payload: bytes) -> Response:
-        return Response(
-            payload, media_type="application/json", headers=dict(self.route.headers) or None
-        )
+    def ok(self, payload: bytes, more: Mapping[str, str] | None = None) -> Response:
+        headers = {**self.route.headers, **(more or {})}
+        return Response(payload, media_type="application/json", headers=headers or None)
 
     def ok_headers(self, payload: bytes) -> list[tuple[bytes, bytes]]:
         """The raw headers ``ok(payload)`` sends, remembered for the last payload: a cached

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.auth import Credential, Viewer
+from app.settings import Settings
 from legacy_rest.envelopes import Envelope
 from legacy_rest.schemas import Schema
 
@@ -95,6 +96,9 @@ class LegacyRoute:
     messages: Mapping[str, str] = field(default_factory=dict)  # error code → documented message
     cache: CacheRule | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Headers that depend on the answer (its shaped body) and the settings, beside ``headers``
+    # (for routes without a ``cache`` rule: a cached answer is sent with ``headers`` only).
+    headers_for: Callable[[Any, Settings], Mapping[str, str]] | None = None
     limit: str | None = None  # the limiter the operation draws on (enforced in the resolver)
     fallback: Any = None  # when set, any failure answers 200 with this body (graceful degrade)
     aliases: tuple[str, ...] = ()  # other spellings of the path (e.g. a trailing slash)
