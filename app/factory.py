@@ -21,13 +21,9 @@ from app.middleware import BodyLimit, PrefixCors
 from app.observability import RequestLog, quicken_logging
 from app.runtime import Runtime
 from app.settings import Settings
-from legacy_rest.endpoint import (
-    CachedAnswers,
-    build_routes,
-    registered_operations,
-    too_large_response,
-)
+from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
+from legacy_rest.refusals import body_refusal, http_exception_handlers
 from legacy_rest.routes import ROUTES
 from resolvers.schema import GatewaySchema, build_schema
 from resolvers.view import GatewayGraphQL
@@ -40,6 +36,8 @@ async def openapi(_: Request) -> Response:
     return Response(openapi_bytes(), media_type="application/json")
 
 
+V1_PREFIX = "/api/v1/"
+GRAPHQL_PREFIX = "/graphql"
 GRAPHQL_CORS_HEADERS = (
     "Content-Type",
     "Authorization",
@@ -82,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=_routes(settings, schema),
         middleware=_middleware(settings, provider),
+        exception_handlers=http_exception_handlers(preflight_prefixes=(V1_PREFIX, GRAPHQL_PREFIX)),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -98,8 +97,8 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
     )
     routes: list[BaseRoute] = [
         # First: the router tries routes in order, and /graphql is the busiest.
-        Route("/graphql", graphql, methods=["GET", "POST"]),
-        *build_routes(ROUTES, schema),
+        Route(GRAPHQL_PREFIX, graphql, methods=["GET", "POST"]),
+        *build_routes(ROUTES, schema, allowed_origins=frozenset(settings.graphql_origins)),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -114,25 +113,28 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
 
 def _middleware(settings: Settings, provider: TracerProvider | None) -> list[Middleware]:
     """Outermost first: the request id and log line wrap everything, then tracing, the anonymous
-    cache hits of the legacy routes, the body limit, and the CORS policies of /api/v1 and
-    /graphql."""
+    cache hits of the legacy routes, the body's size and read-time limits, and the CORS policies
+    of /api/v1 and /graphql."""
     return [
         Middleware(RequestLog),
         *([Middleware(tracing.TraceRequests, provider=provider)] if provider else []),
         Middleware(CachedAnswers),
         Middleware(
-            BodyLimit, max_bytes=settings.max_body_bytes, too_large=too_large_response(ROUTES)
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            read_timeout=settings.request_read_timeout_seconds,
+            refuse=body_refusal(ROUTES),
         ),
         Middleware(
             PrefixCors,
-            prefix="/api/v1/",
+            prefix=V1_PREFIX,
             origin_pattern=settings.cors_origins,
             methods=("GET", "POST", "OPTIONS"),
             headers=("Authorization", "Content-Type", "X-Account-ID"),
         ),
         Middleware(
             PrefixCors,
-            prefix="/graphql",
+            prefix=GRAPHQL_PREFIX,
             origin_pattern="|".join(re.escape(o) for o in settings.graphql_origins),
             methods=("GET", "POST", "OPTIONS"),
             headers=GRAPHQL_CORS_HEADERS,

@@ -1,12 +1,17 @@
-"""Pure ASGI middleware: the request body limit and the CORS policy of /api/v1/*.
+"""Pure ASGI middleware: the request body's size and read-time limits, and the CORS policy of
+/api/v1/*.
 
-Starlette and uvicorn put no bound on a request body. ``BodyLimit`` reads the body up front (the
-gateway takes no uploads), answers 413 as soon as it passes ``VENDO_MAX_BODY_BYTES`` — or at once
-when Content-Length says so — and replays it to the app otherwise.
+Starlette and uvicorn put no bound on a request body, nor on the time a client may take to send
+it. ``BodyLimit`` reads the body up front (the gateway takes no uploads), answers 413 as soon as it
+passes ``VENDO_MAX_BODY_BYTES`` — or at once when Content-Length says so — and 408 (closing the
+connection) when it has not all arrived within ``VENDO_REQUEST_READ_TIMEOUT_SECONDS``; otherwise it
+replays the body to the app. uvicorn has no timeout on reading the request's *headers* either:
+that one belongs to the proxy in front (README, "Running several workers").
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -15,38 +20,47 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TOO_LARGE = "Request body too large"
+READ_TIMEOUT = "Request body not received in time"
+# The routes never read a body here; uvicorn answers such a request at once and, when a body
+# is still coming, closes the connection after the answer.
+BODYLESS_METHODS = ("GET", "HEAD", "OPTIONS")
+Refuse = Callable[[Scope, int, str], Response]  # (scope, status, message) → the answer
+
+
+class BodyTooLarge(Exception):
+    pass
 
 
 class BodyLimit:
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, too_large: Callable[[Scope], Response]
+        self, app: ASGIApp, *, max_bytes: int, read_timeout: float, refuse: Refuse
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.too_large = too_large
+        self.read_timeout = read_timeout
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self.too_large(scope)(scope, receive, send)
+            await self.refuse(scope, 413, TOO_LARGE)(scope, receive, send)
             return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self.too_large(scope)(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                body = await self._read(receive)
+        except BodyTooLarge:
+            await self.refuse(scope, 413, TOO_LARGE)(scope, receive, send)
+            return
+        except TimeoutError:
+            response = self.refuse(scope, 408, READ_TIMEOUT)
+            response.headers["Connection"] = "close"  # the rest of the body is not awaited
+            await response(scope, receive, send)
+            return
+        if body is None:
+            return  # the client went away
         replayed = False
 
         async def replay() -> Message:
@@ -57,6 +71,20 @@ class BodyLimit:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
 
 def _under(path: str, prefix: str) -> bool:

@@ -40,7 +40,6 @@ class Settings(BaseSettings):
     redis_prefix: str = "vendo:"
     integration_rate_limit: str = "30/minute"
     session_ttl_days: int = Field(default=30, ge=1)
-    cookie_secure: bool = False
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
     jwt_audience: str = Field(default="authenticated", min_length=1)
@@ -50,6 +49,7 @@ class Settings(BaseSettings):
     secret_keys: SecretStr | None = None
     cors_origins: str = r"https://([a-z0-9-]+\.)*vendo\.run"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    request_read_timeout_seconds: float = Field(default=30.0, gt=0)
     bulk_save_max_items: int = Field(default=500, ge=1)
     graphql_max_page_size: int = Field(default=100, ge=1)
     graphql_max_depth: int = Field(default=10, ge=1)

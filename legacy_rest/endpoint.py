@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -22,8 +22,8 @@ from app import faults, observability
 from app.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
 from app.memo import remembered
-from app.middleware import TOO_LARGE
-from legacy_rest.envelopes import Envelope, dumps
+from legacy_rest import cookie_writes
+from legacy_rest.envelopes import dumps
 from legacy_rest.operations import load_operation, operation_name
 from legacy_rest.table import LegacyRoute, RestInput
 from resolvers.context import Context, context_for
@@ -37,9 +37,16 @@ MEMO_KEYS = 1024  # cache keys remembered per route (distinct paths and query st
 
 
 class LegacyEndpoint:
-    def __init__(self, route: LegacyRoute, schema: strawberry.Schema) -> None:
+    def __init__(
+        self,
+        route: LegacyRoute,
+        schema: strawberry.Schema,
+        *,
+        allowed_origins: frozenset[str] = frozenset(),
+    ) -> None:
         self.route = route
         self.schema = schema
+        self.allowed_origins = allowed_origins  # besides the request's own, for cookie writes
         self.document = load_operation(route.operation)
         self.operation_name = operation_name(self.document)
         self.name = f"{route.method} {route.path}"
@@ -47,6 +54,7 @@ class LegacyEndpoint:
         rule = route.cache
         self._anonymous_tag = rule.tag if rule is not None and rule.applies_to(ANONYMOUS) else None
         self._reads_cookie = Credential.SESSION in route.auth.accept
+        self._cookie_write = route.cookie_write
         self._bearer_names = (
             frozenset(name.lower().encode("latin-1") for name in route.auth.bearer_headers)
             if route.auth.accept
@@ -78,6 +86,12 @@ class LegacyEndpoint:
         if early is not None:
             return early
         auth = route.auth
+        if self._cookie_write:
+            refused = cookie_writes.refusal(
+                request, bearer_headers=auth.bearer_headers, allowed_origins=self.allowed_origins
+            )
+            if refused is not None:
+                return route.envelope.render(refused.status, refused.message, refused.code)
         context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
         context.max_page_size = None  # the gateway's own operation: whole lists
         context.trusted = True
@@ -115,9 +129,12 @@ class LegacyEndpoint:
         )
         if result.errors:
             return self.error_from(result.errors)
-        payload = dumps(route.shape(result.data or {}))
+        shaped = route.shape(result.data or {})
+        payload = dumps(shaped)
         if key is not None and rule is not None:
             await cache.set(rule.tag, key, payload, ttl=rule.ttl)
+        if route.headers_for is not None:
+            return self.ok(payload, route.headers_for(shaped, context.runtime.settings))
         return self.ok(payload)
 
     def _name_request(self) -> None:
@@ -166,10 +183,9 @@ class LegacyEndpoint:
         raw = f"{self.route.method} {path}?{query.decode('latin-1')}"
         return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def ok(self, payload: bytes) -> Response:
-        return Response(
-            payload, media_type="application/json", headers=dict(self.route.headers) or None
-        )
+    def ok(self, payload: bytes, more: Mapping[str, str] | None = None) -> Response:
+        headers = {**self.route.headers, **(more or {})}
+        return Response(payload, media_type="application/json", headers=headers or None)
 
     def ok_headers(self, payload: bytes) -> list[tuple[bytes, bytes]]:
         """The raw headers ``ok(payload)`` sends, remembered for the last payload: a cached
@@ -259,10 +275,17 @@ class CachedAnswers:
         return endpoint
 
 
-def build_routes(routes: tuple[LegacyRoute, ...], schema: strawberry.Schema) -> list[Route]:
+def build_routes(
+    routes: tuple[LegacyRoute, ...],
+    schema: strawberry.Schema,
+    *,
+    allowed_origins: frozenset[str] = frozenset(),
+) -> list[Route]:
+    """One Starlette route per path and alias; ``allowed_origins`` may send cookie writes
+    besides the request's own origin (legacy_rest/cookie_writes.py)."""
     built = []
     for route in routes:
-        handle = LegacyEndpoint(route, schema).handle
+        handle = LegacyEndpoint(route, schema, allowed_origins=allowed_origins).handle
         for path in (route.path, *route.aliases):
             built.append(Route(path, handle, methods=[route.method], name=f"{route.method} {path}"))
     return built
@@ -272,32 +295,3 @@ def registered_operations(routes: tuple[LegacyRoute, ...]) -> dict[str, str]:
     """sha256 → text of every legacy operation, for persisted queries and the allowlist."""
     texts = {load_operation(route.operation) for route in routes}
     return {hashlib.sha256(text.encode()).hexdigest(): text for text in texts}
-
-
-def too_large_response(routes: tuple[LegacyRoute, ...]) -> Callable[[Scope], Response]:
-    """413 in the envelope of the route the path belongs to (flat JSON for other /api paths)."""
-    compiled = [
-        (Route(path, _unused, methods=[r.method]), r)
-        for r in routes
-        for path in (r.path, *r.aliases)
-    ]
-
-    def render(scope: Scope) -> Response:
-        info = observability.current()
-        if scope["path"].startswith("/graphql"):
-            if info is not None:
-                info.route = "/graphql"
-            error = {"message": TOO_LARGE, "extensions": {"code": "BAD_USER_INPUT"}}
-            return Response(dumps({"errors": [error]}), 413, media_type="application/json")
-        for route, legacy in compiled:
-            if route.matches(scope)[0] is Match.FULL:
-                if info is not None:
-                    info.route = f"{legacy.method} {legacy.path}"
-                return legacy.envelope.render(413, TOO_LARGE)
-        return Envelope.FLAT.render(413, TOO_LARGE)
-
-    return render
-
-
-async def _unused(_: Request) -> Response:  # pragma: no cover - only matched, never called
-    raise NotImplementedError

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
 from app.caching import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
+from app.settings import Settings
 from legacy_rest import accounts as a
 from legacy_rest import integrations as i
 from legacy_rest import schemas as s
@@ -13,6 +17,7 @@ from legacy_rest.table import (
     OPTIONAL_SESSION,
     SESSION,
     STAFF,
+    Auth,
     CacheRule,
     LegacyRoute,
     everyone,
@@ -35,7 +40,29 @@ BULK_EXAMPLE = [
     }
 ]
 INSTALL_EXAMPLE = {"params": {"region": "eu"}}
-V1 = {"auth": BEARER, "envelope": Envelope.TEXT, "request_headers": ("X-Account-ID",)}
+
+
+def pricing_models_cache(body: Any, settings: Settings) -> Mapping[str, str]:
+    """For a CDN (docs/decisions/0058): a catalog just fetched (``"cached": false``) is fresh for
+    the server's whole hour; a cached copy has an unknown part of it left (or is a stale copy
+    served while OpenRouter fails), so a shared cache keeps it five minutes at most. No
+    stale-while-revalidate (it would stretch the hour); stale-if-error as long as the server
+    itself would serve its last good copy."""
+    fresh = settings.pricing_cache_seconds
+    shared = min(FIVE_MINUTES, fresh) if body["cached"] else fresh
+    directives = f"public, s-maxage={shared}"
+    if settings.pricing_stale_seconds:
+        directives += f", stale-if-error={settings.pricing_stale_seconds}"
+    return {"Cache-Control": directives}
+
+
+class V1Defaults(TypedDict):
+    auth: Auth
+    envelope: Envelope
+    request_headers: tuple[str, ...]
+
+
+V1: V1Defaults = {"auth": BEARER, "envelope": Envelope.TEXT, "request_headers": ("X-Account-ID",)}
 
 ROUTES: tuple[LegacyRoute, ...] = (
     # Reference 01 — integrations
@@ -120,7 +147,7 @@ ROUTES: tuple[LegacyRoute, ...] = (
     ),
     LegacyRoute(
         "GET", "/api/pricing/models", "pricing_models",
-        shape=t.pricing_models,
+        shape=t.pricing_models, headers_for=pricing_models_cache,
         messages={"UPSTREAM_FAILED": "Failed to fetch models from OpenRouter"},
         summary="OpenRouter models with the margin applied (1-hour cache, `cached` flag)",
         responds=s.PRICING_MODELS, errors=("UPSTREAM_FAILED",),

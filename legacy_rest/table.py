@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.auth import Credential, Viewer
+from app.settings import Settings
 from legacy_rest.envelopes import Envelope
 from legacy_rest.schemas import Schema
 
@@ -20,6 +21,7 @@ class Auth:
     bearer_headers: tuple[str, ...] = ("authorization",)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = Auth()
 # The dashboard routes read the vendo_session cookie only (reference 03's matrix).
 OPTIONAL_SESSION = Auth(accept=frozenset({Credential.SESSION}), bearer_headers=())
@@ -94,6 +96,9 @@ class LegacyRoute:
     messages: Mapping[str, str] = field(default_factory=dict)  # error code → documented message
     cache: CacheRule | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Headers that depend on the answer (its shaped body) and the settings, beside ``headers``
+    # (for routes without a ``cache`` rule: a cached answer is sent with ``headers`` only).
+    headers_for: Callable[[Any, Settings], Mapping[str, str]] | None = None
     limit: str | None = None  # the limiter the operation draws on (enforced in the resolver)
     fallback: Any = None  # when set, any failure answers 200 with this body (graceful degrade)
     aliases: tuple[str, ...] = ()  # other spellings of the path (e.g. a trailing slash)
@@ -111,3 +116,9 @@ class LegacyRoute:
     @property
     def reads_body(self) -> bool:
         return self.body is not None
+
+    @property
+    def cookie_write(self) -> bool:
+        """A write the session cookie may authenticate: what a page on another site could make
+        the browser send (legacy_rest/cookie_writes.py checks it)."""
+        return self.method not in SAFE_METHODS and Credential.SESSION in self.auth.accept

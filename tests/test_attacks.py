@@ -734,8 +734,10 @@ async def test_legacy_route_survives_unicode_and_nul_everywhere(
     async def call(
         url: str, body: Any = None, extra: dict[str, Any] | None = None
     ) -> httpx.Response:
+        # A cookie write declares JSON even without a body (legacy_rest/cookie_writes.py).
+        declared = {"Content-Type": "application/json"} if route.method == "POST" else {}
         return await raw_client.request(
-            route.method, url, json=body, headers={**headers, **(extra or {})}
+            route.method, url, json=body, headers={**headers, **declared, **(extra or {})}
         )
 
     for value in LEGACY_EVIL:

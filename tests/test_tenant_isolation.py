@@ -531,8 +531,10 @@ async def test_dashboard_regenerate_answers_from_the_callers_workspace(
     hears, not A's OpenRouter message."""
     fresh = await fresh_tenant_headers(sessions, runtime)
     path = "/api/integrations/openrouter/regenerate"
-    b_answer = await client.post(path, headers={**tenants.b_session, "X-Request-ID": REQUEST_ID})
-    fresh_answer = await client.post(path, headers={**fresh, "X-Request-ID": REQUEST_ID})
+    # A cookie write declares JSON, even with no body (legacy_rest/cookie_writes.py).
+    extra = {"X-Request-ID": REQUEST_ID, "Content-Type": "application/json"}
+    b_answer = await client.post(path, headers={**tenants.b_session, **extra})
+    fresh_answer = await client.post(path, headers={**fresh, **extra})
     assert_json(b_answer, 400, {"message": "Integration not provisioned"})
     assert_same_bytes(b_answer, fresh_answer)
 

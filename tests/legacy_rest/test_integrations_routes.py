@@ -37,6 +37,8 @@ from tests.conftest import Sessions, session_headers
 # --------------------------------------------------------------------------------------------
 # Documents and expected shapes
 
+# A cookie write must say it sends JSON (legacy_rest/cookie_writes.py), even with no body.
+JSON_TYPE = {"Content-Type": "application/json"}
 TOGGLE_MUTATION = """
 mutation Toggle($slug: String!, $enabled: Boolean!) {
   setIntegrationEnabled(slug: $slug, enabled: $enabled) { enabled provisioningError }
@@ -990,7 +992,7 @@ async def test_regenerate_without_session_is_401(client: httpx.AsyncClient, demo
 async def test_regenerate_invalid_cookie_is_401(client: httpx.AsyncClient, demo: None) -> None:
     response = await client.post(
         "/api/integrations/openrouter/regenerate",
-        headers={"Cookie": "vendo_session=garbage"},
+        headers={"Cookie": "vendo_session=garbage", **JSON_TYPE},
     )
     assert_json(response, 401, UNAUTHORIZED)
 
@@ -999,7 +1001,9 @@ async def test_regenerate_expired_session_is_401(
     client: httpx.AsyncClient, runtime: Runtime, demo_headers: dict[str, str]
 ) -> None:
     await expire_session(runtime, demo_headers)
-    response = await client.post("/api/integrations/openrouter/regenerate", headers=demo_headers)
+    response = await client.post(
+        "/api/integrations/openrouter/regenerate", headers={**demo_headers, **JSON_TYPE}
+    )
     assert_json(response, 401, UNAUTHORIZED)
 
 
@@ -1007,7 +1011,9 @@ async def test_regenerate_revoked_session_is_401(
     client: httpx.AsyncClient, runtime: Runtime, demo_headers: dict[str, str]
 ) -> None:
     await revoke_session(runtime, demo_headers)
-    response = await client.post("/api/integrations/openrouter/regenerate", headers=demo_headers)
+    response = await client.post(
+        "/api/integrations/openrouter/regenerate", headers={**demo_headers, **JSON_TYPE}
+    )
     assert_json(response, 401, UNAUTHORIZED)
 
 
@@ -1016,14 +1022,18 @@ async def test_regenerate_without_workspace_is_404_before_slug_check(
 ) -> None:
     headers = await sign_up_without_workspace(sessions, runtime, "nomad@example.com")
     for slug in ("openrouter", "no-such-thing"):
-        response = await client.post(f"/api/integrations/{slug}/regenerate", headers=headers)
+        response = await client.post(
+            f"/api/integrations/{slug}/regenerate", headers={**headers, **JSON_TYPE}
+        )
         assert_json(response, 404, {"message": "No workspace"})
 
 
 async def test_regenerate_unknown_slug_is_404(
     client: httpx.AsyncClient, demo_headers: dict[str, str]
 ) -> None:
-    response = await client.post("/api/integrations/no-such-thing/regenerate", headers=demo_headers)
+    response = await client.post(
+        "/api/integrations/no-such-thing/regenerate", headers={**demo_headers, **JSON_TYPE}
+    )
     assert_json(response, 404, {"message": "Integration not found"})
 
 
@@ -1032,7 +1042,9 @@ async def test_regenerate_never_enabled_is_not_provisioned(
     client: httpx.AsyncClient, runtime: Runtime, sessions: Sessions, demo: None, provider: str
 ) -> None:
     headers, _ = await sign_up(sessions, runtime, "fresh@example.com")
-    response = await client.post(f"/api/integrations/{provider}/regenerate", headers=headers)
+    response = await client.post(
+        f"/api/integrations/{provider}/regenerate", headers={**headers, **JSON_TYPE}
+    )
     assert_json(response, 400, NOT_PROVISIONED)
 
 
@@ -1040,14 +1052,18 @@ async def test_regenerate_switched_off_without_connection_is_not_provisioned(
     client: httpx.AsyncClient, demo_headers: dict[str, str]
 ) -> None:
     # The demo workspace's telegram flag is false and it holds no telegram connection.
-    response = await client.post("/api/integrations/telegram/regenerate", headers=demo_headers)
+    response = await client.post(
+        "/api/integrations/telegram/regenerate", headers={**demo_headers, **JSON_TYPE}
+    )
     assert_json(response, 400, NOT_PROVISIONED)
 
 
 async def test_regenerate_openrouter_has_specific_message(
     client: httpx.AsyncClient, demo_headers: dict[str, str]
 ) -> None:
-    response = await client.post("/api/integrations/openrouter/regenerate", headers=demo_headers)
+    response = await client.post(
+        "/api/integrations/openrouter/regenerate", headers={**demo_headers, **JSON_TYPE}
+    )
     assert_json(response, 400, OPENROUTER_NO_REGENERATION)
 
 
@@ -1056,10 +1072,14 @@ async def test_regenerate_enabled_integration_is_unsupported(
 ) -> None:
     headers, _ = await sign_up(sessions, runtime, "fresh@example.com")
     await client.post("/api/integrations/sendgrid", json={"enabled": True}, headers=headers)
-    response = await client.post("/api/integrations/sendgrid/regenerate", headers=headers)
+    response = await client.post(
+        "/api/integrations/sendgrid/regenerate", headers={**headers, **JSON_TYPE}
+    )
     assert_json(response, 400, NO_REGENERATION)
     await client.post("/api/integrations/openrouter", json={"enabled": True}, headers=headers)
-    response = await client.post("/api/integrations/openrouter/regenerate", headers=headers)
+    response = await client.post(
+        "/api/integrations/openrouter/regenerate", headers={**headers, **JSON_TYPE}
+    )
     assert_json(response, 400, OPENROUTER_NO_REGENERATION)
 
 
@@ -1070,14 +1090,18 @@ async def test_regenerate_connection_alone_counts_as_provisioned(
     await add_rows(
         runtime, Connection(tenant_id=tenant_id, provider="deepgram", profile=MANAGED_POOL)
     )
-    response = await client.post("/api/integrations/deepgram/regenerate", headers=headers)
+    response = await client.post(
+        "/api/integrations/deepgram/regenerate", headers={**headers, **JSON_TYPE}
+    )
     assert_json(response, 400, NO_REGENERATION)
 
 
 async def test_regenerate_demo_elevenlabs_is_unsupported(
     client: httpx.AsyncClient, demo_headers: dict[str, str]
 ) -> None:
-    response = await client.post("/api/integrations/elevenlabs/regenerate", headers=demo_headers)
+    response = await client.post(
+        "/api/integrations/elevenlabs/regenerate", headers={**demo_headers, **JSON_TYPE}
+    )
     assert_json(response, 400, NO_REGENERATION)
 
 
@@ -1087,7 +1111,9 @@ async def test_regenerate_internal_failure_is_500_without_detail(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("app.repositories.integrations.get_integration", boom)
-    response = await client.post("/api/integrations/openrouter/regenerate", headers=demo_headers)
+    response = await client.post(
+        "/api/integrations/openrouter/regenerate", headers={**demo_headers, **JSON_TYPE}
+    )
     assert_json(response, 500, INTERNAL)
 
 
@@ -1350,13 +1376,15 @@ class TestIntegrationLimiter:
         await client.post(
             "/api/integrations/sendgrid", json={"enabled": True}, headers=demo_headers
         )
-        response = await client.post("/api/integrations/sendgrid/regenerate", headers=demo_headers)
+        response = await client.post(
+            "/api/integrations/sendgrid/regenerate", headers={**demo_headers, **JSON_TYPE}
+        )
         assert_json(response, 400, NO_REGENERATION)
         await client.post(
             "/api/integrations/sendgrid", json={"enabled": True}, headers=demo_headers
         )
         response = await client.post(
-            "/api/integrations/openrouter/regenerate", headers=demo_headers
+            "/api/integrations/openrouter/regenerate", headers={**demo_headers, **JSON_TYPE}
         )
         assert_json(response, 429, RATE_LIMITED)
         response = await client.post(
@@ -1372,17 +1400,21 @@ class TestIntegrationLimiter:
         demo_headers: dict[str, str],
     ) -> None:
         for _ in range(3):
-            await client.post("/api/integrations/openrouter/regenerate", headers=demo_headers)
+            await client.post(
+                "/api/integrations/openrouter/regenerate", headers={**demo_headers, **JSON_TYPE}
+            )
         response = await client.post(
             "/api/integrations/no-such-thing", json={"enabled": True}, headers=demo_headers
         )
         assert_json(response, 429, RATE_LIMITED)
         response = await client.post(
-            "/api/integrations/no-such-thing/regenerate", headers=demo_headers
+            "/api/integrations/no-such-thing/regenerate", headers={**demo_headers, **JSON_TYPE}
         )
         assert_json(response, 429, RATE_LIMITED)
         nomad = await sign_up_without_workspace(sessions, runtime, "nomad@example.com")
-        response = await client.post("/api/integrations/openrouter/regenerate", headers=nomad)
+        response = await client.post(
+            "/api/integrations/openrouter/regenerate", headers={**nomad, **JSON_TYPE}
+        )
         assert_json(response, 429, RATE_LIMITED)
 
     async def test_limiter_after_401_and_400_checks(
@@ -1409,7 +1441,7 @@ class TestIntegrationLimiter:
             response = await client.post("/api/integrations/sendgrid/regenerate")
             assert response.status_code == 401
             response = await client.post(
-                "/api/integrations/sendgrid", content=b"{", headers=demo_headers
+                "/api/integrations/sendgrid", content=b"{", headers={**demo_headers, **JSON_TYPE}
             )
             assert response.status_code == 400
         for _ in range(3):
@@ -1480,7 +1512,9 @@ class TestIntegrationLimiter:
         self, client: httpx.AsyncClient, demo_headers: dict[str, str]
     ) -> None:
         for _ in range(3):
-            await client.post("/api/integrations/openrouter/regenerate", headers=demo_headers)
+            await client.post(
+                "/api/integrations/openrouter/regenerate", headers={**demo_headers, **JSON_TYPE}
+            )
         payload = {"query": REGENERATE_MUTATION, "variables": {"slug": "openrouter"}}
         body = (await client.post("/graphql", json=payload, headers=demo_headers)).json()
         assert [error["extensions"]["code"] for error in body["errors"]] == ["RATE_LIMITED"]

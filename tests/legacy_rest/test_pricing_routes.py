@@ -439,6 +439,77 @@ async def test_models_graphql_upstream_failure_is_upstream_failed(
 
 
 # --------------------------------------------------------------------------------------------
+# GET /api/pricing/models: Cache-Control for the CDN (docs/decisions/0058). A fresh fetch is good
+# for the server's whole hour; a copy from the server's cache has an unknown part of that hour
+# left (or is a stale copy while OpenRouter fails), so a CDN keeps it 5 minutes at most; a CDN
+# may serve its copy on error as long as the server itself would serve its last good copy.
+
+FRESH_MODELS_CACHE_CONTROL = "public, s-maxage=3600, stale-if-error=86400"
+CACHED_MODELS_CACHE_CONTROL = "public, s-maxage=300, stale-if-error=86400"
+
+
+async def test_models_fresh_fetch_is_shared_for_the_hour(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    response = await client.get("/api/pricing/models")
+    assert response.content == models_body(cached=False)
+    assert response.headers["cache-control"] == FRESH_MODELS_CACHE_CONTROL
+
+
+async def test_models_cached_copy_is_shared_five_minutes(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    await client.get("/api/pricing/models")
+    response = await client.get("/api/pricing/models")
+    assert response.content == models_body(cached=True)
+    assert response.headers["cache-control"] == CACHED_MODELS_CACHE_CONTROL
+
+
+@pytest.mark.parametrize(
+    "pricing_settings", [{"pricing_cache_seconds": 600, "pricing_stale_seconds": 7200}]
+)
+async def test_models_cache_control_follows_the_settings(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    fresh = await client.get("/api/pricing/models")
+    assert fresh.headers["cache-control"] == "public, s-maxage=600, stale-if-error=7200"
+    cached = await client.get("/api/pricing/models")
+    assert cached.headers["cache-control"] == "public, s-maxage=300, stale-if-error=7200"
+
+
+@pytest.mark.parametrize(
+    "pricing_settings", [{"pricing_cache_seconds": 1, "pricing_stale_seconds": 0}]
+)
+async def test_models_short_freshness_and_no_stale_copy(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    """Never longer than the server's own freshness; no stale-if-error when the server keeps
+    no stale copy; and the 502 after it carries no Cache-Control (a CDN keeps no error)."""
+    first = await client.get("/api/pricing/models")
+    assert first.headers["cache-control"] == "public, s-maxage=1"
+    second = await client.get("/api/pricing/models")
+    assert second.content == models_body(cached=True)
+    assert second.headers["cache-control"] == "public, s-maxage=1"
+    upstream.answer(status=500)
+    await asyncio.sleep(1.1)
+    failed = await client.get("/api/pricing/models")
+    assert_json(failed, 502, UPSTREAM_FAILED)
+    assert "cache-control" not in failed.headers
+
+
+@pytest.mark.parametrize("pricing_settings", [{"pricing_cache_seconds": 1}])
+async def test_models_stale_copy_is_shared_briefly(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    await client.get("/api/pricing/models")
+    upstream.answer(status=500)
+    await asyncio.sleep(1.1)
+    response = await client.get("/api/pricing/models")
+    assert response.content == models_body(cached=True)  # the last good copy
+    assert response.headers["cache-control"] == "public, s-maxage=1, stale-if-error=86400"
+
+
+# --------------------------------------------------------------------------------------------
 # GET /api/pricing/integrations
 
 
