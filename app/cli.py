@@ -83,8 +83,8 @@ def prepare_embedded_database(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from app.metrics import MULTIPROC_ENV
-    from app.observability import logging_config
+    from app.web.metrics import MULTIPROC_ENV
+    from app.web.request_log import logging_config
 
     prepare_embedded_database(settings)
     if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
@@ -123,8 +123,8 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_session_create(args: argparse.Namespace, settings: Settings) -> int:
-    from app.auth import create_session
     from app.repositories import accounts
+    from app.services.auth import create_session
 
     async def work(db: Database) -> str:
         async with db.write() as session, session.begin():
@@ -140,9 +140,9 @@ def cmd_session_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_session_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from app.auth import hash_token
     from app.models import utcnow
     from app.repositories import accounts
+    from app.services.auth import hash_token
 
     async def work(db: Database) -> int:
         async with db.write() as session, session.begin():
@@ -160,9 +160,9 @@ def cmd_session_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
-    from app.auth import hash_token, new_api_key
     from app.models import APP_KEY, CONNECTION_KEY, utcnow
     from app.repositories import keys
+    from app.services.auth import hash_token, new_api_key
 
     kind = APP_KEY if args.app else CONNECTION_KEY
     scope = _uuid(args.app or args.connection)
@@ -201,9 +201,9 @@ def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from app.auth import hash_token
     from app.models import utcnow
     from app.repositories import keys
+    from app.services.auth import hash_token
 
     async def work(db: Database) -> int:
         async with db.write() as session, session.begin():
@@ -220,7 +220,7 @@ def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_secrets_rotate(args: argparse.Namespace, settings: Settings) -> int:
     from app.repositories import integrations
     from app.runtime import secret_box
-    from app.secrets import InvalidToken
+    from app.services.secrets import InvalidToken
 
     box = secret_box(settings)
     if not box.available:

@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_only
 
-from app import faults, metrics
+from app import outage_latch
 from app.settings import Settings
+from app.web import metrics
 
 _BEGIN_OPTION = "vendo_sqlite_begin"
 _FRESH = "vendo_fresh"  # in a pool record's info: its connection was just made, not yet pinged
@@ -214,7 +215,7 @@ def _track_pool(engine: AsyncEngine) -> None:
     held: set[int] = set()
 
     def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
-        faults.DATABASE.recovered()
+        outage_latch.DATABASE.recovered()
         held.add(id(record))
         checked_out.set(len(held))
         idle.set(max(engine.sync_engine.pool.checkedin(), 0))  # type: ignore[attr-defined]

@@ -15,18 +15,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app import tracing
-from app.health import healthz, metrics_endpoint, readyz
-from app.middleware import BodyLimit, PrefixCors
-from app.observability import RequestLog, quicken_logging
 from app.runtime import Runtime
 from app.settings import Settings
+from app.web import tracing
+from app.web.health import healthz, metrics_endpoint, readyz
+from app.web.middleware import BodyLimit, PrefixCors
+from app.web.request_log import RequestLog, quicken_logging
 from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
 from legacy_rest.refusals import body_refusal, http_exception_handlers
 from legacy_rest.routes import ROUTES
+from resolvers.engine.view import GatewayGraphQL
 from resolvers.schema import GatewaySchema, build_schema
-from resolvers.view import GatewayGraphQL
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider

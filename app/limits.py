@@ -18,9 +18,9 @@ from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from app import metrics
-from app.faults import Latch
+from app.outage_latch import Latch
 from app.settings import Settings
+from app.web import metrics
 
 INTEGRATION = "integration"
 

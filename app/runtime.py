@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.caching import Cache
+from app.cache.shared import Cache
+from app.cache.snapshots import Snapshots
 from app.db import Database, create_database
-from app.jwks import JwksKeys
 from app.limits import RateLimits
-from app.pricing import PricingCatalog
-from app.secrets import SecretBox, parse_keys
+from app.services.jwks import JwksKeys
+from app.services.pricing import PricingCatalog
+from app.services.secrets import SecretBox, parse_keys
 from app.settings import Settings
-from app.snapshots import Snapshots
 
 
 @dataclass

@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     @field_validator("secret_keys")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
-        from app.secrets import parse_keys
+        from app.services.secrets import parse_keys
 
         try:
             parse_keys(value.get_secret_value() if value else None)

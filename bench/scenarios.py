@@ -18,8 +18,8 @@ import orjson
 from bench.dataset import DEMO_SLUG, USAGE_PROVIDER
 
 if TYPE_CHECKING:
-    from app.auth import Viewer
-    from legacy_rest.table import LegacyRoute
+    from app.services.auth import Viewer
+    from legacy_rest.legacy_route import LegacyRoute
 
 TOGGLE_SLUG = "telegram"  # not managed-pool provisioned: a toggle is one upsert
 TOOL_SLUG = "hermes"
@@ -255,7 +255,7 @@ def legacy_scenarios(
 
 
 def _viewers() -> dict[str, Viewer]:
-    from app.auth import Credential, Viewer
+    from app.services.auth import Credential, Viewer
 
     return {
         "anon": Viewer(),
@@ -274,7 +274,7 @@ def legacy_pair(
 ) -> tuple[Scenario, Scenario | str]:
     """A route's sample request and its twin — or, when the route cannot compute the twin's
     variables, why not."""
-    from legacy_rest.table import RestInput
+    from legacy_rest.legacy_route import RestInput
 
     app_id = creds.facts["demo_hermes_app_id"]
     query = {k: v.replace("{app}", app_id) for k, v in query.items()}
@@ -306,7 +306,7 @@ def twin_scenario(
     operation: str, variant: str, variables: dict[str, Any], headers: dict[str, str]
 ) -> Scenario:
     """A route's operation posted to /graphql with the route's variables and credential."""
-    from legacy_rest.operations import load_operation, operation_name
+    from legacy_rest.documents import load_operation, operation_name
 
     document = load_operation(operation)
     if "$first" in document:

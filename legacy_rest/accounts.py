@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import BadUserInput
-from legacy_rest.table import RestInput
+from legacy_rest.legacy_route import RestInput
 
 MISSING_ACCOUNT = "Missing X-Account-ID header"
 

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from app.auth import presented_credentials
-from resolvers.view import SIMPLE_CONTENT_TYPES
+from app.services.auth import presented_credentials
+from resolvers.engine.view import SIMPLE_CONTENT_TYPES
 
 ORIGIN_REFUSED = "Origin not allowed"
 CONTENT_TYPE_REFUSED = "Content-Type must be application/json"

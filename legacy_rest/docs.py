@@ -7,9 +7,9 @@ import re
 
 from graphql import OperationDefinitionNode, parse
 
-from legacy_rest.operations import load_operation
+from legacy_rest.documents import load_operation
+from legacy_rest.legacy_route import LegacyRoute
 from legacy_rest.routes import ROUTES
-from legacy_rest.table import LegacyRoute
 
 
 def _auth(route: LegacyRoute) -> str:

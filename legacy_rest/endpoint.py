@@ -18,14 +18,15 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import faults, observability
-from app.auth import ANONYMOUS, SESSION_COOKIE, Credential
+from app import outage_latch
+from app.cache.memo import remembered
 from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
-from app.memo import remembered
+from app.services.auth import ANONYMOUS, SESSION_COOKIE, Credential
+from app.web import request_log
 from legacy_rest import cookie_writes
+from legacy_rest.documents import load_operation, operation_name
 from legacy_rest.envelopes import dumps
-from legacy_rest.operations import load_operation, operation_name
-from legacy_rest.table import LegacyRoute, RestInput
+from legacy_rest.legacy_route import LegacyRoute, RestInput
 from resolvers.context import Context, context_for
 
 log = logging.getLogger("vendo.legacy_rest")
@@ -70,7 +71,7 @@ class LegacyEndpoint:
             response = self.error(error.code, error.message, error.extensions)
         except Exception as error:
             if is_unavailable(error):
-                faults.DATABASE.failed(error)
+                outage_latch.DATABASE.failed(error)
                 response = self.error("UNAVAILABLE", UNAVAILABLE_MESSAGE)
             else:
                 log.exception("legacy route %s %s failed", self.route.method, self.route.path)
@@ -138,7 +139,7 @@ class LegacyEndpoint:
         return self.ok(payload)
 
     def _name_request(self) -> None:
-        if (info := observability.current()) is not None:
+        if (info := request_log.current()) is not None:
             info.route = self.name
             info.operation = self.operation_name
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.errors import BadUserInput, NotFound
 from legacy_rest.envelopes import js_number
-from legacy_rest.table import RestInput
+from legacy_rest.legacy_route import RestInput
 
 
 def signed_in(request: RestInput) -> dict[str, Any]:

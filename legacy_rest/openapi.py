@@ -12,11 +12,11 @@ import re
 from functools import cache
 from typing import Any
 
-from app.auth import Credential
 from app.errors import HTTP_STATUS
-from legacy_rest import schemas
+from app.services.auth import Credential
+from legacy_rest import json_schemas
 from legacy_rest.envelopes import Envelope
-from legacy_rest.table import LegacyRoute
+from legacy_rest.legacy_route import LegacyRoute
 
 _PARAMETER = re.compile(r"{(\w+)}")
 _DESCRIPTIONS = {
@@ -35,8 +35,8 @@ _DESCRIPTIONS = {
 
 def _error_content(envelope: Envelope) -> dict[str, Any]:
     if envelope is Envelope.TEXT:
-        return {"text/plain": {"schema": schemas.STRING}}
-    schema = schemas.STRING_ERROR if envelope is Envelope.STRING else schemas.FLAT_ERROR
+        return {"text/plain": {"schema": json_schemas.STRING}}
+    schema = json_schemas.STRING_ERROR if envelope is Envelope.STRING else json_schemas.FLAT_ERROR
     return {"application/json": {"schema": schema}}
 
 
@@ -57,7 +57,7 @@ def error_statuses(route: LegacyRoute) -> list[int]:
 
 
 def _parameter(route: LegacyRoute, name: str, where: str, required: bool) -> dict[str, Any]:
-    parameter = {"name": name, "in": where, "required": required, "schema": schemas.STRING}
+    parameter = {"name": name, "in": where, "required": required, "schema": json_schemas.STRING}
     example = route.example.get({"header": "headers"}.get(where, where), {}).get(name)
     return {**parameter, "example": example} if example is not None else parameter
 

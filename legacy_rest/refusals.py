@@ -14,10 +14,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from app import observability
-from app.middleware import Refuse
+from app.web import request_log
+from app.web.middleware import Refuse
 from legacy_rest.envelopes import Envelope
-from legacy_rest.table import LegacyRoute
+from legacy_rest.legacy_route import LegacyRoute
 
 NOT_FOUND = "Not found"
 METHOD_NOT_ALLOWED = "Method not allowed"
@@ -35,7 +35,7 @@ def body_refusal(routes: tuple[LegacyRoute, ...]) -> Refuse:
     ]
 
     def render(scope: Scope, status: int, message: str) -> Response:
-        info = observability.current()
+        info = request_log.current()
         if scope["path"].startswith("/graphql"):
             if info is not None:
                 info.route = "/graphql"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from app.caching import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
+from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
 from app.settings import Settings
 from legacy_rest import accounts as a
 from legacy_rest import integrations as i
-from legacy_rest import schemas as s
+from legacy_rest import json_schemas as s
 from legacy_rest import tools as t
 from legacy_rest.envelopes import Envelope
-from legacy_rest.table import (
+from legacy_rest.legacy_route import (
     BEARER,
     OPTIONAL_SESSION,
     SESSION,

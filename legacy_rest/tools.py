@@ -6,7 +6,7 @@ from typing import Any
 
 from app.errors import NotFound
 from legacy_rest.envelopes import js_number
-from legacy_rest.table import RestInput
+from legacy_rest.legacy_route import RestInput
 
 PRICE_KEYS = (
     "prompt_per_token",

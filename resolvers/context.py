@@ -10,11 +10,17 @@ from typing import TYPE_CHECKING, TypeAlias
 import strawberry
 from starlette.requests import HTTPConnection
 
-from app import observability
-from app.auth import ALL_CREDENTIALS, Credential, Viewer, authenticate, presented_credentials
 from app.errors import NoWorkspace, Unauthenticated
 from app.models import utcnow
 from app.runtime import Runtime
+from app.services.auth import (
+    ALL_CREDENTIALS,
+    Credential,
+    Viewer,
+    authenticate,
+    presented_credentials,
+)
+from app.web import request_log
 
 if TYPE_CHECKING:
     import uuid
@@ -86,7 +92,7 @@ async def context_for(
         settings=runtime.settings,
         jwks=runtime.jwks,
     )
-    if (info := observability.current()) is not None and viewer.tenant_id is not None:
+    if (info := request_log.current()) is not None and viewer.tenant_id is not None:
         info.tenant_id = str(viewer.tenant_id)
     return Context(
         runtime=runtime,

@@ -8,7 +8,7 @@ however its resolvers' awaits happen to interleave:
   per request and then looked up in memory. A workspace has at most one state row per
   integration, so these sets are bounded by the catalog. Once ``ready`` has been awaited for a
   set, its ``*_now`` accessors answer synchronously — which is what lets the fast path build a
-  list of items whose fields come from them (resolvers/prefetch.py).
+  list of items whose fields come from them (resolvers/engine/prefetch.py).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from app.caching import INTEGRATIONS_CATALOG, TOOLS_CATALOG
+from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG
+from app.cache.snapshots import Snapshots
 from app.db import Database
 from app.models import App, Integration, Meter, Release, TenantIntegration, Tool
 from app.repositories import integrations, tools, usage
 from app.repositories._sql import Reader
-from app.snapshots import Snapshots
 from resolvers.usage.periods import Periods
 
 K = TypeVar("K", bound=Hashable)
@@ -46,7 +46,7 @@ CATALOG_SNAPSHOT = (INTEGRATIONS_CATALOG, CATALOG)  # (cache tag, name) of the c
 
 class Catalog:
     """The integrations catalog as a request sees it — the same object for every request of a
-    worker while its snapshot is current (app/snapshots.py), so never changed once built; only
+    worker while its snapshot is current (app/cache/snapshots.py), so never changed once built; only
     ``views`` grows (``view``)."""
 
     def __init__(self, rows: Iterable[Integration]) -> None:
@@ -93,7 +93,7 @@ class Loaders:
         core: bool = False,
     ) -> DataLoader[K, V]:
         """``snapshot``: (cache tag, name) under which a worker keeps what it loaded, by key,
-        between requests (app/snapshots.py); it must then be the same for every request.
+        between requests (app/cache/snapshots.py); it must then be the same for every request.
         ``core``: ``fetch`` runs Core statements only, so it reads on a plain connection."""
         opened = self.db.connect if core else self.db.read
 
@@ -120,7 +120,7 @@ class Loaders:
         core: bool = False,
     ) -> DataLoader[None, V]:
         """``snapshot``: (cache tag, key) under which a worker keeps the set between requests
-        (app/snapshots.py); the set must then be the same for every request. ``core``: as for
+        (app/cache/snapshots.py); the set must then be the same for every request. ``core``: as for
         ``_loader``."""
         opened = self.db.connect if core else self.db.read
 

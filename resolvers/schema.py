@@ -15,25 +15,25 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
-from app import faults
+from app import outage_latch
 from app.errors import BadUserInput, is_unavailable
-from app.observability import current, request_id
 from app.settings import Settings
+from app.web.request_log import current, request_id
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
-from resolvers.document_caches import SafeParserCache, SizedValidationCache
-from resolvers.errors import MaskInternalErrors, is_internal
-from resolvers.extension_runner import ExtensionsRunner
-from resolvers.fastpath import FastExecutionContext
+from resolvers.engine.document_caches import SafeParserCache, SizedValidationCache
+from resolvers.engine.masking import MaskInternalErrors, is_internal
+from resolvers.engine.pagination import DEFAULT_PAGE_SIZE
+from resolvers.engine.persisted import PersistedOperations, load_manifest
+from resolvers.engine.protections import Limits, Protections, validation_rules
+from resolvers.engine.scalars import SCALAR_MAP
+from resolvers.engine.speedups.extension_runner import ExtensionsRunner
+from resolvers.engine.speedups.fastpath import FastExecutionContext
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
 from resolvers.integrations.save import SaveMutations
-from resolvers.pagination import DEFAULT_PAGE_SIZE
-from resolvers.persisted import PersistedOperations, load_manifest
 from resolvers.pricing.queries import PricingQueries
-from resolvers.protections import Limits, Protections, validation_rules
-from resolvers.scalars import SCALAR_MAP
 from resolvers.tools.queries import ToolQueries
 
 log = logging.getLogger("vendo.graphql")
@@ -74,7 +74,7 @@ class GatewaySchema(strawberry.Schema):
         client errors are not ours to log."""
         for error in errors:
             if is_unavailable(error.original_error):
-                faults.DATABASE.failed(error.original_error)  # type: ignore[arg-type]
+                outage_latch.DATABASE.failed(error.original_error)  # type: ignore[arg-type]
             elif is_internal(error):
                 log.error(
                     "unexpected error in %s (request %s)",

@@ -20,13 +20,13 @@ from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
 import app.models
-from app.auth import create_session
 from app.db import create_database
 from app.factory import create_app
 from app.migrations import upgrade
 from app.repositories import accounts
 from app.runtime import Runtime
 from app.seed import seed_demo
+from app.services.auth import create_session
 from app.settings import Settings
 from tests.upstream import Upstream
 

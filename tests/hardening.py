@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 from sqlalchemy import select, text
 
-from app.auth import hash_token, new_api_key
 from app.models import APP_KEY, CONNECTION_KEY, Tenant, User
 from app.repositories import keys
 from app.runtime import Runtime
+from app.services.auth import hash_token, new_api_key
 from tests.conftest import Sessions, session_headers
 
 JSON = "application/json"

@@ -21,12 +21,12 @@ from graphql import get_introspection_query
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from app.auth import Credential
 from app.models import App
 from app.runtime import Runtime
+from app.services.auth import Credential
+from legacy_rest.legacy_route import LegacyRoute
 from legacy_rest.routes import ROUTES
-from legacy_rest.table import LegacyRoute
-from resolvers.document_caches import SafeParserCache, SizedValidationCache
+from resolvers.engine.document_caches import SafeParserCache, SizedValidationCache
 from tests.conftest import Sessions, session_headers
 from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error, mint_key
 from tests.upstream import Upstream

@@ -506,8 +506,8 @@ class TestRedisUnreachable:
         demo: None,
         path: str,
     ) -> None:
-        """A cached answer, or the worker's catalog snapshot (app/snapshots.py), is only served
-        while the cache can say it is current: a write during the outage shows at once, and
+        """A cached answer, or the worker's catalog snapshot (app/cache/snapshots.py), is only
+        served while the cache can say it is current: a write during the outage shows at once, and
         after it."""
         staff = {
             "Cookie": f"vendo_session={await sessions.create('admin@vendo.local', staff=True)}"

@@ -19,12 +19,12 @@ from urllib.parse import quote, urlparse
 import pytest
 import uvicorn
 
-from app.auth import create_session
 from app.db import create_database
 from app.factory import create_app
 from app.migrations import upgrade
 from app.repositories import accounts
 from app.seed import seed_demo
+from app.services.auth import create_session
 from app.settings import Settings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

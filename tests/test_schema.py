@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from graphql import parse, validate
 
-from legacy_rest.operations import load_operation
+from legacy_rest.documents import load_operation
 from legacy_rest.routes import ROUTES
 from resolvers.schema import build_schema
 

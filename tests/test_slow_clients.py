@@ -19,12 +19,12 @@ import httpx
 import pytest
 import uvicorn
 
-from app.auth import create_session
 from app.db import create_database
 from app.factory import create_app
 from app.migrations import upgrade
 from app.repositories import accounts
 from app.seed import seed_demo
+from app.services.auth import create_session
 from app.settings import Settings
 
 READ_TIMEOUT = 1.5

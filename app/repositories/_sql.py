@@ -14,7 +14,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from app.memo import remembered
+from app.cache.memo import remembered
 
 MAX_KEY_LENGTH = 1000
 MAX_UUIDS = 50_000  # parsed UUIDs remembered per dialect by listings (ids of the catalog)

@@ -7,8 +7,8 @@ from typing import Self
 
 import strawberry
 
-from app.auth import Viewer
 from app.models import Integration, TenantIntegration
+from app.services.auth import Viewer
 from resolvers.integrations.types import Installation, IntegrationType
 
 

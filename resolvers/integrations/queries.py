@@ -8,8 +8,14 @@ from app.errors import IntegrationNotFound
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
+from resolvers.engine.pagination import (
+    decode_cursor,
+    fetch_limit,
+    node_fields,
+    page_parts,
+    page_size,
+)
 from resolvers.integrations.types import IntegrationConnection, IntegrationType, columns_read
-from resolvers.pagination import decode_cursor, fetch_limit, node_fields, page_parts, page_size
 from resolvers.usage.types import UsageTrend
 
 

@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
-from app.caching import INTEGRATIONS_CATALOG
+from app.cache.shared import INTEGRATIONS_CATALOG
 from app.errors import BadUserInput, Forbidden
 from app.models import utcnow
 from app.repositories import integrations

@@ -16,11 +16,11 @@ from app.models import AVAILABLE, TenantIntegration
 from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
+from resolvers.engine.pagination import Page
+from resolvers.engine.prefetch import prefetched, sets
+from resolvers.engine.scalars import Micros, uuid_text
 from resolvers.integrations import rules
 from resolvers.loaders import MONTH_USAGE, PROFILES, STATES, Loaders
-from resolvers.pagination import Page
-from resolvers.prefetch import prefetched, sets
-from resolvers.scalars import Micros, uuid_text
 from resolvers.usage.types import UsageTrend
 
 

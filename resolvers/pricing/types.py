@@ -8,8 +8,8 @@ from typing import Self
 import strawberry
 
 from app.models import Integration, Meter
-from app.pricing import MILLION, PricedModel, canonical
-from resolvers.scalars import Micros
+from app.services.pricing import MILLION, PricedModel, canonical
+from resolvers.engine.scalars import Micros
 
 
 @strawberry.type(description="USD prices with Vendo's margin applied.")

@@ -2,7 +2,7 @@
 already enabled: for an app of the workspace, by that app's bindings; otherwise by the workspace's
 own state. An ``appId`` that is not a UUID or not one of the workspace's apps counts as no app.
 
-A prefetched field (resolvers/prefetch.py): for a list of tools, the active releases, the
+A prefetched field (resolvers/engine/prefetch.py): for a list of tools, the active releases, the
 catalog and what decides ``alreadyEnabled`` are loaded once, then every tool's entries are built
 synchronously."""
 
@@ -15,9 +15,9 @@ from typing import Any
 import strawberry
 
 from app.models import Integration, Release
+from resolvers.engine.prefetch import combine, prefetched
 from resolvers.integrations.types import IntegrationType, enabled_now
 from resolvers.loaders import CATALOG, PROFILES, STATES, Loaders
-from resolvers.prefetch import combine, prefetched
 
 
 @strawberry.type(description="An integration in a tool's picker.")

@@ -11,7 +11,7 @@ from app.models import Tool
 from app.models.tools import marketing_internal
 from app.repositories import tools
 from resolvers.context import Info
-from resolvers.pagination import Page, decode_cursor, fetch_limit, page_parts, page_size
+from resolvers.engine.pagination import Page, decode_cursor, fetch_limit, page_parts, page_size
 from resolvers.tools.framing import UsageFraming
 from resolvers.tools.integrations import EMPTY, TOOL_INTEGRATIONS, ToolIntegrations
 from resolvers.tools.types import USAGE_FRAMING, DeployableTool, ToolType

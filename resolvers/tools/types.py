@@ -14,9 +14,9 @@ from strawberry.scalars import JSON
 from app.models import Release, Tool
 from app.models.tools import marketing_internal
 from resolvers.context import Info
+from resolvers.engine.prefetch import combine, prefetched
+from resolvers.engine.scalars import uuid_text
 from resolvers.loaders import Loaders
-from resolvers.prefetch import combine, prefetched
-from resolvers.scalars import uuid_text
 from resolvers.tools.framing import UsageFraming, frame
 from resolvers.tools.integrations import TOOL_INTEGRATIONS, ToolIntegrations
 from resolvers.tools.wizard import WizardLayout, parse_wizard_layout
@@ -136,7 +136,7 @@ class ToolType(relay.Node):
             found.append(cls.from_model(row) if row and tool_visible(info, row) else None)
         return found
 
-    # Prefetched (resolvers/prefetch.py): a list of tools loads these once for all its tools.
+    # Prefetched (resolvers/engine/prefetch.py): a list of tools loads these once for all its tools.
 
     @strawberry.field(description="The active release; null when the tool is unreleased.")
     @prefetched(

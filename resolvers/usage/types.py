@@ -6,7 +6,7 @@ import datetime as dt
 
 import strawberry
 
-from resolvers.scalars import Micros
+from resolvers.engine.scalars import Micros
 from resolvers.usage.periods import Periods, micros_to_usd
 
 # Providers whose usage has a native payload; only OpenRouter's today, read from usage_events.

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select, text, update
 
-from app.auth import bearer_token, looks_like_jwt
 from app.models import Session, User
 from app.repositories import accounts
 from app.runtime import Runtime
+from app.services.auth import bearer_token, looks_like_jwt
 from tests.conftest import JWT_SECRET, GraphQLClient, Sessions, session_headers
 
 VIEWER_QUERY = "query Me { viewer { email isStaff credential workspace { slug } } }"

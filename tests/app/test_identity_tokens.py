@@ -26,9 +26,9 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from app.jwks import JwksKeys, max_age, parse_key_set
 from app.models import Integration, User
 from app.runtime import Runtime
+from app.services.jwks import JwksKeys, max_age, parse_key_set
 from app.settings import Settings
 from tests.conftest import JWT_SECRET, GraphQLClient
 from tests.upstream import Upstream

@@ -16,7 +16,7 @@ from app.models import Integration, Release, Tool
 from app.repositories._sql import ListedDateTime, ListedUuid, fetch_rows, listed
 from app.repositories.integrations import LISTED_COLUMNS
 from app.runtime import Runtime
-from resolvers.scalars import uuid_text
+from resolvers.engine.scalars import uuid_text
 
 SQLITE = sqlite.dialect()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.memo import remembered
+from app.cache.memo import remembered
 
 
 def test_remembered_computes_each_key_once_and_forgets_all_when_full() -> None:

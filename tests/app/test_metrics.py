@@ -18,9 +18,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from app.caching import INTEGRATIONS_CATALOG
-from app.pricing import TAG as PRICING_TAG
+from app.cache.shared import INTEGRATIONS_CATALOG
 from app.runtime import Runtime
+from app.services.pricing import TAG as PRICING_TAG
 from tests.upstream import Upstream
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -378,7 +378,7 @@ def test_tally_flush_matches_prometheus_one_sample_at_a_time() -> None:
     by sample: the same bucket for a value on a bound, above every bound, and the same sum."""
     from prometheus_client import CollectorRegistry, Counter, Histogram
 
-    from app import metrics
+    from app.web import metrics
 
     samples = [0.0005, 0.001, 0.0010001, 0.003, 0.003, 10.0, 42.0]
     route = f"GET /tally-{uuid.uuid4().hex}"

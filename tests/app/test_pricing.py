@@ -1,6 +1,6 @@
-"""Unit tests of app/pricing.py: exact decimal margin, canonical decimals (no trailing zeros, no
-positive exponent), and parsing OpenRouter's models payload (entries without usable prices are
-skipped)."""
+"""Unit tests of app/services/pricing.py: exact decimal margin, canonical decimals (no trailing
+zeros, no positive exponent), and parsing OpenRouter's models payload (entries without usable prices
+are skipped)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.pricing import PricedModel, canonical, parse_models, with_margin
+from app.services.pricing import PricedModel, canonical, parse_models, with_margin
 
 TWENTY = Decimal(20)
 

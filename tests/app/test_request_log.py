@@ -22,12 +22,12 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from app.auth import hash_token, new_api_key
 from app.models import APP_KEY, App, Tenant, User
-from app.observability import BufferedStreamHandler, JsonFormatter, TextFormatter, logging_config
 from app.repositories import keys
 from app.runtime import Runtime
+from app.services.auth import hash_token, new_api_key
 from app.settings import Settings
+from app.web.request_log import BufferedStreamHandler, JsonFormatter, TextFormatter, logging_config
 from tests.conftest import JWT_SECRET, Sessions, session_headers
 
 SECRET_KEY = Fernet.generate_key().decode()
@@ -148,30 +148,30 @@ async def test_request_log_direct_line_is_the_standard_line(
     """Under ``serve``'s configuration (one JSON handler of ours, no filter) access lines skip
     the LogRecord (``_direct_handler``); any other configuration takes logging's standard path.
     Both write the same line: same keys in the same order, same values."""
-    from app import observability
+    from app.web import request_log
 
     buffer = io.StringIO()
     handler = BufferedStreamHandler(buffer, interval=0)
     handler.setFormatter(formatter(json_lines=True))
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", [handler])
-    monkeypatch.setattr(observability.log, "level", logging.INFO)
+    monkeypatch.setattr(request_log.log, "level", logging.INFO)
     taken: list[bool] = []
-    original = observability._direct_handler
+    original = request_log._direct_handler
 
     def spy(level: int) -> Any:
         found = original(level)
         taken.append(found is handler)
         return found
 
-    monkeypatch.setattr(observability, "_direct_handler", spy)
+    monkeypatch.setattr(request_log, "_direct_handler", spy)
     headers = {"X-Request-ID": "same-id"}
     assert (await client.get("/api/integrations", headers=headers)).status_code == 200
-    observability.log.addFilter(lambda record: True)  # a filter: the standard path
+    request_log.log.addFilter(lambda record: True)  # a filter: the standard path
     try:
         assert (await client.get("/api/integrations", headers=headers)).status_code == 200
     finally:
-        observability.log.filters.clear()
+        request_log.log.filters.clear()
     assert taken == [True, False]
     direct, standard = (json.loads(line) for line in buffer.getvalue().splitlines())
     assert list(direct) == list(standard)

@@ -20,14 +20,14 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import select, text
 from starlette.applications import Starlette
 
-from app.auth import hash_token, new_api_key
 from app.cli import main
 from app.errors import Unavailable
 from app.factory import create_app
 from app.models import APP_KEY, App, Integration, Tenant, TenantIntegration
 from app.repositories import keys
 from app.runtime import Runtime
-from app.secrets import UNAVAILABLE, SecretBox, parse_keys
+from app.services.auth import hash_token, new_api_key
+from app.services.secrets import UNAVAILABLE, SecretBox, parse_keys
 from app.settings import Settings
 from tests.conftest import JWT_SECRET, Sessions, session_headers
 

@@ -21,11 +21,11 @@ from sqlalchemy import select, text
 from sqlmodel import SQLModel
 
 import app.models
-from app.auth import hash_token, new_api_key
 from app.models import APP_KEY, App, Integration, IntegrationApi
 from app.repositories import keys
 from app.runtime import Runtime
-from app.secrets import SecretBox
+from app.services.auth import hash_token, new_api_key
+from app.services.secrets import SecretBox
 from tests.conftest import JWT_SECRET, Sessions, session_headers
 
 # --------------------------------------------------------------------------------------------

@@ -25,13 +25,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from app.auth import create_session, hash_token, new_api_key
 from app.db import create_database
 from app.factory import create_app
 from app.migrations import upgrade
 from app.models import APP_KEY, App
 from app.repositories import accounts, keys
 from app.seed import seed_demo
+from app.services.auth import create_session, hash_token, new_api_key
 from app.settings import Settings
 from legacy_rest.openapi import operation_id
 from legacy_rest.routes import ROUTES

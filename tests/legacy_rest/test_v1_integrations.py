@@ -17,7 +17,6 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from app.auth import hash_token, new_api_key
 from app.models import (
     APP_KEY,
     CONNECTION_KEY,
@@ -31,7 +30,8 @@ from app.models import (
 )
 from app.repositories import keys
 from app.runtime import Runtime
-from app.secrets import SecretBox
+from app.services.auth import hash_token, new_api_key
+from app.services.secrets import SecretBox
 from tests.conftest import JWT_SECRET, Sessions, session_headers
 
 # --------------------------------------------------------------------------------------------

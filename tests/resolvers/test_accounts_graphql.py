@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
-from app.auth import hash_token, new_api_key
 from app.models import (
     APP_KEY,
     CONNECTION_KEY,
@@ -29,7 +28,8 @@ from app.models import (
 )
 from app.repositories import keys
 from app.runtime import Runtime
-from app.secrets import SecretBox
+from app.services.auth import hash_token, new_api_key
+from app.services.secrets import SecretBox
 from tests.conftest import JWT_SECRET, GraphQLClient, Sessions, session_headers
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The integrations catalog and the tools' active releases a worker keeps between requests
-(app/snapshots.py): read once, then served without SQL while their cache tag's generation is
+(app/cache/snapshots.py): read once, then served without SQL while their cache tag's generation is
 unchanged and they are younger than ``VENDO_CATALOG_SNAPSHOT_SECONDS``; a write through the
 gateway is seen on the next request (on another instance once the invalidation message lands),
 a write behind its back once the snapshot is too old; ``0`` reads them on every request."""
@@ -14,11 +14,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
-from app.caching import INTEGRATIONS_CATALOG
+from app.cache.shared import INTEGRATIONS_CATALOG
+from app.cache.snapshots import Snapshots
 from app.models import Integration, utcnow
 from app.runtime import Runtime
 from app.settings import Settings
-from app.snapshots import Snapshots
 from resolvers.loaders import CATALOG, Loaders
 from tests.conftest import GraphQLClient, Sessions, needs_redis
 from tests.legacy_rest.test_integrations_cache import delivered, running

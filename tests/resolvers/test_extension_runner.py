@@ -12,7 +12,7 @@ import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from resolvers.extension_runner import ExtensionsRunner
+from resolvers.engine.speedups.extension_runner import ExtensionsRunner
 
 
 def _schema(

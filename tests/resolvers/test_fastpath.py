@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.auth import ANONYMOUS, Viewer
 from app.runtime import Runtime
-from legacy_rest.operations import load_operation
+from app.services.auth import ANONYMOUS, Viewer
+from legacy_rest.documents import load_operation
 from legacy_rest.routes import ROUTES
 from resolvers.context import Context
 from resolvers.schema import GatewaySchema, build_schema
@@ -77,7 +77,7 @@ def schemas(runtime: Runtime) -> tuple[GatewaySchema, GatewaySchema]:
 
 @pytest.fixture
 async def viewers(runtime: Runtime, sessions: Sessions, demo: None) -> list[Viewer]:
-    from app.auth import PresentedCredentials, authenticate
+    from app.services.auth import PresentedCredentials, authenticate
 
     token = await sessions.create("demo@vendo.local")
     signed_in = await authenticate(
@@ -282,7 +282,7 @@ PREFETCHED = "{ integrations(first: 4) { nodes { provider tenantEnabled provisio
 
 
 def _count_new_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    from resolvers.fastpath import FastExecutionContext
+    from resolvers.engine.speedups.fastpath import FastExecutionContext
 
     made: list[str] = []
     original = FastExecutionContext._new_item_plan

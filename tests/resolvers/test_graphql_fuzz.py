@@ -26,11 +26,11 @@ from schemathesis.python.asgi import shutdown_lifespans
 from starlette.applications import Starlette
 from strawberry.relay import to_base64
 
-from app.auth import create_session
 from app.db import create_database
 from app.factory import create_app
 from app.repositories import accounts
 from app.seed import DEMO_EMAIL
+from app.services.auth import create_session
 from app.settings import Settings
 
 EXAMPLES_PER_FIELD = 15

@@ -16,9 +16,9 @@ from sqlalchemy import delete, event, select, text
 from strawberry.relay import to_base64
 
 import app.models.base
-from app.auth import create_session
 from app.models import MANAGED_POOL, Connection, Integration, Tenant, UsageEvent, User
 from app.runtime import Runtime
+from app.services.auth import create_session
 from tests.conftest import GraphQLClient, Sessions, session_headers
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from app.factory import create_app
 from app.runtime import Runtime
 from app.settings import Settings
-from legacy_rest.operations import load_operation
+from legacy_rest.documents import load_operation
 from tests.conftest import needs_redis
 from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error
 from tests.resolvers.test_protections import COST_LITERAL

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import metrics
+from app.web import metrics
 
 log = logging.getLogger("vendo.access")
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

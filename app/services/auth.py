@@ -5,11 +5,11 @@ GraphQL and the legacy routes alike. A credential that is missing, malformed, ex
 gives the anonymous viewer; whoever needs a signed-in viewer answers UNAUTHENTICATED.
 
 Identity JWTs are Supabase access tokens: HS256 with ``VENDO_JWT_SECRET``, RS256 with
-``VENDO_JWT_PUBLIC_KEY``, or ES256/RS256 with the keys of ``VENDO_JWT_JWKS_URL`` (app/jwks.py),
-any of them configured together; ``aud`` must be ``VENDO_JWT_AUDIENCE``, ``iss`` must be
-``VENDO_JWT_ISSUER`` when set, and ``exp``/``nbf``/``iat`` get ``VENDO_JWT_LEEWAY_SECONDS``. A
-refused token is logged at INFO (logger ``vendo.auth``), once per request, by its reason — never
-the token.
+``VENDO_JWT_PUBLIC_KEY``, or ES256/RS256 with the keys of ``VENDO_JWT_JWKS_URL``
+(app/services/jwks.py), any of them configured together; ``aud`` must be ``VENDO_JWT_AUDIENCE``,
+``iss`` must be ``VENDO_JWT_ISSUER`` when set, and ``exp``/``nbf``/``iat`` get
+``VENDO_JWT_LEEWAY_SECONDS``. A refused token is logged at INFO (logger ``vendo.auth``), once per
+request, by its reason — never the token.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from typing import Any
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.jwks import ASYMMETRIC, JwksKeys
 from app.models import APP_KEY, Session, utcnow
 from app.repositories import accounts, keys
 from app.repositories._sql import Reader
+from app.services.jwks import ASYMMETRIC, JwksKeys
 from app.settings import Settings
 
 SESSION_COOKIE = "vendo_session"

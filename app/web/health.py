@@ -9,9 +9,9 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app import metrics
 from app.migrations import head_revision
 from app.runtime import Runtime
+from app.web import metrics
 
 CHECK_TIMEOUT_SECONDS = 2.0
 

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.auth import Credential, Viewer
+from app.services.auth import Credential, Viewer
 from app.settings import Settings
 from legacy_rest.envelopes import Envelope
-from legacy_rest.schemas import Schema
+from legacy_rest.json_schemas import Schema
 
 
 @dataclass(frozen=True)

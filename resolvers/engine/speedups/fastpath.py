@@ -6,9 +6,10 @@ items are built here directly, with a plan compiled once per list field: per req
 for all the requests of a document when nothing in it depends on the request (no directive in
 the selection, nothing prefetched).
 
-Prefetched fields (resolvers/prefetch.py) count as plain: their data is loaded once for the whole
-list (``ready``, awaited before building), then read per item (``get``). On the items themselves
-any prefetched field is used; on objects nested in them, only those that load per-request sets.
+Prefetched fields (resolvers/engine/prefetch.py) count as plain: their data is loaded once for the
+whole list (``ready``, awaited before building), then read per item (``get``). On the items
+themselves any prefetched field is used; on objects nested in them, only those that load per-request
+sets.
 
 Unions of plain Strawberry types are built too, each object by the plan of the member it is.
 Anything else — a field with its own resolver, an interface, a cast object, a null where the
@@ -52,7 +53,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import get_strawberry_type_cast
 
-from resolvers.prefetch import Prefetched, combine, marker_of
+from resolvers.engine.prefetch import Prefetched, combine, marker_of
 
 
 class Unsupported(Exception):
@@ -410,7 +411,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 # Plans shared between requests, by item type and the list field's nodes (see
-# ``_shared_item_plan``); all forgotten at once when full, as ``app.memo`` does.
+# ``_shared_item_plan``); all forgotten at once when full, as ``app.cache.memo`` does.
 MAX_SHARED_PLANS = 512
 _SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], ItemPlan | None]] = {}
 

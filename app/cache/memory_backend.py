@@ -16,7 +16,7 @@ from typing import Any
 from aiocache.base import BaseCache  # type: ignore[import-untyped]
 from aiocache.serializers import NullSerializer  # type: ignore[import-untyped]
 
-from app.local_cache import BoundedStore
+from app.cache.local import BoundedStore
 
 # Bytes counted for an entry beyond its key and value: the store's own bookkeeping.
 ENTRY_OVERHEAD = 100

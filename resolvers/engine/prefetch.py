@@ -6,10 +6,10 @@ Such a field is two plain functions:
   is loaded, else an awaitable that loads it (whole sets, or keyed loads of every root at once);
 - ``get(root, loaders, arguments)``: the value, synchronously, once ready.
 
-``@prefetched(ready, get)`` turns a resolver stub into the field's resolver (await ``ready`` for
-its one root, return ``get``), keeping the stub's signature for Strawberry, and marks it, so that
-the fast path (resolvers/fastpath.py) can await ``ready`` once for a whole list and then call
-``get`` per item instead of graphql-core running a coroutine per item and field. Both paths run
+``@prefetched(ready, get)`` turns a resolver stub into the field's resolver (await ``ready`` for its
+one root, return ``get``), keeping the stub's signature for Strawberry, and marks it, so that the
+fast path (resolvers/engine/speedups/fastpath.py) can await ``ready`` once for a whole list and then
+call ``get`` per item instead of graphql-core running a coroutine per item and field. Both paths run
 the same two functions; concurrent single-root ``ready`` calls batch in the DataLoaders, so the
 statements per request are the same either way.
 

@@ -25,7 +25,7 @@ import httpx
 import orjson
 from jwt import PyJWK, PyJWTError
 
-from app import metrics
+from app.web import metrics
 
 log = logging.getLogger("vendo.auth")
 

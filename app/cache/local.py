@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from typing import Any, Generic, TypeVar
 
-from app.faults import Latch
+from app.outage_latch import Latch
 
 _EXPIRY = struct.Struct(">d")
 K = TypeVar("K", bound=Hashable)

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.schema.types.base_scalars import UUIDDefinition
 from strawberry.types.scalar import ScalarDefinition
 
-from app.memo import remembered
+from app.cache.memo import remembered
 
 MAX_UUID_TEXTS = 50_000
 

@@ -18,8 +18,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http.base import BaseRequestProtocol
 
-from app import faults, observability
+from app import outage_latch
 from app.errors import is_unavailable
+from app.web import request_log
 from resolvers.context import Context, context_for
 
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
@@ -72,7 +73,7 @@ CONTEXT_KEY = "vendo.context"
 
 class GatewayGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (info := observability.current()) is not None:
+        if (info := request_log.current()) is not None:
             info.route = "/graphql"
         if scope["type"] == "http" and scope["method"] != "OPTIONS" and csrf_blocked(scope):
             await errors_response(400, CSRF_MESSAGE, "BAD_USER_INPUT")(scope, receive, send)
@@ -82,7 +83,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         except Exception as error:
             if not is_unavailable(error):
                 raise
-            faults.DATABASE.failed(error)  # e.g. while authenticating
+            outage_latch.DATABASE.failed(error)  # e.g. while authenticating
             await errors_response(503, "Service unavailable", "UNAVAILABLE")(scope, receive, send)
         finally:
             if (context := scope.pop(CONTEXT_KEY, None)) is not None:

@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import orjson
 
-from app import metrics
-from app.caching import Cache
+from app.cache.shared import Cache
 from app.errors import UpstreamFailed
 from app.settings import Settings
+from app.web import metrics
 
 log = logging.getLogger("vendo.pricing")
 TAG = "pricing-models"

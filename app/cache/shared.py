@@ -23,11 +23,11 @@ from aiocache import RedisCache
 from aiocache.base import BaseCache
 from aiocache.serializers import NullSerializer
 
-from app import metrics
-from app.faults import Latch
-from app.local_cache import Invalidations, LocalTier, message, stamp, unstamp
-from app.memory_backend import BoundedMemoryCache
+from app.cache.local import Invalidations, LocalTier, message, stamp, unstamp
+from app.cache.memory_backend import BoundedMemoryCache
+from app.outage_latch import Latch
 from app.settings import Settings
+from app.web import metrics
 
 # Cache tags: a write that changes what an entry shows invalidates the entry's tag.
 INTEGRATIONS_CATALOG = "integrations-catalog"

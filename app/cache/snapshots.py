@@ -2,7 +2,7 @@
 integrations catalog, which every tool's picker reads whole (1,000 rows in the bench), and the
 tools' active releases, read by key (each tool of a page, or the one tool of a detail).
 
-A snapshot is kept under a cache tag (app/caching.py) and served while the tag's generation is
+A snapshot is kept under a cache tag (app/cache/shared.py) and served while the tag's generation is
 still the one it was read under, and for at most ``VENDO_CATALOG_SNAPSHOT_SECONDS``:
 - a write through the gateway invalidates the tag: the writing worker's next request reads the
   database again; other workers as soon as the invalidation message lands (Redis pub/sub), as for
@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from app.caching import Cache
+from app.cache.shared import Cache
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)

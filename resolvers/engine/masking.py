@@ -14,7 +14,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from app.errors import DomainError, is_unavailable
-from app.observability import request_id
+from app.web.request_log import request_id
 
 INTERNAL_MESSAGE = "Internal server error"
 UNAVAILABLE_MESSAGE = "Service unavailable"

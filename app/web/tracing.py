@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import observability
 from app.settings import Settings
+from app.web import request_log
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -48,7 +48,7 @@ class TraceRequests:
         self.tracer = provider.get_tracer("vendo.http")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in observability.QUIET_PATHS:
+        if scope["type"] != "http" or scope["path"] in request_log.QUIET_PATHS:
             await self.app(scope, receive, send)
             return
         from opentelemetry.trace import SpanKind, StatusCode
@@ -66,7 +66,7 @@ class TraceRequests:
             try:
                 await self.app(scope, receive, send_status)
             finally:
-                info = observability.current()
+                info = request_log.current()
                 if info is not None:
                     span.update_name(_span_name(scope["method"], info))
                     span.set_attribute("vendo.request_id", info.request_id)
@@ -79,7 +79,7 @@ class TraceRequests:
                     span.set_status(StatusCode.ERROR)
 
 
-def _span_name(method: str, info: observability.RequestInfo) -> str:
+def _span_name(method: str, info: request_log.RequestInfo) -> str:
     """``GET /api/integrations/{slug}``, or ``POST /graphql (Operation)``."""
     route = info.route or info.path
     name = route if route.startswith(f"{method} ") else f"{method} {route}"

@@ -1,0 +1,1 @@
+"""Caches: the shared response cache, its per-worker tier, snapshots and memos."""

@@ -1,0 +1,1 @@
+"""Services the resolvers call: credentials, secrets at rest, upstream pricing."""

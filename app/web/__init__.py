@@ -1,0 +1,1 @@
+"""HTTP plumbing: middleware, health endpoints, the request log, metrics and tracing."""
