@@ -21,11 +21,10 @@ from app.services.auth import (
     presented_credentials,
 )
 from app.web import request_log
+from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
     import uuid
-
-    from resolvers.loaders import Loaders
 
 
 @dataclass
@@ -42,8 +41,6 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        from resolvers.loaders import Loaders
-
         return Loaders(
             db=self.runtime.db,
             tenant_id=self.viewer.tenant_id,

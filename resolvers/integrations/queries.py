@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from app.errors import IntegrationNotFound
-from app.models import Integration as IntegrationRow
 from app.repositories import integrations
 from resolvers.context import Info
 from resolvers.engine.pagination import (
@@ -15,13 +14,9 @@ from resolvers.engine.pagination import (
     page_parts,
     page_size,
 )
+from resolvers.integrations.rules import visible
 from resolvers.integrations.types import IntegrationConnection, IntegrationType, columns_read
 from resolvers.usage.types import UsageTrend
-
-
-def visible(info: Info, row: IntegrationRow) -> bool:
-    """Anonymous callers see enabled integrations only; signed-in callers see every one."""
-    return row.enabled or info.context.viewer.is_authenticated
 
 
 @strawberry.type

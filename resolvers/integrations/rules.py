@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.models import BYOK_STATIC
+from app.models import Integration as IntegrationRow
+from resolvers.context import Info
 
 OPENROUTER = "openrouter"
 # Enabling these also writes a managed-pool connection stub so the proxy can resolve credentials.
@@ -21,3 +23,8 @@ def tenant_enabled(provider: str, flag: bool | None, active_profiles: frozenset[
     if provider == OPENROUTER:
         return BYOK_STATIC in active_profiles
     return bool(active_profiles)
+
+
+def visible(info: Info, row: IntegrationRow) -> bool:
+    """Anonymous callers see enabled integrations only; signed-in callers see every one."""
+    return row.enabled or info.context.viewer.is_authenticated

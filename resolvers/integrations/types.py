@@ -106,13 +106,11 @@ class IntegrationType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        from resolvers.integrations.queries import visible
-
         ids = [_as_uuid(node_id) for node_id in node_ids]
         rows = [
             await info.context.loaders.integration_by_id.load(key) if key else None for key in ids
         ]
-        return [cls.from_model(row) if row and visible(info, row) else None for row in rows]
+        return [cls.from_model(row) if row and rules.visible(info, row) else None for row in rows]
 
     # The workspace overlay, null anonymously: read from the request's whole sets, so that a
     # list of integrations takes one statement per set, and lists of them take the fast path.

@@ -18,6 +18,7 @@ from app.models import Integration, Release
 from resolvers.engine.prefetch import combine, prefetched
 from resolvers.integrations.types import IntegrationType, enabled_now
 from resolvers.loaders import CATALOG, PROFILES, STATES, Loaders
+from resolvers.tools.manifest import RequiresManifest
 
 
 @strawberry.type(description="An integration in a tool's picker.")
@@ -45,8 +46,6 @@ def _ready(loaders: Loaders, roots: Sequence[Any], arguments: Mapping[str, Any])
 
 
 def _get(root: Any, loaders: Loaders, arguments: Mapping[str, Any]) -> ToolIntegrations:
-    from resolvers.tools.types import RequiresManifest
-
     release: Release | None = loaders.keyed_now(loaders.active_release, root.database_id)
     manifest = RequiresManifest.from_stored(release.requires if release else None)
     catalog = loaders.catalog_now()

@@ -1,5 +1,4 @@
-"""Tools catalog queries. Staff see every tool; everyone else sees enabled tools that are neither
-``marketing.internal`` nor ``vendo-test-`` ones."""
+"""Tools catalog queries: each shows what the caller may see (resolvers/tools/visibility.py)."""
 
 from __future__ import annotations
 
@@ -8,23 +7,13 @@ from typing import Any
 import strawberry
 
 from app.models import Tool
-from app.models.tools import marketing_internal
 from app.repositories import tools
 from resolvers.context import Info
 from resolvers.engine.pagination import Page, decode_cursor, fetch_limit, page_parts, page_size
 from resolvers.tools.framing import UsageFraming
 from resolvers.tools.integrations import EMPTY, TOOL_INTEGRATIONS, ToolIntegrations
 from resolvers.tools.types import USAGE_FRAMING, DeployableTool, ToolType
-
-
-def is_admin(info: Info) -> bool:
-    return info.context.viewer.is_staff
-
-
-def tool_visible(info: Info, row: Tool) -> bool:
-    internal = marketing_internal(row.marketing)
-    listed = row.enabled and not internal and not row.slug.startswith(tools.TEST_TOOL_PREFIX)
-    return listed or is_admin(info)
+from resolvers.tools.visibility import is_admin
 
 
 @strawberry.type(name="ToolConnection", description="A page of the tools catalog.")

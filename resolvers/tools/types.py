@@ -19,25 +19,9 @@ from resolvers.engine.scalars import uuid_text
 from resolvers.loaders import Loaders
 from resolvers.tools.framing import UsageFraming, frame
 from resolvers.tools.integrations import TOOL_INTEGRATIONS, ToolIntegrations
+from resolvers.tools.manifest import RequiresManifest
+from resolvers.tools.visibility import tool_visible
 from resolvers.tools.wizard import WizardLayout, parse_wizard_layout
-
-
-def _providers(value: Any) -> list[str]:
-    return [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
-
-
-@strawberry.type(description="Providers a release needs, and those it can use.")
-class RequiresManifest:
-    required: list[str]
-    optional: list[str]
-
-    @classmethod
-    def from_stored(cls, requires: Any) -> Self:
-        requires = requires if isinstance(requires, dict) else {}
-        return cls(
-            required=_providers(requires.get("required")),
-            optional=_providers(requires.get("optional")),
-        )
 
 
 @strawberry.type(name="Release", description="A version of a tool.")
@@ -128,8 +112,6 @@ class ToolType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        from resolvers.tools.queries import tool_visible
-
         found = []
         for node_id in node_ids:
             row = await info.context.loaders.tool_by_id.load(uuid.UUID(node_id))
