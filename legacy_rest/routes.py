@@ -7,10 +7,7 @@ from typing import Any, TypedDict
 
 from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
 from app.settings import Settings
-from legacy_rest import accounts as a
-from legacy_rest import integrations as i
-from legacy_rest import json_schemas as s
-from legacy_rest import tools as t
+from legacy_rest import json_schemas
 from legacy_rest.envelopes import Envelope
 from legacy_rest.legacy_route import (
     BEARER,
@@ -23,6 +20,14 @@ from legacy_rest.legacy_route import (
     everyone,
     not_staff,
     whole,
+)
+from legacy_rest.shapes import (
+    account_integrations,
+    bulk_save,
+    common,
+    integrations,
+    pricing,
+    tools,
 )
 
 FIVE_MINUTES = 300
@@ -65,164 +70,175 @@ class V1Defaults(TypedDict):
 V1: V1Defaults = {"auth": BEARER, "envelope": Envelope.TEXT, "request_headers": ("X-Account-ID",)}
 
 ROUTES: tuple[LegacyRoute, ...] = (
-    # Reference 01 — integrations
+    # Integrations (docs/CONTRACT.md §1)
     LegacyRoute(
         "GET", "/api/integrations", "integration_list",
-        auth=OPTIONAL_SESSION, variables=i.signed_in, shape=i.integration_list,
+        auth=OPTIONAL_SESSION, variables=integrations.signed_in,
+        shape=integrations.integration_list,
         cache=CacheRule(INTEGRATIONS_CATALOG, FIVE_MINUTES),
         summary="Enabled integrations: canonical when anonymous, with the overlay signed in",
-        responds=s.INTEGRATION_LIST, errors=("NO_WORKSPACE",),
+        responds=json_schemas.INTEGRATION_LIST, errors=("NO_WORKSPACE",),
     ),
     LegacyRoute(
         "GET", "/api/integrations/{slug}", "integration_detail",
         example={"path": {"slug": "openrouter"}},
-        auth=OPTIONAL_SESSION, variables=i.slug_signed_in, shape=i.integration_detail,
+        auth=OPTIONAL_SESSION, variables=integrations.slug_signed_in,
+        shape=integrations.integration_detail,
         cache=CacheRule(INTEGRATIONS_CATALOG, FIVE_MINUTES),
         summary="One integration; disabled ones only for signed-in callers",
-        responds=s.INTEGRATION_DETAIL, errors=("NOT_FOUND",),
+        responds=json_schemas.INTEGRATION_DETAIL, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "POST", "/api/integrations/{slug}", "integration_toggle",
         example={"path": {"slug": "elevenlabs"}, "body": {"enabled": True}},
-        auth=SESSION, variables=i.toggle, shape=i.toggle_result, body=s.TOGGLE_BODY,
+        auth=SESSION, variables=integrations.toggle,
+        shape=integrations.toggle_result, body=json_schemas.TOGGLE_BODY,
         messages={"NOT_FOUND": "Not found", "NO_WORKSPACE": "Not found"},
         limit="integration",
         summary="Enable or disable an integration for the workspace",
-        responds=s.TOGGLE, errors=("NOT_FOUND",),
+        responds=json_schemas.TOGGLE, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "POST", "/api/integrations/{slug}/regenerate", "integration_regenerate",
         example={"path": {"slug": "openrouter"}},
-        auth=SESSION, variables=i.slug,
+        auth=SESSION, variables=common.slug,
         messages={"NO_WORKSPACE": "No workspace", "NOT_FOUND": "Integration not found"},
         limit="integration",
         summary="Rotate an integration key (not supported by any live integration)",
-        responds=s.REGENERATED, errors=("NOT_FOUND", "BAD_USER_INPUT"),
+        responds=json_schemas.REGENERATED, errors=("NOT_FOUND", "BAD_USER_INPUT"),
     ),
     LegacyRoute(
         "GET", "/api/integrations/{slug}/usage", "integration_usage",
         example={"path": {"slug": "openrouter"}},
-        auth=SESSION, variables=i.slug, shape=i.usage,
+        auth=SESSION, variables=common.slug, shape=integrations.usage,
         messages={"NO_WORKSPACE": "No workspace", "NOT_FOUND": "Not found"},
         summary="30-day usage trend and spend for one integration",
-        responds=s.USAGE, errors=("NOT_FOUND",),
+        responds=json_schemas.USAGE, errors=("NOT_FOUND",),
     ),
-    # Reference 02 — tools and pricing
+    # Tools (docs/CONTRACT.md §2.1–2.5)
     LegacyRoute(
         "GET", "/api/tools/catalog", "tools_catalog",
-        auth=OPTIONAL_SESSION, shape=t.tool_list, fallback={"tools": []},
+        auth=OPTIONAL_SESSION, shape=tools.tool_list, fallback={"tools": []},
         cache=CacheRule(TOOLS_CATALOG, ONE_HOUR, applies_to=not_staff),
         summary="The tools catalog; staff sessions see every row (admin mode, uncached)",
-        responds=s.TOOLS,
+        responds=json_schemas.TOOLS,
     ),
     LegacyRoute(
         "GET", "/api/tools/deployable", "deployable_tools",
-        auth=OPTIONAL_SESSION, shape=t.tool_list, fallback={"tools": []},
+        auth=OPTIONAL_SESSION, shape=tools.tool_list, fallback={"tools": []},
         summary="Tools with an active, deploy-ready release, for the deploy wizard",
-        responds=s.DEPLOYABLE,
+        responds=json_schemas.DEPLOYABLE,
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}", "tool_detail",
         example={"path": {"slug": "hermes"}},
-        variables=i.slug, shape=t.tool_detail, envelope=Envelope.STRING,
+        variables=common.slug, shape=tools.tool_detail, envelope=Envelope.STRING,
         messages={"NOT_FOUND": "Tool not found", "INTERNAL": "Internal error"},
         summary="One tool with its active release",
-        responds=s.TOOL_DETAIL, errors=("NOT_FOUND",),
+        responds=json_schemas.TOOL_DETAIL, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}/usage-framing", "usage_framing",
         example={"path": {"slug": "hermes"}},
-        variables=i.slug, shape=t.usage_framing, envelope=Envelope.STRING,
+        variables=common.slug, shape=tools.usage_framing, envelope=Envelope.STRING,
         messages={"NOT_FOUND": "tool_not_found"},
         cache=CacheRule(USAGE_FRAMING, ONE_HOUR, applies_to=everyone),
         summary="Credit presets framed as days of the tool's usage",
-        responds=s.USAGE_FRAMING, errors=("NOT_FOUND",),
+        responds=json_schemas.USAGE_FRAMING, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}/integrations", "tool_integrations",
         example={"path": {"slug": "scribe"}},
-        auth=OPTIONAL_SESSION, variables=t.slug_app, shape=t.tool_integrations,
+        auth=OPTIONAL_SESSION, variables=tools.slug_app, shape=tools.tool_integrations,
         summary="A tool's required and optional integrations, with alreadyEnabled",
-        responds=s.TOOL_INTEGRATIONS, query=("appId",),
+        responds=json_schemas.TOOL_INTEGRATIONS, query=("appId",),
     ),
+    # Pricing (docs/CONTRACT.md §2.6–2.8)
     LegacyRoute(
         "GET", "/api/pricing/models", "pricing_models",
-        shape=t.pricing_models, headers_for=pricing_models_cache,
+        shape=pricing.pricing_models, headers_for=pricing_models_cache,
         messages={"UPSTREAM_FAILED": "Failed to fetch models from OpenRouter"},
         summary="OpenRouter models with the margin applied (1-hour cache, `cached` flag)",
-        responds=s.PRICING_MODELS, errors=("UPSTREAM_FAILED",),
+        responds=json_schemas.PRICING_MODELS, errors=("UPSTREAM_FAILED",),
     ),
     LegacyRoute(
         "GET", "/api/pricing/integrations", "pricing_integrations", shape=whole,
         messages={"INTERNAL": "Failed to load pricing integrations"},
         headers={"Cache-Control": "public, s-maxage=300, stale-while-revalidate=3600"},
         summary="Integrations with public meters, for the /pricing sidebar",
-        responds=s.PRICING_INTEGRATIONS,
+        responds=json_schemas.PRICING_INTEGRATIONS,
     ),
     LegacyRoute(
         "GET", "/api/pricing/public/{slug}", "public_pricing",
         example={"path": {"slug": "openrouter"}},
-        variables=i.slug, shape=t.public_pricing,
+        variables=common.slug, shape=pricing.public_pricing,
         messages={"NOT_FOUND": "Not found", "INTERNAL": "Failed to load pricing detail"},
         headers={"Cache-Control": "s-maxage=300"},
         summary="An integration's public rate table",
-        responds=s.PUBLIC_PRICING, errors=("NOT_FOUND",),
+        responds=json_schemas.PUBLIC_PRICING, errors=("NOT_FOUND",),
     ),
-    # Reference 05 — bulk save
+    # Bulk save (docs/CONTRACT.md §5)
     LegacyRoute(
         "POST", "/api/integrations", "integrations_save",
         example={"body": BULK_EXAMPLE},
-        auth=STAFF, variables=a.integrations_batch, shape=a.saved, body=s.BULK_SAVE_BODY,
+        auth=STAFF, variables=bulk_save.integrations_batch,
+        shape=bulk_save.saved, body=json_schemas.BULK_SAVE_BODY,
         aliases=("/api/integrations/",),
         summary="Create or update integrations with their apis (staff), all or nothing",
-        responds=s.BULK_SAVED, errors=("FORBIDDEN",),
+        responds=json_schemas.BULK_SAVED, errors=("FORBIDDEN",),
     ),
-    # Reference 04 — account integrations (/api/v1, text error bodies, CORS)
+    # Account integrations: /api/v1, text error bodies, CORS (docs/CONTRACT.md §4)
     LegacyRoute(
         "GET", "/api/v1/integrations", "v1_integration_list",
         example={"headers": DEMO_ACCOUNT, "query": {"status": "available"}},
-        variables=a.account_list, shape=a.account_list_body, **V1,
+        variables=account_integrations.account_list,
+        shape=account_integrations.account_list_body, **V1,
         messages={"INTERNAL": "Database error"},
         summary="The account's integrations with install state and per-category counts",
-        responds=s.ACCOUNT_INTEGRATIONS, errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.ACCOUNT_INTEGRATIONS, errors=("BAD_USER_INPUT", "NOT_FOUND"),
         query=("category", "status"),
     ),
     LegacyRoute(
         "GET", "/api/v1/integrations/{id}", "v1_integration_detail",
         example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}},
-        variables=a.account_item, shape=a.account_item_body, **V1,
+        variables=account_integrations.account_item,
+        shape=account_integrations.account_item_body, **V1,
         messages={"INTERNAL": "Database error"},
         summary="One integration by UUID or snake_case name",
-        responds=s.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
     LegacyRoute(
         "POST", "/api/v1/integrations/{id}/install", "v1_integration_install",
         example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}, "body": INSTALL_EXAMPLE},
-        variables=a.install, shape=a.changed_item_body, body=s.INSTALL_BODY, **V1,
+        variables=account_integrations.install,
+        shape=account_integrations.changed_item_body, body=json_schemas.INSTALL_BODY, **V1,
         messages={"INTERNAL": "Database error"},
         summary="Install: params stored, secrets encrypted, status installed",
-        responds=s.ACCOUNT_INTEGRATION, errors=("NOT_FOUND",),
+        responds=json_schemas.ACCOUNT_INTEGRATION, errors=("NOT_FOUND",),
     ),
     LegacyRoute(
         "POST", "/api/v1/integrations/{id}/uninstall", "v1_integration_uninstall",
         example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}},
-        variables=a.account_item, shape=a.changed_item_body, **V1,
+        variables=account_integrations.account_item,
+        shape=account_integrations.changed_item_body, **V1,
         messages={"INTERNAL": "Database error"},
         summary="Uninstall: status available, installed_at cleared, stored values kept",
-        responds=s.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
     LegacyRoute(
         "GET", "/api/v1/mcp-connections", "v1_account",
         example={"headers": DEMO_ACCOUNT},
-        variables=a.account, shape=a.stub("mcp_connections"), **V1,
+        variables=account_integrations.account,
+        shape=account_integrations.stub("mcp_connections"), **V1,
         summary="MCP connections (reserved: always an empty list)",
-        responds=s.empty_list("mcp_connections"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.empty_list("mcp_connections"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
     LegacyRoute(
         "GET", "/api/v1/native-tools", "v1_account",
         example={"headers": DEMO_ACCOUNT},
-        variables=a.account, shape=a.stub("native_tools"), **V1,
+        variables=account_integrations.account,
+        shape=account_integrations.stub("native_tools"), **V1,
         summary="Native tools (reserved: always an empty list)",
-        responds=s.empty_list("native_tools"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.empty_list("native_tools"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
     ),
 )  # fmt: skip

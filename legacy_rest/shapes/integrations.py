@@ -1,4 +1,4 @@
-"""Variables and shapes of the reference 01 routes (the table itself is in routes.py)."""
+"""Variables and shapes of the integrations routes (docs/CONTRACT.md §1)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,6 @@ def signed_in(request: RestInput) -> dict[str, Any]:
 
 def slug_signed_in(request: RestInput) -> dict[str, Any]:
     return {"slug": request.path["slug"], "signedIn": request.viewer.has_session}
-
-
-def slug(request: RestInput) -> dict[str, Any]:
-    return {"slug": request.path["slug"]}
 
 
 def toggle(request: RestInput) -> dict[str, Any]:

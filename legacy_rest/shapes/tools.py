@@ -1,19 +1,11 @@
-"""Variables and shapes of the reference 02 routes (the table itself is in routes.py)."""
+"""Variables and shapes of the tools routes (docs/CONTRACT.md §2.1–2.5)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from app.errors import NotFound
-from legacy_rest.envelopes import js_number
 from legacy_rest.legacy_route import RestInput
-
-PRICE_KEYS = (
-    "prompt_per_token",
-    "completion_per_token",
-    "prompt_per_million",
-    "completion_per_million",
-)
 
 
 def slug_app(request: RestInput) -> dict[str, Any]:
@@ -45,21 +37,3 @@ def usage_framing(data: dict[str, Any]) -> Any:
     if data["usageFraming"] is None:
         raise NotFound()
     return data["usageFraming"]
-
-
-def pricing_models(data: dict[str, Any]) -> Any:
-    result = data["pricingModels"]
-    for model in result["models"]:
-        pricing = model["pricing"]
-        for key in PRICE_KEYS:
-            pricing[key] = js_number(pricing[key])
-    return result
-
-
-def public_pricing(data: dict[str, Any]) -> Any:
-    detail = data["publicPricing"]
-    if detail is None:
-        raise NotFound()
-    for rate in detail["rates"]:
-        rate["price_usd"] = js_number(rate["price_usd"])
-    return detail

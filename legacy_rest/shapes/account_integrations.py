@@ -1,4 +1,4 @@
-"""Variables and shapes of the reference 04 (/api/v1) and 05 (bulk save) routes."""
+"""Variables and shapes of the account integrations routes, /api/v1 (docs/CONTRACT.md §4)."""
 
 from __future__ import annotations
 
@@ -35,17 +35,12 @@ def account_item(request: RestInput) -> dict[str, Any]:
 
 
 def install(request: RestInput) -> dict[str, Any]:
-    """``params`` and ``secrets`` from the body; server-set fields are ignored (reference 04)."""
+    """``params`` and ``secrets`` from the body; server-set ones are ignored (CONTRACT.md §4.3)."""
     variables = account_item(request)
     body = request.body if request.body is not None else {}
     if not isinstance(body, dict):
         raise BadUserInput("Request body must be a JSON object")
     return {**variables, "params": body.get("params"), "secrets": body.get("secrets")}
-
-
-def integrations_batch(request: RestInput) -> dict[str, Any]:
-    """The body as it is (null and empty included): the mutation reports what is wrong."""
-    return {"integrations": request.body}
 
 
 def flatten(entry: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +70,3 @@ def stub(key: str) -> Any:
         return {key: []}
 
     return shape
-
-
-def saved(data: dict[str, Any]) -> Any:
-    return data["saveIntegrations"]
