@@ -9,26 +9,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import seed_data
-from app.models import (
-    BYOK_STATIC,
-    MANAGED_POOL,
-    App,
-    AppConnectionBinding,
-    CategoryFallback,
-    Connection,
-    Integration,
-    Meter,
-    Release,
-    Tenant,
-    Tool,
-    UsageEvent,
-    utcnow,
-)
-from app.repositories import accounts, integrations
+from app.models import BYOK_STATIC, MANAGED_POOL, Tenant, utcnow
+from app.repositories import accounts, integrations, seed
 
 DEMO_EMAIL = "demo@vendo.local"
 DEMO_WORKSPACE = "demo"
@@ -62,77 +47,38 @@ class SeedReport:
 
 async def seed_demo(session: AsyncSession) -> SeedReport:
     created = await _seed_integrations(session)
-    tools_created = await _seed_tools(session)
+    tools_created = await seed.add_missing_tools(session=session, tools=seed_data.TOOLS)
     demo = await accounts.ensure_user(
         session=session, email=DEMO_EMAIL, workspace_slug=DEMO_WORKSPACE
     )
     await accounts.ensure_user(
         session=session, email=STAFF_EMAIL, staff=True, workspace_slug=STAFF_WORKSPACE
     )
-    tenant = await session.scalar(select(Tenant).where(Tenant.owner_id == demo.id))
+    tenant = await seed.owned_workspace(session=session, owner_id=demo.id)
     assert tenant is not None
     apps = await _seed_workspace(session, tenant)
     events = await _seed_usage(session, tenant, apps)
     return SeedReport(integrations=created, tools=tools_created, usage_events=events)
 
 
-async def _ids(session: AsyncSession) -> dict[str, uuid.UUID]:
-    return dict((await session.execute(select(Integration.provider, Integration.id))).all())
-
-
 async def _seed_integrations(session: AsyncSession) -> int:
-    existing = await _ids(session)
-    missing = [
-        Integration(**row) for row in seed_data.INTEGRATIONS if row["provider"] not in existing
-    ]
-    session.add_all(missing)
-    await session.flush()
-    ids = await _ids(session)
-    have = set((await session.execute(select(Meter.integration_id, Meter.key))).all())
-    session.add_all(
-        Meter(integration_id=ids[p], key=k, label=label, unit=unit, rate_micros=rate, public=public)
-        for p, k, label, unit, rate, public in seed_data.METERS
-        if (ids[p], k) not in have
+    created = await seed.add_missing_integrations(session=session, rows=seed_data.INTEGRATIONS)
+    await seed.add_missing_meters(session=session, meters=seed_data.METERS)
+    await seed.add_missing_category_fallbacks(
+        session=session, fallbacks=seed_data.CATEGORY_FALLBACKS
     )
-    known = set((await session.scalars(select(CategoryFallback.category))).all())
-    session.add_all(
-        CategoryFallback(category=category, daily_spend_micros=micros)
-        for category, micros in seed_data.CATEGORY_FALLBACKS.items()
-        if category not in known
-    )
-    await session.flush()
-    return len(missing)
-
-
-async def _seed_tools(session: AsyncSession) -> int:
-    existing = set((await session.scalars(select(Tool.slug))).all())
-    created = 0
-    for slug, (row, release) in seed_data.TOOLS.items():
-        if slug in existing:
-            continue
-        tool = Tool(slug=slug, **row)
-        session.add(tool)
-        await session.flush()
-        if release is not None:
-            session.add(Release(tool_id=tool.id, **release))
-        created += 1
-    await session.flush()
     return created
 
 
 async def _seed_workspace(session: AsyncSession, tenant: Tenant) -> dict[str, uuid.UUID]:
     """Connections, flags and apps of the demo workspace; returns app ids by name."""
-    apps = dict(
-        (await session.execute(select(App.name, App.id).where(App.tenant_id == tenant.id))).all()
-    )
+    apps = await seed.app_ids(session=session, tenant_id=tenant.id)
     if apps:
         return apps
-    connections = {
-        provider: Connection(tenant_id=tenant.id, provider=provider, profile=profile)
-        for provider, profile in _CONNECTIONS
-    }
-    session.add_all(connections.values())
-    ids = await _ids(session)
+    connections = await seed.add_connections(
+        session=session, tenant_id=tenant.id, profiles=_CONNECTIONS
+    )
+    ids = await seed.integration_ids(session=session)
     for provider, enabled in _FLAGS.items():
         await integrations.set_tenant_enabled(
             session=session,
@@ -141,24 +87,20 @@ async def _seed_workspace(session: AsyncSession, tenant: Tenant) -> dict[str, uu
             enabled=enabled,
             now=utcnow(),
         )
-    tool_ids = dict((await session.execute(select(Tool.slug, Tool.id))).all())
+    tool_ids = await seed.tool_ids(session=session)
     for name, (slug, providers) in _APPS.items():
-        app = App(tenant_id=tenant.id, tool_id=tool_ids[slug], name=name)
-        session.add(app)
-        await session.flush()
-        session.add_all(
-            AppConnectionBinding(app_id=app.id, connection_id=connections[p].id) for p in providers
+        apps[name] = await seed.add_app(
+            session=session,
+            tenant_id=tenant.id,
+            tool_id=tool_ids[slug],
+            name=name,
+            connection_ids=[connections[p] for p in providers],
         )
-        apps[name] = app.id
-    await session.flush()
     return apps
 
 
 async def _seed_usage(session: AsyncSession, tenant: Tenant, apps: dict[str, uuid.UUID]) -> int:
-    have = await session.scalar(
-        select(func.count()).select_from(UsageEvent).where(UsageEvent.tenant_id == tenant.id)
-    )
-    if have:
+    if await seed.has_usage_events(session=session, tenant_id=tenant.id):
         return 0
     rng = random.Random(42)
     now = utcnow()
@@ -176,9 +118,9 @@ async def _seed_usage(session: AsyncSession, tenant: Tenant, apps: dict[str, uui
                         "occurred_at": start - timedelta(seconds=rng.randint(0, 86_399)),
                     }
                 )
-    await session.execute(UsageEvent.__table__.insert(), rows)  # type: ignore[attr-defined]
+    await seed.add_usage_events(session=session, rows=rows)
     return len(rows)
 
 
 async def database_is_empty(session: AsyncSession) -> bool:
-    return not await session.scalar(select(func.count()).select_from(Integration))
+    return not await seed.has_integrations(session=session)

@@ -27,8 +27,7 @@ from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG
 from app.cache.snapshots import Snapshots
 from app.db import Database
 from app.models import App, Integration, Meter, Release, TenantIntegration, Tool
-from app.repositories import integrations, tools, usage
-from app.repositories._sql import Reader
+from app.repositories import Reader, integrations, tools, usage
 from resolvers.usage.periods import Periods
 
 K = TypeVar("K", bound=Hashable)

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Dialect, Executable, TypeDecorator, Uuid, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from app.cache.memo import remembered
+from app.repositories import Reader
 
 MAX_KEY_LENGTH = 1000
 MAX_UUIDS = 50_000  # parsed UUIDs remembered per dialect by listings (ids of the catalog)
@@ -28,9 +29,6 @@ def searchable(value: str) -> bool:
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
-
-
-Reader = AsyncSession | AsyncConnection
 
 
 async def execute(

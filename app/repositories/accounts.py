@@ -12,7 +12,8 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Session, Tenant, User
-from app.repositories._sql import Reader, execute, searchable
+from app.repositories import Reader
+from app.repositories._sql import execute, searchable
 
 
 @dataclass(frozen=True)

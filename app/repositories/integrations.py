@@ -22,8 +22,8 @@ from app.models import (
     IntegrationApi,
     TenantIntegration,
 )
+from app.repositories import Reader
 from app.repositories._sql import (
-    Reader,
     dialect_name,
     execute,
     fetch_rows,

@@ -10,7 +10,8 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import APP_KEY, ApiKey, App, Connection, Tenant
-from app.repositories._sql import Reader, execute
+from app.repositories import Reader
+from app.repositories._sql import execute
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from datetime import date
 from sqlalchemy import bindparam, func, select
 
 from app.models import UsageDaily
-from app.repositories._sql import Reader, execute
+from app.repositories import Reader
+from app.repositories._sql import execute
 
 # Built once (see ``_sql.execute``): the workspace overlay and the usage trend run them.
 _TOTALS = (

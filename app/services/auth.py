@@ -29,8 +29,7 @@ import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import APP_KEY, Session, utcnow
-from app.repositories import accounts, keys
-from app.repositories._sql import Reader
+from app.repositories import Reader, accounts, keys
 from app.services.jwks import ASYMMETRIC, JwksKeys
 from app.settings import Settings
 

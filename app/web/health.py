@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.migrations import head_revision
+from app.repositories import schema_version
 from app.runtime import Runtime
 from app.web import metrics
 
@@ -24,7 +24,7 @@ async def healthz(_: Request) -> Response:
 async def _database(runtime: Runtime) -> str:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.db.read() as session:
-            revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            revision = await schema_version.migrated_revision(session=session)
     except Exception:
         return "unreachable"
     head = head_revision()
