@@ -37,7 +37,7 @@ def nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-# Reference 01
+# Integrations (docs/CONTRACT.md §1)
 
 CANONICAL_INTEGRATION = obj(
     provider=STRING,
@@ -98,7 +98,7 @@ USAGE = obj(
     spend_monthly_usd=NUMBER,
 )
 
-# Reference 02
+# Tools and pricing (docs/CONTRACT.md §2)
 
 TOOL_ROW = {
     "id": UUID,
@@ -191,7 +191,7 @@ PUBLIC_PRICING = obj(
     rates=array(obj(key=STRING, label=STRING, unit=STRING, price_micros=INTEGER, price_usd=NUMBER)),
 )
 
-# References 04 and 05
+# Account integrations (docs/CONTRACT.md §4) and the bulk save (§5)
 
 ACCOUNT_INTEGRATION = obj(
     id=UUID,

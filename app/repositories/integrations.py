@@ -183,7 +183,7 @@ async def ensure_managed_connection(
     )
 
 
-# Account install state (reference 04)
+# Account install state (docs/CONTRACT.md §4)
 
 
 def _account_query(tenant_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -272,7 +272,7 @@ async def uninstall(
     return state
 
 
-# Bulk save (reference 05)
+# Bulk save (docs/CONTRACT.md §5)
 
 
 async def stored_configuration(

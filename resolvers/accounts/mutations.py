@@ -1,4 +1,4 @@
-"""Install and uninstall an integration for an account (reference 04)."""
+"""Install and uninstall an integration for an account (docs/CONTRACT.md §4.3, §4.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Validation of a bulk save (reference 05): every problem of every item, with its index and field.
+"""Validation of a bulk save (docs/CONTRACT.md §5): every problem of every item, with its index
+and field.
 
 The rules, in the order they are checked for each item:
 - the item is an object whose keys are among name, type, category, description, enabled,

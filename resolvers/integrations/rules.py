@@ -1,4 +1,4 @@
-"""Rules of reference 01 that are easy to miss, in one place."""
+"""Rules of the integrations routes (docs/CONTRACT.md §1) that are easy to miss, in one place."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ REGENERATE_OPENROUTER = (
 
 def tenant_enabled(provider: str, flag: bool | None, active_profiles: frozenset[str]) -> bool:
     """The tenant's flag when set; unset, an active connection stands in for it — for OpenRouter
-    only an active ``byok_static`` one (reference 01, detail)."""
+    only an active ``byok_static`` one (CONTRACT.md §1.2)."""
     if flag is not None:
         return flag
     if provider == OPENROUTER:

@@ -1,4 +1,4 @@
-"""``saveIntegrations``: the bulk save of reference 05, staff only, all or nothing."""
+"""``saveIntegrations``: the bulk save (docs/CONTRACT.md §5), staff only, all or nothing."""
 
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ def _names(payload: Any) -> list[str]:
 @strawberry.type
 class SaveMutations:
     @strawberry.mutation(
-        description="Create or update integrations with their apis (reference 05). Staff only. "
-        "Every problem is reported in `extensions.errors` as {index, field, message}, and "
-        "nothing is written unless every item is valid."
+        description="Create or update integrations with their apis, as `POST /api/integrations` "
+        "does. Staff only. Every problem is reported in `extensions.errors` as "
+        "{index, field, message}, and nothing is written unless every item is valid."
     )
     async def save_integrations(
         self, info: Info, integrations: JSON | None = None

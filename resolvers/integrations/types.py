@@ -24,7 +24,9 @@ from resolvers.loaders import MONTH_USAGE, PROFILES, STATES, Loaders
 from resolvers.usage.types import UsageTrend
 
 
-@strawberry.type(description="A workspace's install state of one integration (reference 04).")
+@strawberry.type(
+    description="A workspace's install state of one integration, as `/api/v1` shows it."
+)
 class Installation:
     status: str = strawberry.field(description="`available` or `installed`.")
     installed_at: dt.datetime | None
@@ -125,7 +127,9 @@ class IntegrationType(relay.Node):
     )
     async def tenant_enabled(self, info: Info) -> bool | None: ...
 
-    @strawberry.field(description="The workspace's install state (reference 04); null anonymously.")
+    @strawberry.field(
+        description="The workspace's install state, as `/api/v1` shows it; null anonymously."
+    )
     @prefetched(
         sets(STATES, workspace=True),
         lambda root, loaders, _: (

@@ -1,5 +1,5 @@
 """The deploy wizard's layout: validated before it is returned; a stored layout that fails the
-schema comes back null and the wizard falls back to single-page rendering (reference 02).
+schema comes back null and the wizard falls back to single-page rendering (docs/CONTRACT.md §2.2).
 
 Like zod's default object schemas, unknown keys are dropped rather than rejected.
 """
