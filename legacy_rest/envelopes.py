@@ -1,4 +1,4 @@
-"""Error envelopes of reference 03, and the one JSON encoder of the legacy routes."""
+"""Error envelopes (docs/CONTRACT.md §3.4), and the one JSON encoder of the legacy routes."""
 
 from __future__ import annotations
 

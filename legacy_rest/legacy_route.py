@@ -23,14 +23,14 @@ class Auth:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = Auth()
-# The dashboard routes read the vendo_session cookie only (reference 03's matrix).
+# The dashboard routes read the vendo_session cookie only (docs/CONTRACT.md §3.3).
 OPTIONAL_SESSION = Auth(accept=frozenset({Credential.SESSION}), bearer_headers=())
 SESSION = Auth(accept=frozenset({Credential.SESSION}), required=True, bearer_headers=())
-# /api/v1/*: a Bearer App Key, Connection Key or identity JWT (reference 04).
+# /api/v1/*: a Bearer App Key, Connection Key or identity JWT (docs/CONTRACT.md §4).
 BEARER = Auth(
     accept=frozenset({Credential.APP_KEY, Credential.CONNECTION_KEY, Credential.JWT}), required=True
 )
-# Bulk save (reference 05): a staff JWT or session, in X-Authorization, Authorization or the cookie.
+# Bulk save (CONTRACT.md §5): a staff JWT or session, in X-Authorization, Authorization or cookie.
 STAFF = Auth(
     accept=frozenset({Credential.JWT, Credential.SESSION}),
     required=True,

@@ -32,7 +32,7 @@ class Integration(SQLModel, table=True):
     docs_url: str | None = None
     env_bootstrap: dict[str, Any] | None = json_field(default_factory=lambda: None, nullable=True)
     tags: list[dict[str, str]] = json_field(default_factory=list)
-    # Provider configuration (reference 05): plain values here, password-type values encrypted
+    # Provider configuration (CONTRACT.md §5.3): plain values here, password-type values encrypted
     # (name → Fernet token) in secret_configuration.
     configuration: dict[str, Any] = json_field(default_factory=dict)
     secret_configuration: dict[str, str] = json_field(default_factory=dict)
@@ -41,7 +41,7 @@ class Integration(SQLModel, table=True):
 
 
 class IntegrationApi(SQLModel, table=True):
-    """A model, index or table offered under an integration (reference 05's ``apis``)."""
+    """A model, index or table offered under an integration (``apis``, docs/CONTRACT.md §5.2)."""
 
     __tablename__ = "integration_apis"
     __table_args__ = (Index("ux_integration_apis_name", "integration_id", "api", unique=True),)
@@ -62,7 +62,7 @@ class TenantIntegration(SQLModel, table=True):
     """A tenant's own state for one integration.
 
     ``enabled`` is the dashboard toggle (None until first toggled); ``status``, ``installed_at``,
-    ``params`` and ``secrets`` (name → Fernet token) are the account install state of reference 04.
+    ``params`` and ``secrets`` (name → Fernet token) are the account install state (CONTRACT.md §4).
     """
 
     __tablename__ = "tenant_integrations"

@@ -1,4 +1,4 @@
-"""The tools catalog (reference 02): tools, their releases, tenants' apps and their bindings,
+"""The tools catalog (docs/CONTRACT.md §2): tools, their releases, tenants' apps and their bindings,
 public meters and the per-category fallback spend used for cold starts."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Credentials (reference 03): the session cookie, identity JWTs and opaque keys.
+"""Credentials (docs/CONTRACT.md §3.2): the session cookie, identity JWTs and opaque keys.
 
 One function, :func:`authenticate`, turns the credentials of a request into a :class:`Viewer`, for
 GraphQL and the legacy routes alike. A credential that is missing, malformed, expired or revoked
@@ -85,12 +85,12 @@ def new_api_key() -> str:
 
 
 def looks_like_jwt(token: str) -> bool:
-    """Reference 03: exactly three dot-separated segments is a JWT; anything else is opaque."""
+    """CONTRACT.md §3.2: exactly three dot-separated segments is a JWT; anything else is opaque."""
     return token.count(".") == 2 and all(token.split("."))
 
 
 def bearer_token(headers: Mapping[str, str], header: str = "authorization") -> str | None:
-    """``Bearer <token>``; ``X-Authorization`` (reference 05) may also carry the bare token."""
+    """``Bearer <token>``; ``X-Authorization`` (CONTRACT.md §5) may also carry the bare token."""
     value = (headers.get(header) or "").strip()
     scheme, _, rest = value.partition(" ")
     if scheme.lower() == "bearer":
@@ -347,7 +347,7 @@ async def authenticate(
 
 
 async def _from_bearer(token: str, lookups: Lookups, accept: frozenset[Credential]) -> Viewer:
-    """Reference 03's rule: three segments is a JWT; anything else is an opaque token, looked up
+    """CONTRACT.md §3.2's rule: three segments is a JWT; anything else is an opaque token, looked up
     by its hash among the keys (``vendo_sk_``) or the sessions."""
     if looks_like_jwt(token):
         return await _from_jwt(token, lookups) if Credential.JWT in accept else ANONYMOUS

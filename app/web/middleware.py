@@ -93,7 +93,7 @@ def _under(path: str, prefix: str) -> bool:
 
 class PrefixCors:
     """CORS for one path prefix. Origins matching ``origin_pattern`` are reflected with
-    ``Vary: Origin``; any other origin gets ``fallback`` (``*`` for /api/v1, as reference 03 says)
+    ``Vary: Origin``; any other origin gets ``fallback`` (``*`` for /api/v1: CONTRACT.md §3.6)
     or no CORS header at all when ``fallback`` is None (/graphql: configured origins only).
     ``credentials`` allows cookies, for the configured origins only."""
 

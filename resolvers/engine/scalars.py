@@ -32,7 +32,7 @@ def _parse_micros(value: object) -> int:
 
 
 def serialize_datetime(value: dt.datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` suffix and milliseconds, as reference 03 prescribes."""
+    """ISO 8601 in UTC with a ``Z`` suffix and milliseconds, as docs/CONTRACT.md §3.7 prescribes."""
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
