@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-vendor the GraphiQL browser assets served by the gateway (issue 7).
+# Re-vendor the GraphiQL browser assets served by the gateway.
 #
 #   scripts/vendor-graphiql.sh           fetch the pinned packages with `npm pack`, verify, install
 #   scripts/vendor-graphiql.sh --check   offline: verify the committed files against the pins below
