@@ -4,6 +4,7 @@ inside it, and no resolvers module hides an import cycle behind an import inside
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ SOURCES = (*SERVER, "bench", "scripts")
 # Besides the repositories: the tables' own definitions (partial indexes), the migration scripts,
 # and engine set-up (SQLite pragmas, the BEGIN a writer takes). bench/baselines.py is a raw-SQL
 # server to compare against, not the gateway.
+README = (ROOT / "README.md").read_text()
 SQL_ALLOWED = (
     "app/repositories/",
     "app/models/",
@@ -102,3 +104,15 @@ def test_layout_resolvers_import_at_module_level_only(path: Path) -> None:
     """An import inside a function is how a cycle hides; TYPE_CHECKING imports sit at module
     level and are fine."""
     assert imports_inside_functions(tree(path)) == []
+
+
+def layout_section() -> str:
+    return README.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_layout_readme_names_existing_paths() -> None:
+    """Every path the README's Layout section names exists (``<domain>``: in some domain)."""
+    named = re.findall(r"\b((?:app|resolvers|legacy_rest|docs)/[\w/.*<>-]*)", layout_section())
+    patterns = {re.sub(r"<\w+>", "*", path.rstrip(".")) for path in named}
+    assert len(patterns) >= 30
+    assert sorted(p for p in patterns if not any(ROOT.glob(p))) == []
