@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import (
     App,
@@ -35,7 +36,9 @@ async def has_integrations(*, session: AsyncSession) -> bool:
 
 async def integration_ids(*, session: AsyncSession) -> dict[str, uuid.UUID]:
     """Every integration's id, by provider."""
-    return dict((await session.execute(select(Integration.provider, Integration.id))).all())
+    return dict(
+        (await session.execute(select(col(Integration.provider), col(Integration.id)))).all()
+    )
 
 
 async def add_missing_integrations(
@@ -51,7 +54,7 @@ async def add_missing_integrations(
 
 async def add_missing_meters(*, session: AsyncSession, meters: Iterable[MeterRow]) -> None:
     ids = await integration_ids(session=session)
-    have = set((await session.execute(select(Meter.integration_id, Meter.key))).all())
+    have = set((await session.execute(select(col(Meter.integration_id), col(Meter.key)))).all())
     session.add_all(
         Meter(integration_id=ids[p], key=k, label=label, unit=unit, rate_micros=rate, public=public)
         for p, k, label, unit, rate, public in meters
@@ -63,7 +66,7 @@ async def add_missing_meters(*, session: AsyncSession, meters: Iterable[MeterRow
 async def add_missing_category_fallbacks(
     *, session: AsyncSession, fallbacks: Mapping[str, int]
 ) -> None:
-    known = set((await session.scalars(select(CategoryFallback.category))).all())
+    known = set((await session.scalars(select(col(CategoryFallback.category)))).all())
     session.add_all(
         CategoryFallback(category=category, daily_spend_micros=micros)
         for category, micros in fallbacks.items()
@@ -74,7 +77,7 @@ async def add_missing_category_fallbacks(
 
 async def add_missing_tools(*, session: AsyncSession, tools: ToolRows) -> int:
     """Adds the tools whose slug is not stored yet, each with its release; returns how many."""
-    existing = set((await session.scalars(select(Tool.slug))).all())
+    existing = set((await session.scalars(select(col(Tool.slug)))).all())
     created = 0
     for slug, (row, release) in tools.items():
         if slug in existing:
@@ -91,16 +94,16 @@ async def add_missing_tools(*, session: AsyncSession, tools: ToolRows) -> int:
 
 async def tool_ids(*, session: AsyncSession) -> dict[str, uuid.UUID]:
     """Every tool's id, by slug."""
-    return dict((await session.execute(select(Tool.slug, Tool.id))).all())
+    return dict((await session.execute(select(col(Tool.slug), col(Tool.id)))).all())
 
 
 async def owned_workspace(*, session: AsyncSession, owner_id: uuid.UUID) -> Tenant | None:
-    return await session.scalar(select(Tenant).where(Tenant.owner_id == owner_id))
+    return await session.scalar(select(Tenant).where(col(Tenant.owner_id) == owner_id))
 
 
 async def app_ids(*, session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, uuid.UUID]:
     """The workspace's apps' ids, by name."""
-    query = select(App.name, App.id).where(App.tenant_id == tenant_id)
+    query = select(col(App.name), col(App.id)).where(col(App.tenant_id) == tenant_id)
     return dict((await session.execute(query)).all())
 
 
@@ -138,7 +141,9 @@ async def add_app(
 
 
 async def has_usage_events(*, session: AsyncSession, tenant_id: uuid.UUID) -> bool:
-    query = select(func.count()).select_from(UsageEvent).where(UsageEvent.tenant_id == tenant_id)
+    query = (
+        select(func.count()).select_from(UsageEvent).where(col(UsageEvent.tenant_id) == tenant_id)
+    )
     return bool(await session.scalar(query))
 
 
