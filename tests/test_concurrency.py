@@ -27,7 +27,8 @@ from app.models import (
 )
 from app.runtime import Runtime
 from tests.conftest import Sessions, session_headers
-from tests.hardening import assert_json, mint_key, sign_up
+from tests.support.credentials import mint_key, sign_up
+from tests.support.http import assert_json
 
 SECRET_KEY = Fernet.generate_key().decode()
 TOGGLES = 50

@@ -25,14 +25,10 @@ from sqlalchemy import select
 from app.models import App, Integration, Tenant, TenantIntegration
 from app.runtime import Runtime
 from tests.conftest import POSTGRES_URL, REDIS_URL, Sessions, needs_postgres, needs_redis
-from tests.hardening import (
-    GRAPHQL_UNAVAILABLE,
-    WriteLock,
-    assert_json,
-    assert_text,
-    mint_key,
-    sign_up,
-)
+from tests.support.credentials import mint_key, sign_up
+from tests.support.documents import GRAPHQL_UNAVAILABLE
+from tests.support.http import assert_json, assert_text
+from tests.support.sql import WriteLock
 from tests.tcp_proxy import TcpProxy
 from tests.upstream import Upstream
 

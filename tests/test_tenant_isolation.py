@@ -32,7 +32,8 @@ from app.models import (
 )
 from app.runtime import Runtime
 from tests.conftest import JWT_SECRET, Sessions, session_headers
-from tests.hardening import assert_json, assert_text, mint_key, sign_up
+from tests.support.credentials import mint_key, sign_up
+from tests.support.http import assert_json, assert_text
 
 SECRET_KEY = Fernet.generate_key().decode()
 REQUEST_ID = "isolation-check-1"

@@ -21,7 +21,8 @@ from starlette.applications import Starlette
 from app.models import App, User
 from app.runtime import Runtime
 from tests.conftest import JWT_SECRET, Sessions, session_headers
-from tests.hardening import assert_json, mint_key
+from tests.support.credentials import mint_key
+from tests.support.http import assert_json
 
 UNSUPPORTED = {"message": "Content-Type must be application/json"}
 FOREIGN_ORIGIN = {"message": "Origin not allowed"}

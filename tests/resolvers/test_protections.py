@@ -16,14 +16,9 @@ from sqlalchemy import select
 
 from app.models import Integration, TenantIntegration
 from app.runtime import Runtime
-from tests.hardening import (
-    GRAPHQL_TOO_LARGE,
-    WriteLock,
-    assert_json,
-    assert_text,
-    gql_error,
-    run_sql,
-)
+from tests.support.documents import GRAPHQL_TOO_LARGE, gql_error
+from tests.support.http import assert_json, assert_text
+from tests.support.sql import WriteLock, run_sql
 from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
