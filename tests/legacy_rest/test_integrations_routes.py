@@ -4,8 +4,6 @@ choices of docs/DECISIONS.md: order of checks, body validation, soft warning, th
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -15,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 
 import app.models.base
@@ -24,32 +22,27 @@ from app.models import (
     MANAGED_POOL,
     Connection,
     Integration,
-    Session,
-    Tenant,
-    TenantIntegration,
     UsageEvent,
-    User,
 )
-from app.repositories import accounts
 from app.runtime import Runtime
-from tests.conftest import Sessions, session_headers
+from tests.conftest import Sessions
+from tests.support.catalog import ENABLED_PROVIDERS, demo_tenant_id, tenant_flag
+from tests.support.credentials import (
+    expire_session,
+    revoke_session,
+    sign_up,
+    sign_up_without_workspace,
+)
+from tests.support.documents import REGENERATE_MUTATION, TOGGLE_MUTATION
+from tests.support.http import assert_json
+from tests.support.sql import run_sql
 
 # --------------------------------------------------------------------------------------------
 # Documents and expected shapes
 
 # A cookie write must say it sends JSON (legacy_rest/cookie_writes.py), even with no body.
 JSON_TYPE = {"Content-Type": "application/json"}
-TOGGLE_MUTATION = """
-mutation Toggle($slug: String!, $enabled: Boolean!) {
-  setIntegrationEnabled(slug: $slug, enabled: $enabled) { enabled provisioningError }
-}
-"""
 
-REGENERATE_MUTATION = """
-mutation Regenerate($slug: String!) {
-  regenerateIntegrationKey(slug: $slug) { key }
-}
-"""
 
 CANONICAL_KEYS = [
     "provider",
@@ -84,21 +77,6 @@ LIST_ROW_KEYS = [*ROW_KEYS, "tenantEnabled", "provisioned", "usageThisMonth", "c
 DETAIL_ROW_KEYS = [*ROW_KEYS, "tenantEnabled"]
 USAGE_KEYS = ["provider", "dailyTrend", "spend_daily_usd", "spend_weekly_usd", "spend_monthly_usd"]
 
-ENABLED_PROVIDERS = [
-    "anthropic",
-    "assemblyai",
-    "deepgram",
-    "elevenlabs",
-    "openai",
-    "openrouter",
-    "pinecone",
-    "qdrant",
-    "resend",
-    "sendgrid",
-    "slack",
-    "telegram",
-    "twilio",
-]
 
 OPENROUTER_CANONICAL = {
     "provider": "openrouter",
@@ -137,58 +115,13 @@ FROZEN_NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
 # Helpers
 
 
-def assert_json(response: httpx.Response, status: int, body: Any) -> None:
-    """Exact status, exact body, JSON content type, compact encoding."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    assert response.json() == body
-    compact = json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False)
-    assert response.content == compact.encode()
-
-
 def is_canonical_list(body: Any) -> bool:
     return isinstance(body, dict) and list(body) == ["integrations"]
-
-
-async def sign_up(
-    sessions: Sessions, runtime: Runtime, email: str
-) -> tuple[dict[str, str], uuid.UUID]:
-    """A new user with a production workspace: their session headers and their tenant id."""
-    token = await sessions.create(email)
-    async with runtime.db.read() as session:
-        tenant_id = await session.scalar(
-            select(Tenant.id).join(User, User.id == Tenant.owner_id).where(User.email == email)
-        )
-    assert tenant_id is not None
-    return session_headers(token), tenant_id
-
-
-async def sign_up_without_workspace(
-    sessions: Sessions, runtime: Runtime, email: str
-) -> dict[str, str]:
-    token = await sessions.create(email)
-    async with runtime.db.write() as session, session.begin():
-        user_id = await session.scalar(select(User.id).where(User.email == email))
-        await session.execute(delete(Tenant).where(Tenant.owner_id == user_id))
-    return session_headers(token)
-
-
-async def demo_tenant_id(runtime: Runtime) -> uuid.UUID:
-    async with runtime.db.read() as session:
-        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
-    assert tenant_id is not None
-    return tenant_id
 
 
 async def add_rows(runtime: Runtime, *rows: Any) -> None:
     async with runtime.db.write() as session, session.begin():
         session.add_all(rows)
-
-
-async def run_sql(runtime: Runtime, *statements: str) -> None:
-    async with runtime.db.write() as session, session.begin():
-        for statement in statements:
-            await session.execute(text(statement))
 
 
 async def connections_of(runtime: Runtime, tenant_id: uuid.UUID, provider: str) -> list[Connection]:
@@ -199,36 +132,6 @@ async def connections_of(runtime: Runtime, tenant_id: uuid.UUID, provider: str) 
             )
         )
         return list(rows)
-
-
-async def tenant_flag(runtime: Runtime, tenant_id: uuid.UUID, provider: str) -> bool | None:
-    async with runtime.db.read() as session:
-        return await session.scalar(
-            select(TenantIntegration.enabled)
-            .join(Integration, Integration.id == TenantIntegration.integration_id)
-            .where(TenantIntegration.tenant_id == tenant_id, Integration.provider == provider)
-        )
-
-
-async def expire_session(runtime: Runtime, headers: dict[str, str]) -> None:
-    token = headers["Cookie"].split("=", 1)[1]
-    async with runtime.db.write() as session, session.begin():
-        await session.execute(
-            update(Session)
-            .where(Session.token_hash == hashlib.sha256(token.encode()).hexdigest())
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-
-
-async def revoke_session(runtime: Runtime, headers: dict[str, str]) -> None:
-    token = headers["Cookie"].split("=", 1)[1]
-    async with runtime.db.write() as session, session.begin():
-        count = await accounts.revoke_sessions(
-            session=session,
-            now=datetime.now(UTC),
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
-        )
-    assert count == 1
 
 
 async def month_totals(runtime: Runtime, tenant_id: uuid.UUID, provider: str) -> tuple[int, int]:

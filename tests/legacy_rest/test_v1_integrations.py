@@ -4,7 +4,6 @@ the choices of docs/DECISIONS.md ("Account integrations", "Secrets")."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,21 +17,21 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from app.models import (
-    APP_KEY,
-    CONNECTION_KEY,
     App,
     Connection,
     Integration,
     Tenant,
-    TenantIntegration,
     User,
     utcnow,
 )
 from app.repositories import keys
 from app.runtime import Runtime
-from app.services.auth import hash_token, new_api_key
+from app.services.auth import hash_token
 from app.services.secrets import SecretBox
 from tests.conftest import JWT_SECRET, Sessions, session_headers
+from tests.support.catalog import CATEGORY_COUNTS, ENABLED_CATEGORIES, integration_row, state_of
+from tests.support.credentials import bearer, identity_jwt, mint_key
+from tests.support.http import assert_json, assert_text
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -62,23 +61,8 @@ ROW_KEYS = [
     "secrets",
 ]
 
-# The demo catalog's enabled integrations, by provider, with their categories.
-ENABLED = {
-    "anthropic": "llm",
-    "assemblyai": "speech",
-    "deepgram": "speech",
-    "elevenlabs": "voice",
-    "openai": "llm",
-    "openrouter": "llm",
-    "pinecone": "vector_db",
-    "qdrant": "vector_db",
-    "resend": "email",
-    "sendgrid": "email",
-    "slack": "messaging",
-    "telegram": "messaging",
-    "twilio": "messaging",
-}
-ALL_COUNTS = {"email": 2, "llm": 3, "messaging": 3, "speech": 2, "vector_db": 2, "voice": 1}
+ENABLED = ENABLED_CATEGORIES
+ALL_COUNTS = CATEGORY_COUNTS
 
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -130,44 +114,6 @@ async def ids(runtime: Runtime, demo: None) -> Demo:
     return Demo(tenant.id, tenant.owner_id, app_id, connection_id, admin.id, admin.owner_id)
 
 
-async def mint_key(
-    runtime: Runtime,
-    *,
-    app_id: uuid.UUID | None = None,
-    connection_id: uuid.UUID | None = None,
-    expires_at: datetime | None = None,
-) -> str:
-    key = new_api_key()
-    kind = APP_KEY if app_id is not None else CONNECTION_KEY
-    async with runtime.db.write() as session, session.begin():
-        tenant_id = await keys.scope_tenant(
-            session=session, app_id=app_id, connection_id=connection_id
-        )
-        assert tenant_id is not None
-        await keys.create_key(
-            session=session,
-            kind=kind,
-            tenant_id=tenant_id,
-            scope_id=app_id or connection_id,  # type: ignore[arg-type]
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=expires_at,
-        )
-    return key
-
-
-def identity_jwt(user_id: uuid.UUID, *, expires_in: timedelta = timedelta(hours=1)) -> str:
-    payload = {"sub": str(user_id), "aud": "authenticated", "exp": datetime.now(UTC) + expires_in}
-    return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
-
-
-def bearer(token: str, account: str | None = "demo") -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {token}"}
-    if account is not None:
-        headers["X-Account-ID"] = account
-    return headers
-
-
 @pytest.fixture
 async def app_key(runtime: Runtime, ids: Demo) -> str:
     return await mint_key(runtime, app_id=ids.app_id)
@@ -176,40 +122,7 @@ async def app_key(runtime: Runtime, ids: Demo) -> str:
 @pytest.fixture
 async def headers(app_key: str) -> dict[str, str]:
     """An App Key of the demo workspace, acting for the demo account."""
-    return bearer(app_key)
-
-
-def assert_text(response: httpx.Response, status: int, body: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "text/plain; charset=utf-8"
-    assert response.text == body
-
-
-def assert_json(response: httpx.Response, status: int, body: Any) -> None:
-    """Exact status, exact body, JSON content type, compact encoding."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    assert response.json() == body
-    compact = json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False)
-    assert response.content == compact.encode()
-
-
-async def integration_row(runtime: Runtime, provider: str) -> Integration:
-    async with runtime.db.read() as session:
-        row = await session.scalar(select(Integration).where(Integration.provider == provider))
-    assert row is not None
-    return row
-
-
-async def state_of(
-    runtime: Runtime, tenant_id: uuid.UUID, provider: str
-) -> TenantIntegration | None:
-    async with runtime.db.read() as session:
-        return await session.scalar(
-            select(TenantIntegration)
-            .join(Integration, Integration.id == TenantIntegration.integration_id)
-            .where(TenantIntegration.tenant_id == tenant_id, Integration.provider == provider)
-        )
+    return bearer(app_key, "demo")
 
 
 def expected_row(integration: Integration, **overlay: Any) -> dict[str, Any]:
@@ -277,7 +190,7 @@ async def test_v1_post_without_token_is_unauthorized(
 async def test_v1_list_with_garbage_token_is_unauthorized(
     client: httpx.AsyncClient, ids: Demo, token: str
 ) -> None:
-    response = await client.get("/api/v1/integrations", headers=bearer(token))
+    response = await client.get("/api/v1/integrations", headers=bearer(token, "demo"))
     assert_text(response, 401, UNAUTHORIZED)
 
 
@@ -295,18 +208,20 @@ async def test_v1_list_with_expired_key_is_unauthorized(
     client: httpx.AsyncClient, runtime: Runtime, ids: Demo
 ) -> None:
     key = await mint_key(runtime, app_id=ids.app_id, expires_at=utcnow() - timedelta(seconds=1))
-    response = await client.get("/api/v1/integrations", headers=bearer(key))
+    response = await client.get("/api/v1/integrations", headers=bearer(key, "demo"))
     assert_text(response, 401, UNAUTHORIZED)
 
 
 async def test_v1_list_with_revoked_key_is_unauthorized(
     client: httpx.AsyncClient, runtime: Runtime, app_key: str
 ) -> None:
-    assert (await client.get("/api/v1/integrations", headers=bearer(app_key))).status_code == 200
+    assert (
+        await client.get("/api/v1/integrations", headers=bearer(app_key, "demo"))
+    ).status_code == 200
     async with runtime.db.write() as session, session.begin():
         count = await keys.revoke_key(session=session, now=utcnow(), key_hash=hash_token(app_key))
     assert count == 1
-    response = await client.get("/api/v1/integrations", headers=bearer(app_key))
+    response = await client.get("/api/v1/integrations", headers=bearer(app_key, "demo"))
     assert_text(response, 401, UNAUTHORIZED)
 
 
@@ -314,7 +229,7 @@ async def test_v1_list_with_expired_jwt_is_unauthorized(
     client: httpx.AsyncClient, ids: Demo
 ) -> None:
     token = identity_jwt(ids.user_id, expires_in=timedelta(seconds=-60))  # past the leeway
-    response = await client.get("/api/v1/integrations", headers=bearer(token))
+    response = await client.get("/api/v1/integrations", headers=bearer(token, "demo"))
     assert_text(response, 401, UNAUTHORIZED)
 
 
@@ -338,7 +253,7 @@ async def test_v1_list_with_session_token_as_bearer_is_unauthorized(
     client: httpx.AsyncClient, demo_headers: dict[str, str]
 ) -> None:
     token = demo_headers["Cookie"].split("=", 1)[1]
-    response = await client.get("/api/v1/integrations", headers=bearer(token))
+    response = await client.get("/api/v1/integrations", headers=bearer(token, "demo"))
     assert_text(response, 401, UNAUTHORIZED)
 
 
@@ -357,7 +272,7 @@ async def test_v1_unauthorized_comes_before_missing_account_header(
 async def test_v1_get_without_account_header_is_bad_request(
     client: httpx.AsyncClient, app_key: str, path: str
 ) -> None:
-    response = await client.get(path, headers=bearer(app_key, account=None))
+    response = await client.get(path, headers=bearer(app_key))
     assert_text(response, 400, MISSING_ACCOUNT)
 
 
@@ -365,7 +280,7 @@ async def test_v1_get_without_account_header_is_bad_request(
 async def test_v1_post_without_account_header_is_bad_request(
     client: httpx.AsyncClient, runtime: Runtime, ids: Demo, app_key: str, path: str
 ) -> None:
-    response = await client.post(path, headers=bearer(app_key, account=None), json={})
+    response = await client.post(path, headers=bearer(app_key), json={})
     assert_text(response, 400, MISSING_ACCOUNT)
     assert await state_of(runtime, ids.tenant_id, "openai") is None
 
@@ -380,9 +295,7 @@ async def test_v1_list_with_blank_account_header_is_bad_request(
 async def test_v1_missing_account_header_comes_before_unknown_integration(
     client: httpx.AsyncClient, app_key: str
 ) -> None:
-    response = await client.get(
-        "/api/v1/integrations/no-such-thing", headers=bearer(app_key, account=None)
-    )
+    response = await client.get("/api/v1/integrations/no-such-thing", headers=bearer(app_key))
     assert_text(response, 400, MISSING_ACCOUNT)
 
 
@@ -480,7 +393,7 @@ async def test_v1_account_not_found_comes_before_integration_not_found(
 
 
 async def test_v1_list_accepts_an_app_key(client: httpx.AsyncClient, app_key: str) -> None:
-    response = await client.get("/api/v1/integrations", headers=bearer(app_key))
+    response = await client.get("/api/v1/integrations", headers=bearer(app_key, "demo"))
     assert response.status_code == 200
     assert response.json()["total"] == len(ENABLED)
 
@@ -489,13 +402,15 @@ async def test_v1_list_accepts_a_connection_key(
     client: httpx.AsyncClient, runtime: Runtime, ids: Demo
 ) -> None:
     key = await mint_key(runtime, connection_id=ids.connection_id)
-    response = await client.get("/api/v1/integrations", headers=bearer(key))
+    response = await client.get("/api/v1/integrations", headers=bearer(key, "demo"))
     assert response.status_code == 200
     assert response.json()["total"] == len(ENABLED)
 
 
 async def test_v1_list_accepts_an_identity_jwt(client: httpx.AsyncClient, ids: Demo) -> None:
-    response = await client.get("/api/v1/integrations", headers=bearer(identity_jwt(ids.user_id)))
+    response = await client.get(
+        "/api/v1/integrations", headers=bearer(identity_jwt(ids.user_id), "demo")
+    )
     assert response.status_code == 200
     assert response.json()["total"] == len(ENABLED)
 
@@ -512,7 +427,7 @@ async def test_v1_list_accepts_a_jwt_naming_the_user_by_email(
         JWT_SECRET,
         algorithm="HS256",
     )
-    response = await client.get("/api/v1/integrations", headers=bearer(token))
+    response = await client.get("/api/v1/integrations", headers=bearer(token, "demo"))
     assert response.status_code == 200
 
 
@@ -526,7 +441,7 @@ async def test_v1_install_accepts_each_credential(
         ("sendgrid", identity_jwt(ids.user_id)),
     ]:
         response = await client.post(
-            f"/api/v1/integrations/{provider}/install", headers=bearer(token), json={}
+            f"/api/v1/integrations/{provider}/install", headers=bearer(token, "demo"), json={}
         )
         assert response.status_code == 200, (provider, response.text)
         assert response.json()["status"] == "installed"
@@ -1129,7 +1044,7 @@ async def test_v1_stubs_accept_each_credential(
 ) -> None:
     connection_key = await mint_key(runtime, connection_id=ids.connection_id)
     for token in (app_key, connection_key, identity_jwt(ids.user_id)):
-        mcp = await client.get("/api/v1/mcp-connections", headers=bearer(token))
+        mcp = await client.get("/api/v1/mcp-connections", headers=bearer(token, "demo"))
         native = await client.get("/api/v1/native-tools", headers=bearer(token, str(ids.tenant_id)))
         assert_json(mcp, 200, {"mcp_connections": []})
         assert_json(native, 200, {"native_tools": []})

@@ -4,6 +4,7 @@ look-ups of its rows."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 from sqlalchemy import select
 
@@ -12,7 +13,13 @@ from app.runtime import Runtime
 from app.seed_data import INTEGRATIONS
 
 # Enabled integrations of the demo catalog, in provider order (replicate is disabled).
-ENABLED_PROVIDERS = sorted(row["provider"] for row in INTEGRATIONS if row.get("enabled", True))
+_ENABLED = sorted(
+    (row["provider"], row["category"]) for row in INTEGRATIONS if row.get("enabled", True)
+)
+ENABLED_PROVIDERS = [provider for provider, _ in _ENABLED]
+# The same, with their categories; and how many of them each category holds, by category.
+ENABLED_CATEGORIES = dict(_ENABLED)
+CATEGORY_COUNTS = dict(sorted(Counter(ENABLED_CATEGORIES.values()).items()))
 
 
 async def demo_tenant_id(runtime: Runtime) -> uuid.UUID:
