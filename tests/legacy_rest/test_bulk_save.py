@@ -18,15 +18,16 @@ import jwt
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
-from sqlmodel import SQLModel
 
-import app.models
 from app.models import APP_KEY, App, Integration, IntegrationApi
 from app.repositories import keys
 from app.runtime import Runtime
 from app.services.auth import hash_token, new_api_key
 from app.services.secrets import SecretBox
 from tests.conftest import JWT_SECRET, Sessions, session_headers
+from tests.support.credentials import identity_jwt, user_id_of
+from tests.support.http import assert_json
+from tests.support.sql import snapshot
 
 # --------------------------------------------------------------------------------------------
 # Documents and expected shapes
@@ -218,20 +219,6 @@ def box() -> SecretBox:
     return SecretBox([Fernet(SECRET_KEY)])
 
 
-def identity_jwt(user_id: uuid.UUID, *, expires_in: timedelta = timedelta(hours=1)) -> str:
-    payload = {"sub": str(user_id), "aud": "authenticated", "exp": datetime.now(UTC) + expires_in}
-    return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
-
-
-async def user_id_of(runtime: Runtime, email: str) -> uuid.UUID:
-    async with runtime.db.read() as session:
-        found = await session.scalar(
-            select(app.models.User.id).where(app.models.User.email == email)
-        )
-    assert found is not None
-    return found
-
-
 @pytest.fixture
 async def staff_session(sessions: Sessions) -> str:
     return await sessions.create("root@example.com", staff=True)
@@ -260,15 +247,6 @@ def invalid(*problems: tuple[int | None, str | None, str]) -> dict[str, Any]:
     }
 
 
-def assert_json(response: httpx.Response, status: int, body: Any) -> None:
-    """Exact status, exact body, JSON content type, compact encoding."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    assert response.json() == body
-    compact = json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False)
-    assert response.content == compact.encode()
-
-
 async def post(
     client: httpx.AsyncClient, body: Any, headers: dict[str, str], path: str = "/api/integrations"
 ) -> httpx.Response:
@@ -287,16 +265,6 @@ def item(name: str, kind: str = "sendgrid", **fields: Any) -> dict[str, Any]:
         body["apis"] = [{"integrationName": name, "api": "default", "description": "Default"}]
     body.update(fields)
     return body
-
-
-async def snapshot(runtime: Runtime) -> dict[str, list[str]]:
-    """Every row of every table, as text, in a stable order."""
-    tables: dict[str, list[str]] = {}
-    async with runtime.db.read() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = (await session.execute(table.select())).all()
-            tables[table.name] = sorted(repr(tuple(row)) for row in rows)
-    return tables
 
 
 async def integration(runtime: Runtime, name: str) -> Integration | None:

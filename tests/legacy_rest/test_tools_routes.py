@@ -6,17 +6,15 @@ arithmetic, `appId` handling and bad input."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 import app.models.base
 from app.models import (
@@ -31,11 +29,15 @@ from app.models import (
     TenantIntegration,
     Tool,
     UsageEvent,
-    User,
 )
 from app.repositories import accounts
 from app.runtime import Runtime
 from tests.conftest import Sessions, session_headers
+from tests.support.builders import add_rows
+from tests.support.catalog import ENABLED_PROVIDERS
+from tests.support.credentials import tenant_of
+from tests.support.http import assert_json as assert_exact_json
+from tests.support.sql import table_gone
 
 # --------------------------------------------------------------------------------------------
 # Expected shapes and the demo catalog as a user sees it
@@ -264,22 +266,6 @@ DEPLOYABLE = {
 DEPLOYABLE_LISTED = ["herald", "hermes", "postmaster", "scribe", "switchboard"]
 DEPLOYABLE_STAFF = sorted(DEPLOYABLE)
 
-# Enabled integrations of the demo catalog, in provider order (replicate is disabled).
-ENABLED_PROVIDERS = [
-    "anthropic",
-    "assemblyai",
-    "deepgram",
-    "elevenlabs",
-    "openai",
-    "openrouter",
-    "pinecone",
-    "qdrant",
-    "resend",
-    "sendgrid",
-    "slack",
-    "telegram",
-    "twilio",
-]
 # The demo workspace: openrouter through its byok_static connection, elevenlabs by its flag.
 DEMO_ENABLED = {"openrouter", "elevenlabs"}
 
@@ -304,26 +290,9 @@ FROZEN_NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
 
 
 STORED_INPUTS = ("wizardInputs", "wizard_inputs")
-
-
-def key_order(value: Any) -> Any:
-    """The keys of every object, in order — except inside the stored wizard inputs, whose own key
-    order has a test of its own (test_wizard_inputs_keep_their_stored_key_order)."""
-    if isinstance(value, dict):
-        return [(k, None if k in STORED_INPUTS else key_order(v)) for k, v in value.items()]
-    if isinstance(value, list):
-        return [key_order(v) for v in value]
-    return None
-
-
-def assert_json(response: httpx.Response, status: int, body: Any) -> None:
-    """Exact status, exact body (key order included), JSON content type, compact encoding."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    assert response.json() == body
-    assert key_order(response.json()) == key_order(body)
-    compact = json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False)
-    assert response.content == compact.encode()
+# The key order of wizard inputs as stored has a test of its own
+# (test_wizard_inputs_keep_their_stored_key_order); PostgreSQL's JSONB reorders them elsewhere.
+assert_json = partial(assert_exact_json, unordered=STORED_INPUTS)
 
 
 def iso(value: datetime) -> str:
@@ -395,42 +364,10 @@ async def new_workspace(runtime: Runtime, email: str) -> uuid.UUID:
     return tenant_id
 
 
-async def tenant_of(runtime: Runtime, email: str) -> uuid.UUID:
-    async with runtime.db.read() as session:
-        found = await session.scalar(
-            select(Tenant.id).join(User, User.id == Tenant.owner_id).where(User.email == email)
-        )
-    assert found is not None
-    return found
-
-
-async def add_rows(runtime: Runtime, *rows: Any) -> None:
-    async with runtime.db.write() as session, session.begin():
-        for row in rows:  # one by one: foreign keys in the order given
-            session.add(row)
-            await session.flush()
-
-
-async def run_sql(runtime: Runtime, *statements: str) -> None:
-    async with runtime.db.write() as session, session.begin():
-        for statement in statements:
-            await session.execute(text(statement))
-
-
 async def rename_tool(runtime: Runtime, slug: str, name: str) -> None:
     """Change the catalog behind the gateway's back: no invalidation."""
     async with runtime.db.write() as session, session.begin():
         await session.execute(update(Tool).where(Tool.slug == slug).values(name=name))
-
-
-@asynccontextmanager
-async def table_gone(runtime: Runtime, table: str) -> AsyncIterator[None]:
-    """A real database failure: the table is renamed away, and put back afterwards."""
-    await run_sql(runtime, f'ALTER TABLE "{table}" RENAME TO "{table}_gone"')
-    try:
-        yield
-    finally:
-        await run_sql(runtime, f'ALTER TABLE "{table}_gone" RENAME TO "{table}"')
 
 
 async def add_tool(
