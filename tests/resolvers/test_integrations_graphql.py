@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import event, select, text
 from strawberry.relay import to_base64
 
 import app.models.base
@@ -20,6 +20,10 @@ from app.models import MANAGED_POOL, Connection, Integration, Tenant, UsageEvent
 from app.runtime import Runtime
 from app.services.auth import create_session
 from tests.conftest import GraphQLClient, Sessions, session_headers
+from tests.support.builders import add_rows
+from tests.support.catalog import ENABLED_PROVIDERS
+from tests.support.credentials import sign_up, sign_up_without_workspace
+from tests.support.documents import REGENERATE_MUTATION, TOGGLE_MUTATION, codes
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -106,17 +110,6 @@ query Node($id: ID!) {
 }
 """
 
-TOGGLE_MUTATION = """
-mutation Toggle($slug: String!, $enabled: Boolean!) {
-  setIntegrationEnabled(slug: $slug, enabled: $enabled) { enabled provisioningError }
-}
-"""
-
-REGENERATE_MUTATION = """
-mutation Regenerate($slug: String!) {
-  regenerateIntegrationKey(slug: $slug) { key }
-}
-"""
 
 # REST row key → GraphQL field (reference 01's names are the aliases of the legacy operation).
 REST_TO_GRAPHQL = {
@@ -141,31 +134,12 @@ REST_TO_GRAPHQL = {
     "costThisMonth": "costThisMonth",
 }
 
-ENABLED_PROVIDERS = [
-    "anthropic",
-    "assemblyai",
-    "deepgram",
-    "elevenlabs",
-    "openai",
-    "openrouter",
-    "pinecone",
-    "qdrant",
-    "resend",
-    "sendgrid",
-    "slack",
-    "telegram",
-    "twilio",
-]
 
 FROZEN_NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def codes(result: dict[str, Any]) -> list[str]:
-    return [(error.get("extensions") or {}).get("code") for error in result.get("errors", [])]
 
 
 def rest_usage_as_graphql(body: dict[str, Any], provider: str) -> dict[str, Any]:
@@ -179,25 +153,9 @@ def rest_usage_as_graphql(body: dict[str, Any], provider: str) -> dict[str, Any]
     }
 
 
-async def sign_up(
-    sessions: Sessions, runtime: Runtime, email: str
-) -> tuple[dict[str, str], uuid.UUID]:
-    token = await sessions.create(email)
-    async with runtime.db.read() as session:
-        tenant_id = await session.scalar(
-            select(Tenant.id).join(User, User.id == Tenant.owner_id).where(User.email == email)
-        )
-    assert tenant_id is not None
-    return session_headers(token), tenant_id
-
-
 async def workspace_deleted(sessions: Sessions, runtime: Runtime) -> dict[str, str]:
     """A user whose workspace row was deleted."""
-    token = await sessions.create("deleted@example.com")
-    async with runtime.db.write() as session, session.begin():
-        user_id = await session.scalar(select(User.id).where(User.email == "deleted@example.com"))
-        await session.execute(delete(Tenant).where(Tenant.owner_id == user_id))
-    return session_headers(token)
+    return await sign_up_without_workspace(sessions, runtime, "deleted@example.com")
 
 
 async def never_had_workspace(sessions: Sessions, runtime: Runtime) -> dict[str, str]:
@@ -211,11 +169,6 @@ async def never_had_workspace(sessions: Sessions, runtime: Runtime) -> dict[str,
 
 
 WITHOUT_WORKSPACE = {"deleted": workspace_deleted, "never-had": never_had_workspace}
-
-
-async def add_rows(runtime: Runtime, *rows: Any) -> None:
-    async with runtime.db.write() as session, session.begin():
-        session.add_all(rows)
 
 
 async def managed_connections(runtime: Runtime, tenant_id: uuid.UUID, provider: str) -> int:

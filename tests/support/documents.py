@@ -60,4 +60,4 @@ def gql_error(message: str, code: str = "BAD_USER_INPUT", **extra: Any) -> dict[
 
 def codes(result: dict[str, Any]) -> list[str]:
     """The ``extensions.code`` of each error of a GraphQL result."""
-    return [(error.get("extensions") or {}).get("code") for error in result.get("errors", [])]
+    return [error["extensions"]["code"] for error in result.get("errors", [])]
