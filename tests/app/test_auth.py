@@ -21,8 +21,8 @@ from app.repositories import accounts
 from app.runtime import Runtime
 from app.services.auth import bearer_token, looks_like_jwt
 from tests.conftest import JWT_SECRET, GraphQLClient, Sessions, session_headers
-
-VIEWER_QUERY = "query Me { viewer { email isStaff credential workspace { slug } } }"
+from tests.support.credentials import bearer
+from tests.support.documents import VIEWER_QUERY
 
 _RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 RSA_PRIVATE_PEM = _RSA_KEY.private_bytes(
@@ -56,10 +56,6 @@ def identity_token(
     if lifetime is not None:
         payload["exp"] = int(time.time() + lifetime.total_seconds())
     return jwt.encode(payload, key, algorithm=algorithm)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def user_id(runtime: Runtime, email: str) -> uuid.UUID:

@@ -31,12 +31,12 @@ from app.runtime import Runtime
 from app.services.jwks import JwksKeys, max_age, parse_key_set
 from app.settings import Settings
 from tests.conftest import JWT_SECRET, GraphQLClient
+from tests.support.documents import VIEWER_QUERY
 from tests.upstream import Upstream
 
 REF = "abcdefghijklmnopqrst"
 ISSUER = f"https://{REF}.supabase.co/auth/v1"
 JWKS_PATH = "/auth/v1/.well-known/jwks.json"
-VIEWER_QUERY = "query Me { viewer { email isStaff credential workspace { slug } } }"
 DEMO = {"email": "demo@vendo.local", "isStaff": False, "credential": "jwt"}
 DEMO_VIEWER = {**DEMO, "workspace": {"slug": "demo"}}
 UNAUTHORIZED = {"message": "Unauthorized"}

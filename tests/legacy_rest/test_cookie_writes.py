@@ -6,12 +6,9 @@ callers are unaffected."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
@@ -20,8 +17,8 @@ from starlette.applications import Starlette
 
 from app.models import App, User
 from app.runtime import Runtime
-from tests.conftest import JWT_SECRET, Sessions, session_headers
-from tests.support.credentials import mint_key
+from tests.conftest import Sessions, session_headers
+from tests.support.credentials import identity_jwt, mint_key
 from tests.support.http import assert_json
 
 UNSUPPORTED = {"message": "Content-Type must be application/json"}
@@ -231,11 +228,6 @@ async def test_reads_with_the_cookie_from_a_foreign_origin_are_unaffected(
 
 # --------------------------------------------------------------------------------------------
 # Bearer callers
-
-
-def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=1)}
-    return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 
 @pytest.mark.parametrize("header", ["Authorization", "X-Authorization"])

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.models import Integration, TenantIntegration
 from app.runtime import Runtime
-from tests.support.documents import GRAPHQL_TOO_LARGE, gql_error
+from tests.support.documents import ENABLE_SLACK, GRAPHQL_TOO_LARGE, gql_error
 from tests.support.http import assert_json, assert_text
 from tests.support.sql import WriteLock, run_sql
 from tests.upstream import Upstream
@@ -165,7 +165,6 @@ PAGE_LITERAL = "{ integrations(first: %d) { totalCount } }"
 PAGE_VARIABLE = "query Page($first: Int) { integrations(first: $first) { totalCount } }"
 
 PRICING_MODELS = "query Models { pricingModels { cached } }"
-TOGGLE = 'mutation { setIntegrationEnabled(slug: "slack", enabled: true) { enabled } }'
 INTROSPECTION = "{ __schema { types { name } } }"
 MISSPELT_FIELD = "{ integratons { nodes { provider } } }"
 MISSPELT_ARGUMENT = "{ integrations(frist: 1) { totalCount } }"
@@ -721,13 +720,13 @@ class TestTimeoutLockedDatabase:
     ) -> None:
         await lock.acquire()
         started = time.perf_counter()
-        response = await client.post("/graphql", json={"query": TOGGLE}, headers=demo_headers)
+        response = await client.post("/graphql", json={"query": ENABLE_SLACK}, headers=demo_headers)
         elapsed = time.perf_counter() - started
         await lock.release()
         assert_json(response, 200, TIMED_OUT)
         assert elapsed < TIMEOUT + 1.0, f"answered after {elapsed:.2f} s"
         # The gateway is not left stuck: the next toggle goes through.
-        again = await client.post("/graphql", json={"query": TOGGLE}, headers=demo_headers)
+        again = await client.post("/graphql", json={"query": ENABLE_SLACK}, headers=demo_headers)
         assert_json(again, 200, {"data": {"setIntegrationEnabled": {"enabled": True}}})
 
     async def test_timeout_blocked_toggle_route_answers_503_in_bounded_time(
