@@ -24,9 +24,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.repositories import keys
 from app.runtime import Runtime
-from app.services.auth import hash_token
 from app.services.secrets import SecretBox
 from tests.conftest import JWT_SECRET, Sessions, session_headers
 from tests.support.catalog import CATEGORY_COUNTS, ENABLED_CATEGORIES, integration_row, state_of
@@ -201,35 +199,6 @@ async def test_v1_list_with_non_bearer_scheme_is_unauthorized(
         "/api/v1/integrations",
         headers={"Authorization": f"Basic {app_key}", "X-Account-ID": "demo"},
     )
-    assert_text(response, 401, UNAUTHORIZED)
-
-
-async def test_v1_list_with_expired_key_is_unauthorized(
-    client: httpx.AsyncClient, runtime: Runtime, ids: Demo
-) -> None:
-    key = await mint_key(runtime, app_id=ids.app_id, expires_at=utcnow() - timedelta(seconds=1))
-    response = await client.get("/api/v1/integrations", headers=bearer(key, "demo"))
-    assert_text(response, 401, UNAUTHORIZED)
-
-
-async def test_v1_list_with_revoked_key_is_unauthorized(
-    client: httpx.AsyncClient, runtime: Runtime, app_key: str
-) -> None:
-    assert (
-        await client.get("/api/v1/integrations", headers=bearer(app_key, "demo"))
-    ).status_code == 200
-    async with runtime.db.write() as session, session.begin():
-        count = await keys.revoke_key(session=session, now=utcnow(), key_hash=hash_token(app_key))
-    assert count == 1
-    response = await client.get("/api/v1/integrations", headers=bearer(app_key, "demo"))
-    assert_text(response, 401, UNAUTHORIZED)
-
-
-async def test_v1_list_with_expired_jwt_is_unauthorized(
-    client: httpx.AsyncClient, ids: Demo
-) -> None:
-    token = identity_jwt(ids.user_id, expires_in=timedelta(seconds=-60))  # past the leeway
-    response = await client.get("/api/v1/integrations", headers=bearer(token, "demo"))
     assert_text(response, 401, UNAUTHORIZED)
 
 
