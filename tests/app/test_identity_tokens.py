@@ -31,6 +31,7 @@ from app.runtime import Runtime
 from app.services.jwks import JwksKeys, max_age, parse_key_set
 from app.settings import Settings
 from tests.conftest import JWT_SECRET, GraphQLClient
+from tests.support.clock import Clock
 from tests.support.documents import VIEWER_QUERY
 from tests.upstream import Upstream
 
@@ -129,19 +130,6 @@ SIGNERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "rs256-jwks": RSA_1.sign,
     "es256-jwks": EC_1.sign,
 }
-
-
-class Clock:
-    """Monotonic seconds that a test moves on (the JWKS max-age and the refetch throttle)."""
-
-    def __init__(self) -> None:
-        self.now = time.monotonic()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 # --------------------------------------------------------------------------------------------
