@@ -19,7 +19,7 @@ from app.runtime import Runtime
 from app.settings import Settings
 from legacy_rest.documents import load_operation
 from tests.conftest import needs_redis
-from tests.resolvers.test_protections import COST_LITERAL
+from tests.resolvers.protections.helpers import COST_LITERAL
 from tests.support.documents import CSRF_BODY, gql_error
 from tests.support.http import assert_json, assert_text
 
