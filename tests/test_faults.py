@@ -1,4 +1,4 @@
-"""Faults (issue 5, item 7; docs/DECISIONS.md "Hardening (issue 5)"): the database unreachable
+"""Faults (docs/decisions/0038, 0040, 0041): the database unreachable
 or locked → 503 in each route's own envelope within a bounded time, and recovery without a
 restart; Redis unreachable → answers still right with the cache bypassed, rate limits failing
 open to per-worker memory, the outage logged once; a slow upstream bounded by its timeout; bad

@@ -1,4 +1,4 @@
-"""Tenant isolation (issue 5, item 6): two tenants with look-alike data — apps, connections,
+"""Tenant isolation: two tenants with look-alike data — apps, connections,
 toggles, usage, installs and keys. Every read and write of tenant A made with tenant B's
 credentials, by id, slug, appId, X-Account-ID, GraphQL node id or cache key, gets not-found or
 empty: never A's data, never a 403 that confirms A exists. B's answers about A's objects are

@@ -1,5 +1,6 @@
-"""Credentials of reference 03: the session cookie (hash only, expiry, revocation), identity JWTs
-(three segments, HS256/RS256, ``exp`` required, ``sub`` then ``email``) and the Bearer header."""
+"""Credentials of CONTRACT.md §3.2: the session cookie (hash only, expiry, revocation), identity
+JWTs (three segments, HS256/RS256, ``exp`` required, ``sub`` then ``email``) and the Bearer
+header."""
 
 from __future__ import annotations
 
@@ -305,7 +306,8 @@ async def test_jwt_of_unknown_user_is_anonymous_and_creates_nobody(
 async def test_jwt_three_segments_are_never_looked_up_as_a_session(
     gql: GraphQLClient, runtime: Runtime, demo: None
 ) -> None:
-    """Reference 03: exactly three dot-separated segments is a JWT, whatever else it looks like."""
+    """CONTRACT.md §3.2: exactly three dot-separated segments is a JWT, whatever else it looks
+    like."""
     token = "vs_header.payload.signature"
     demo_id = await user_id(runtime, "demo@vendo.local")
     async with runtime.db.write() as session, session.begin():

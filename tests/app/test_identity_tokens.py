@@ -1,4 +1,4 @@
-"""Identity tokens as Supabase issues them (reference 03): ``aud: authenticated``, the project's
+"""Identity tokens as Supabase issues them (CONTRACT.md §3.2): ``aud: authenticated``, the project's
 ``iss``, ``sub``/``email``, ``iat``/``exp``, signed HS256 with the project secret, RS256 with a
 configured public key, or ES256/RS256 with keys published in the project's JWKS — served here by
 a real HTTP server on 127.0.0.1. Audience, issuer, clock leeway, key rotation, the refetch

@@ -1,4 +1,4 @@
-"""App Keys and Connection Keys (reference 03): ``vendo-gateway key create --app … |
+"""App Keys and Connection Keys (CONTRACT.md §3.2): ``vendo-gateway key create --app … |
 --connection …`` prints the key once, alone on the last line, and stores only its hash;
 ``--expires-in-days``; ``key revoke --key | --id``; and what each key authenticates as."""
 

@@ -352,7 +352,7 @@ def test_serve_batches_log_lines_as_configured() -> None:
     config = logging_config(json_lines=True, flush_seconds=0.5)
     assert config["handlers"]["default"]["()"] is BufferedStreamHandler
     assert config["handlers"]["default"]["interval"] == 0.5
-    assert Settings().log_flush_seconds == 0  # opt-in: see docs/DECISIONS.md
+    assert Settings().log_flush_seconds == 0  # opt-in: see docs/decisions/0045
 
 
 # --------------------------------------------------------------------------------------------

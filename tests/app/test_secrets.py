@@ -341,7 +341,7 @@ async def test_secrets_plain_text_is_in_no_response_no_log_and_not_in_the_databa
     member = session_headers(await sessions.create("member@example.com"))
     user_jwt = {"Authorization": f"Bearer {identity_jwt(await demo_user_id(runtime))}"}
 
-    # Writes through /api/v1 (reference 04).
+    # Writes through /api/v1 (CONTRACT.md §4).
     responses.append(
         await client.post(
             "/api/v1/integrations/openai/install",
@@ -373,7 +373,7 @@ async def test_secrets_plain_text_is_in_no_response_no_log_and_not_in_the_databa
         headers=user_jwt,
     )
     assert installed["data"]["installIntegration"]["installation"]["secretNames"] == ["token"]
-    # Bulk save (reference 05): password-type values.
+    # Bulk save (CONTRACT.md §5): password-type values.
     batch = [
         {
             "name": "secret-openai",

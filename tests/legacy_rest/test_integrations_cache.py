@@ -1,5 +1,5 @@
-"""The anonymous catalog cache of reference 01 (5 minutes), and what must never be cached: signed-in
-bodies, one tenant's data for another, a stale tenant state after a toggle."""
+"""The anonymous catalog cache of CONTRACT.md §1 (5 minutes), and what must never be cached: signed-
+in bodies, one tenant's data for another, a stale tenant state after a toggle."""
 
 from __future__ import annotations
 

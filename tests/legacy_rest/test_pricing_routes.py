@@ -1,7 +1,8 @@
-"""Reference 02 over HTTP, pricing half. /api/pricing/models runs against a real HTTP server on
+"""CONTRACT.md §2.6–§2.8 over HTTP: pricing. /api/pricing/models runs against a real HTTP server on
 127.0.0.1 standing in for OpenRouter (good, slow, failing and garbage answers); the public rate
-tables come from the demo meters. Choices of docs/DECISIONS.md: exact decimal margin, numbers as
-JavaScript prints them, the stale copy, shared fetches, Cache-Control on 200 answers only."""
+tables come from the demo meters. Choices of docs/decisions/0022, 0023: exact decimal margin,
+numbers as JavaScript prints them, the stale copy, shared fetches, Cache-Control on 200 answers
+only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""References 04 and 05 through /graphql: ``account(id:)`` with its integrations and install state,
+"""CONTRACT.md §4 and §5 through /graphql: ``account(id:)`` with its integrations and install state,
 ``installIntegration``, ``uninstallIntegration``, ``saveIntegrations`` with ``extensions.errors``,
 and ``Integration.installation`` for the viewer's workspace."""
 

@@ -111,7 +111,7 @@ query Node($id: ID!) {
 """
 
 
-# REST row key → GraphQL field (reference 01's names are the aliases of the legacy operation).
+# REST row key → GraphQL field (CONTRACT.md §1's names are the aliases of the legacy operation).
 REST_TO_GRAPHQL = {
     "id": "databaseId",
     "provider": "provider",

@@ -1,5 +1,5 @@
-"""The tools and pricing domain through /graphql: the data of the reference 02 routes, staff versus
-everyone else, Relay pagination, `node(id:)`, `Tool.integrations(appId:)`, and DataLoader
+"""The tools and pricing domain through /graphql: the data of the CONTRACT.md §2 routes, staff
+versus everyone else, Relay pagination, `node(id:)`, `Tool.integrations(appId:)`, and DataLoader
 batching (a catalog of 500 tools costs the same SQL statements as the demo's handful)."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ async def staff_jwt(runtime: Runtime, staff_session: str) -> str:
 
 @pytest.fixture
 async def staff(staff_jwt: str) -> dict[str, str]:
-    """The reference's way: the staff user's token, bare, in X-Authorization."""
+    """The contract's way: the staff user's token, bare, in X-Authorization."""
     return {"X-Authorization": staff_jwt}
 
 

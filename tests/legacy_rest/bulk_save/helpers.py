@@ -1,4 +1,4 @@
-"""What the bulk save tests share: the reference's item shapes, expected answers, and helpers
+"""What the bulk save tests share: the contract's item shapes, expected answers, and helpers
 that post a batch and read back what was stored."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ INVALID_JSON = {"message": "Invalid JSON body"}
 UNAVAILABLE = {"message": "Secret encryption service unavailable"}
 
 
-# The "Save all integrations" example of reference 05, verbatim.
+# The "Save all integrations" example of CONTRACT.md §5, verbatim.
 REFERENCE_SAVE_ALL = """[
 {
 "name": "open-ai-test",
@@ -66,7 +66,7 @@ REFERENCE_SAVE_ALL = """[
 ]"""
 
 
-# The Anthropic example of reference 05, its placeholders filled and its comments dropped.
+# The Anthropic example of CONTRACT.md §5, its placeholders filled and its comments dropped.
 REFERENCE_ANTHROPIC = [
     {
         "name": "claude",
@@ -87,7 +87,7 @@ REFERENCE_ANTHROPIC = [
 ]
 
 
-# The OpenAI "Integration model object" example of reference 05, placeholders filled.
+# The OpenAI "Integration model object" example of CONTRACT.md §5, placeholders filled.
 REFERENCE_OPENAI = [
     {
         "name": "my-openai",
@@ -133,7 +133,7 @@ SECRET_KEYS = {"api_key", "password", "secretAccessKey", "sessionToken", "file",
 AWS_TYPES = ["aws", "aws_sqs", "aws_bedrock_anthropic", "aws_bedrock_cohere", "aws_bedrock_titan"]
 
 
-# Reference 05's table: type → (category, required keys, optional keys). The AWS types' keys
+# CONTRACT.md §5.3's table: type → (category, required keys, optional keys). The AWS types' keys
 # that depend on connectionType are tested on their own.
 REFERENCE_TYPES: dict[str, tuple[str, list[str], list[str]]] = {
     "ollama": (AI_MODEL, ["endpoint"], ["header", "api_key"]),

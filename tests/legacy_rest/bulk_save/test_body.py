@@ -43,8 +43,8 @@ async def test_bulk_save_body_not_an_array(
 
 
 async def test_bulk_save_body_json_null(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
-    """`null` is a body that is not an array: the same whole-body problem (DECISIONS: `index` and
-    `field` are null for problems of the whole body)."""
+    """`null` is a body that is not an array: the same whole-body problem (docs/decisions/0032:
+    `index` and `field` are null for problems of the whole body)."""
     response = await client.post(
         "/api/integrations", content=b"null", headers={**staff, "Content-Type": "application/json"}
     )

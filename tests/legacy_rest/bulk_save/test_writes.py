@@ -184,7 +184,8 @@ async def test_bulk_save_update_replaces_apis(
 async def test_bulk_save_update_without_apis_keeps_them(
     client: httpx.AsyncClient, runtime: Runtime, staff: dict[str, str]
 ) -> None:
-    """DECISIONS: `apis`, when given, replace the integration's apis — absent, they are kept."""
+    """docs/decisions/0033: `apis`, when given, replace the integration's apis — absent, they are
+    kept."""
     await post(client, REFERENCE_ANTHROPIC, staff)
     row = await integration(runtime, "claude")
     assert row is not None

@@ -175,7 +175,8 @@ async def test_list_invalid_cookie_gets_anonymous_shape(
 async def test_list_ignores_bearer_session_token(
     client: httpx.AsyncClient, sessions: Sessions, demo: None
 ) -> None:
-    """DECISIONS: the dashboard routes accept the session cookie only; a Bearer is ignored."""
+    """docs/decisions/0008: the dashboard routes accept the session cookie only; a Bearer is
+    ignored."""
     token = await sessions.create("demo@vendo.local")
     response = await client.get("/api/integrations", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200

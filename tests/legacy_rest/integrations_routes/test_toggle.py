@@ -206,7 +206,7 @@ async def test_toggle_managed_pool_provider_writes_exactly_one_connection(
 async def test_toggle_concurrent_enables_write_exactly_one_connection(
     client: httpx.AsyncClient, runtime: Runtime, sessions: Sessions, demo: None
 ) -> None:
-    """DECISIONS: the managed-pool stub is written once per workspace — also when a user
+    """docs/decisions/0005: the managed-pool stub is written once per workspace — also when a user
     double-clicks (several toggles in flight at once)."""
     headers, tenant_id = await sign_up(sessions, runtime, "double-click@example.com")
     toggles = 6
@@ -318,7 +318,8 @@ async def test_toggle_internal_failure_is_500_without_detail(
 async def test_toggle_ignores_bearer_session_token(
     client: httpx.AsyncClient, runtime: Runtime, sessions: Sessions, demo: None
 ) -> None:
-    """DECISIONS: the dashboard routes accept the session cookie only; a Bearer is ignored."""
+    """docs/decisions/0008: the dashboard routes accept the session cookie only; a Bearer is
+    ignored."""
     token = await sessions.create("demo@vendo.local")
     response = await client.post(
         "/api/integrations/sendgrid",

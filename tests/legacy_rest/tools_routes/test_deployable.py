@@ -96,7 +96,7 @@ async def test_deployable_wizard_inputs_keep_objects_only(
 async def test_wizard_inputs_keep_their_stored_key_order(
     client: httpx.AsyncClient, demo: None
 ) -> None:
-    """Reference 02 prints the input as stored: key, label, type, required."""
+    """CONTRACT.md §2.2 prints the input as stored: key, label, type, required."""
     expected = (
         b'"wizardInputs":[{"key":"TIMEZONE","label":"Timezone","type":"string","required":false}]'
     )

@@ -231,7 +231,7 @@ async def test_v1_account_not_found_comes_before_integration_not_found(
 
 
 # --------------------------------------------------------------------------------------------
-# Each credential of reference 04
+# Each credential of CONTRACT.md §4
 
 
 async def test_v1_list_accepts_an_app_key(client: httpx.AsyncClient, app_key: str) -> None:

@@ -196,7 +196,7 @@ async def test_v1_install_bad_secret_among_good_ones_writes_nothing(
 async def test_v1_install_bad_body_comes_before_integration_not_found(
     client: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
-    """DECISIONS: 400 (body) → 404 Integration not found: the body is checked first."""
+    """docs/decisions/0024: 400 (body) → 404 Integration not found: the body is checked first."""
     response = await client.post(
         "/api/v1/integrations/no_such_integration/install",
         headers={**headers, "Content-Type": "application/json"},
@@ -208,8 +208,8 @@ async def test_v1_install_bad_body_comes_before_integration_not_found(
 async def test_v1_install_bad_body_comes_before_account_not_found(
     client: httpx.AsyncClient, app_key: str
 ) -> None:
-    """DECISIONS: 400 (body) → 404 Account not found, the same for any account, so the order
-    reveals nothing about which accounts exist."""
+    """docs/decisions/0024: 400 (body) → 404 Account not found, the same for any account, so the
+    order reveals nothing about which accounts exist."""
     response = await client.post(
         "/api/v1/integrations/openai/install",
         headers={**bearer(app_key, "admin"), "Content-Type": "application/json"},
