@@ -1,5 +1,6 @@
-"""``POST /api/v1/integrations/{id}/install``: params stored, secrets encrypted
-(CONTRACT.md §4.3; docs/decisions/0027, 0030)."""
+"""The ``/api/v1`` routes: the list with its filters and counts, the detail by UUID or name,
+install and uninstall, and the two stubs (CONTRACT.md §4.1–§4.5; docs/decisions/0026, 0027,
+0028, 0030)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,19 @@ from datetime import datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from app.models import utcnow
+from app.models import (
+    Tenant,
+    User,
+    utcnow,
+)
 from app.runtime import Runtime
+from tests.conftest import Sessions
 from tests.legacy_rest.v1_integrations.helpers import (
+    ALL_COUNTS,
+    BAD_STATUS,
+    ENABLED,
     INTEGRATION_NOT_FOUND,
     INVALID_JSON,
     ISO_MILLIS,
@@ -22,8 +32,176 @@ from tests.legacy_rest.v1_integrations.helpers import (
     expected_row,
 )
 from tests.support.catalog import integration_row, state_of
-from tests.support.credentials import bearer
+from tests.support.credentials import bearer, identity_jwt, mint_key
 from tests.support.http import assert_json, assert_text
+
+# --------------------------------------------------------------------------------------------
+# GET /api/v1/integrations
+
+
+async def test_v1_list_returns_every_enabled_integration_with_counts_and_total(
+    client: httpx.AsyncClient, runtime: Runtime, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/integrations", headers=headers)
+    body = response.json()
+    assert_json(response, 200, body)
+    assert list(body) == ["integrations", "counts", "total"]
+    assert [row["name"] for row in body["integrations"]] == sorted(ENABLED)
+    for row in body["integrations"]:
+        assert list(row) == ROW_KEYS
+        assert row["status"] == "available"
+        assert row["category"] == ENABLED[row["name"]]
+    assert body["counts"] == ALL_COUNTS
+    assert body["total"] == len(ENABLED)
+    openai = await integration_row(runtime, "openai")
+    assert body["integrations"][sorted(ENABLED).index("openai")] == {
+        "id": str(openai.id),
+        "name": "openai",
+        "display_name": "OpenAI",
+        "description": "GPT and embedding models.",
+        "category": "llm",
+        "logo_url": "https://vendo.run/logos/openai.svg",
+        "docs_url": "https://platform.openai.com/docs",
+        "status": "available",
+        "installed_at": None,
+        "params": {},
+        "secrets": [],
+    }
+
+
+async def test_v1_list_omits_disabled_integrations(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    body = (await client.get("/api/v1/integrations", headers=headers)).json()
+    assert "replicate" not in {row["name"] for row in body["integrations"]}
+
+
+async def test_v1_list_category_filter_keeps_counts_of_every_category(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/integrations?category=llm", headers=headers)
+    body = response.json()
+    assert_json(response, 200, body)
+    assert [row["name"] for row in body["integrations"]] == ["anthropic", "openai", "openrouter"]
+    assert body["counts"] == ALL_COUNTS
+    assert body["total"] == 3
+
+
+async def test_v1_list_unknown_category_is_an_empty_list(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/integrations?category=nope", headers=headers)
+    assert_json(response, 200, {"integrations": [], "counts": ALL_COUNTS, "total": 0})
+
+
+async def test_v1_list_status_filter_narrows_rows_and_counts(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    for provider in ("openai", "sendgrid"):
+        install = await client.post(
+            f"/api/v1/integrations/{provider}/install", headers=headers, json={}
+        )
+        assert install.status_code == 200
+
+    installed = (await client.get("/api/v1/integrations?status=installed", headers=headers)).json()
+    assert [row["name"] for row in installed["integrations"]] == ["openai", "sendgrid"]
+    assert {row["status"] for row in installed["integrations"]} == {"installed"}
+    assert installed["counts"] == {"email": 1, "llm": 1}
+    assert installed["total"] == 2
+
+    available = (await client.get("/api/v1/integrations?status=available", headers=headers)).json()
+    names = sorted(set(ENABLED) - {"openai", "sendgrid"})
+    assert [row["name"] for row in available["integrations"]] == names
+    assert available["counts"] == {**ALL_COUNTS, "email": 1, "llm": 2}
+    assert available["total"] == len(names)
+
+
+async def test_v1_list_status_and_category_filters_combine(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    await client.post("/api/v1/integrations/openai/install", headers=headers, json={})
+    await client.post("/api/v1/integrations/sendgrid/install", headers=headers, json={})
+    response = await client.get(
+        "/api/v1/integrations?status=installed&category=llm", headers=headers
+    )
+    body = response.json()
+    assert [row["name"] for row in body["integrations"]] == ["openai"]
+    assert body["counts"] == {"email": 1, "llm": 1}
+    assert body["total"] == 1
+
+
+async def test_v1_list_empty_filters_are_no_filters(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    plain = await client.get("/api/v1/integrations", headers=headers)
+    empty = await client.get("/api/v1/integrations?category=&status=", headers=headers)
+    assert empty.status_code == 200
+    assert empty.content == plain.content
+
+
+async def test_v1_list_unknown_status_is_bad_request(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/integrations?status=pending", headers=headers)
+    assert_text(response, 400, BAD_STATUS)
+
+
+async def test_v1_list_install_state_is_per_account(
+    client: httpx.AsyncClient, runtime: Runtime, sessions: Sessions, headers: dict[str, str]
+) -> None:
+    await client.post("/api/v1/integrations/openai/install", headers=headers, json={})
+    await sessions.create("other@example.com")
+    async with runtime.db.read() as session:
+        other = await session.scalar(select(User.id).where(User.email == "other@example.com"))
+    assert other is not None
+    token = identity_jwt(other)
+    async with runtime.db.read() as session:
+        slug = await session.scalar(select(Tenant.slug).where(Tenant.owner_id == other))
+    assert slug is not None
+    body = (await client.get("/api/v1/integrations", headers=bearer(token, slug))).json()
+    assert {row["status"] for row in body["integrations"]} == {"available"}
+
+
+# --------------------------------------------------------------------------------------------
+# GET /api/v1/integrations/{id}
+
+
+async def test_v1_detail_by_name(
+    client: httpx.AsyncClient, runtime: Runtime, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/integrations/openai", headers=headers)
+    assert_json(response, 200, expected_row(await integration_row(runtime, "openai")))
+    assert list(response.json()) == ROW_KEYS
+
+
+async def test_v1_detail_by_uuid(
+    client: httpx.AsyncClient, runtime: Runtime, headers: dict[str, str]
+) -> None:
+    row = await integration_row(runtime, "openrouter")
+    response = await client.get(f"/api/v1/integrations/{row.id}", headers=headers)
+    assert_json(response, 200, expected_row(row))
+
+
+@pytest.mark.parametrize(
+    "ref", ["no_such_integration", "replicate", "00000000-0000-0000-0000-000000000000", "OpenAI"]
+)
+async def test_v1_detail_unknown_or_disabled_is_not_found(
+    client: httpx.AsyncClient, headers: dict[str, str], ref: str
+) -> None:
+    response = await client.get(f"/api/v1/integrations/{ref}", headers=headers)
+    assert_text(response, 404, INTEGRATION_NOT_FOUND)
+
+
+async def test_v1_detail_of_disabled_integration_by_uuid_is_not_found(
+    client: httpx.AsyncClient, runtime: Runtime, headers: dict[str, str]
+) -> None:
+    row = await integration_row(runtime, "replicate")
+    response = await client.get(f"/api/v1/integrations/{row.id}", headers=headers)
+    assert_text(response, 404, INTEGRATION_NOT_FOUND)
+
+
+# --------------------------------------------------------------------------------------------
+# POST /api/v1/integrations/{id}/install
 
 
 async def test_v1_install_stores_params_and_encrypted_secrets(
@@ -320,3 +498,98 @@ async def test_v1_install_is_visible_in_list_and_detail(
     assert [r for r in listed["integrations"] if r["name"] == "openai"] == [row]
     assert "t0ps3cret" not in detail.text
     assert "t0ps3cret" not in (await client.get("/api/v1/integrations", headers=headers)).text
+
+
+# --------------------------------------------------------------------------------------------
+# POST /api/v1/integrations/{id}/uninstall
+
+
+async def test_v1_uninstall_flips_back_and_keeps_params_and_secrets(
+    client: httpx.AsyncClient, runtime: Runtime, ids: Demo, headers: dict[str, str]
+) -> None:
+    await client.post(
+        "/api/v1/integrations/openai/install",
+        headers=headers,
+        json={"params": {"region": "eu"}, "secrets": {"api_key": "sk-kept"}},
+    )
+    stored = await state_of(runtime, ids.tenant_id, "openai")
+    assert stored is not None
+    response = await client.post("/api/v1/integrations/openai/uninstall", headers=headers)
+    openai = await integration_row(runtime, "openai")
+    assert_json(
+        response,
+        200,
+        expected_row(openai, status="available", params={"region": "eu"}, secrets=["api_key"]),
+    )
+    state = await state_of(runtime, ids.tenant_id, "openai")
+    assert state is not None
+    assert (state.status, state.installed_at) == ("available", None)
+    assert state.params == {"region": "eu"}
+    assert state.secrets == stored.secrets
+
+
+async def test_v1_reinstall_after_uninstall_without_secrets_keeps_them(
+    client: httpx.AsyncClient, runtime: Runtime, ids: Demo, headers: dict[str, str]
+) -> None:
+    await client.post(
+        "/api/v1/integrations/openai/install",
+        headers=headers,
+        json={"params": {"region": "eu"}, "secrets": {"api_key": "sk-kept"}},
+    )
+    await client.post("/api/v1/integrations/openai/uninstall", headers=headers)
+    response = await client.post("/api/v1/integrations/openai/install", headers=headers, json={})
+    body = response.json()
+    assert body["status"] == "installed"
+    assert body["params"] == {"region": "eu"}
+    assert body["secrets"] == ["api_key"]
+    state = await state_of(runtime, ids.tenant_id, "openai")
+    assert state is not None
+    assert box().decrypt(state.secrets["api_key"]) == "sk-kept"
+
+
+async def test_v1_uninstall_of_never_installed_integration_answers_available(
+    client: httpx.AsyncClient, runtime: Runtime, headers: dict[str, str]
+) -> None:
+    response = await client.post("/api/v1/integrations/sendgrid/uninstall", headers=headers)
+    assert_json(response, 200, expected_row(await integration_row(runtime, "sendgrid")))
+
+
+async def test_v1_uninstall_by_uuid_and_unknown_is_not_found(
+    client: httpx.AsyncClient, runtime: Runtime, headers: dict[str, str]
+) -> None:
+    row = await integration_row(runtime, "openai")
+    await client.post("/api/v1/integrations/openai/install", headers=headers, json={})
+    response = await client.post(f"/api/v1/integrations/{row.id}/uninstall", headers=headers)
+    assert response.json()["status"] == "available"
+    for ref in ("no_such_integration", "replicate", str(uuid.uuid4())):
+        missing = await client.post(f"/api/v1/integrations/{ref}/uninstall", headers=headers)
+        assert_text(missing, 404, INTEGRATION_NOT_FOUND)
+
+
+# --------------------------------------------------------------------------------------------
+# Stubs
+
+
+async def test_v1_mcp_connections_is_an_empty_list(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/mcp-connections", headers=headers)
+    assert_json(response, 200, {"mcp_connections": []})
+
+
+async def test_v1_native_tools_is_an_empty_list(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/native-tools", headers=headers)
+    assert_json(response, 200, {"native_tools": []})
+
+
+async def test_v1_stubs_accept_each_credential(
+    client: httpx.AsyncClient, runtime: Runtime, ids: Demo, app_key: str
+) -> None:
+    connection_key = await mint_key(runtime, connection_id=ids.connection_id)
+    for token in (app_key, connection_key, identity_jwt(ids.user_id)):
+        mcp = await client.get("/api/v1/mcp-connections", headers=bearer(token, "demo"))
+        native = await client.get("/api/v1/native-tools", headers=bearer(token, str(ids.tenant_id)))
+        assert_json(mcp, 200, {"mcp_connections": []})
+        assert_json(native, 200, {"native_tools": []})
