@@ -12,18 +12,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from strawberry.relay import to_base64
 
-import app.models.base
 from app.models import MANAGED_POOL, Connection, Integration, Tenant, UsageEvent, User
 from app.runtime import Runtime
 from app.services.auth import create_session
 from tests.conftest import GraphQLClient, Sessions, session_headers
 from tests.support.builders import add_rows
 from tests.support.catalog import ENABLED_PROVIDERS
+from tests.support.clock import FROZEN_NOW, freeze_utcnow
 from tests.support.credentials import sign_up, sign_up_without_workspace
 from tests.support.documents import REGENERATE_MUTATION, TOGGLE_MUTATION, codes
+from tests.support.sql import failing_inserts
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -135,9 +136,6 @@ REST_TO_GRAPHQL = {
 }
 
 
-FROZEN_NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
-
-
 # --------------------------------------------------------------------------------------------
 # Helpers
 
@@ -204,41 +202,14 @@ async def boom(*_: Any, **__: Any) -> Any:
 
 @pytest.fixture
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return FROZEN_NOW if tz is None else FROZEN_NOW.astimezone(tz)
-
-    monkeypatch.setattr(app.models.base, "datetime", FrozenDatetime)
-    return FROZEN_NOW
+    """Every ``utcnow()`` of the gateway answers FROZEN_NOW."""
+    return freeze_utcnow(monkeypatch, FROZEN_NOW)
 
 
 @pytest.fixture
 async def failing_connection_inserts(runtime: Runtime, demo: None) -> AsyncIterator[None]:
-    if runtime.settings.is_sqlite:
-        create = [
-            "CREATE TRIGGER vendo_test_boom BEFORE INSERT ON connections "
-            "BEGIN SELECT RAISE(ABORT, 'boom'); END"
-        ]
-        drop = ["DROP TRIGGER IF EXISTS vendo_test_boom"]
-    else:
-        create = [
-            "CREATE OR REPLACE FUNCTION vendo_test_boom() RETURNS trigger LANGUAGE plpgsql "
-            "AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$",
-            "CREATE TRIGGER vendo_test_boom BEFORE INSERT ON connections "
-            "FOR EACH ROW EXECUTE FUNCTION vendo_test_boom()",
-        ]
-        drop = [
-            "DROP TRIGGER IF EXISTS vendo_test_boom ON connections",
-            "DROP FUNCTION IF EXISTS vendo_test_boom()",
-        ]
-    async with runtime.db.write() as session, session.begin():
-        for statement in create:
-            await session.execute(text(statement))
-    yield
-    async with runtime.db.write() as session, session.begin():
-        for statement in drop:
-            await session.execute(text(statement))
+    async with failing_inserts(runtime, "connections"):
+        yield
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,6 +31,33 @@ async def table_gone(runtime: Runtime, table: str) -> AsyncIterator[None]:
         await run_sql(runtime, f'ALTER TABLE "{table}_gone" RENAME TO "{table}"')
 
 
+@asynccontextmanager
+async def failing_inserts(runtime: Runtime, table: str) -> AsyncIterator[None]:
+    """A real database failure: a trigger that aborts every insert into ``table``."""
+    if runtime.settings.is_sqlite:
+        create = [
+            f"CREATE TRIGGER vendo_test_boom BEFORE INSERT ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'boom'); END"
+        ]
+        drop = ["DROP TRIGGER IF EXISTS vendo_test_boom"]
+    else:
+        create = [
+            "CREATE OR REPLACE FUNCTION vendo_test_boom() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$",
+            f"CREATE TRIGGER vendo_test_boom BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION vendo_test_boom()",
+        ]
+        drop = [
+            f"DROP TRIGGER IF EXISTS vendo_test_boom ON {table}",
+            "DROP FUNCTION IF EXISTS vendo_test_boom()",
+        ]
+    await run_sql(runtime, *create)
+    try:
+        yield
+    finally:
+        await run_sql(runtime, *drop)
+
+
 async def snapshot(runtime: Runtime) -> dict[str, list[str]]:
     """Every row of every table, as text, in a stable order."""
     tables: dict[str, list[str]] = {}

@@ -113,11 +113,6 @@ PROVISIONING_FAILED = {"enabled": True, "error": "Failed to provision the manage
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
-# A frozen "now" for exact usage figures: Saturday 31 May 2025. The month started 30 days earlier
-# (outside the 30-day trend, which starts on 2 May); the ISO week started on Monday 26 May.
-FROZEN_NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
-
-
 def is_canonical_list(body: Any) -> bool:
     return isinstance(body, dict) and list(body) == ["integrations"]
 

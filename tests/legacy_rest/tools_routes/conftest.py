@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import pytest
 
-import app.models.base
 from app.models import CategoryFallback
 from app.runtime import Runtime
 from tests.conftest import Sessions, session_headers
-from tests.legacy_rest.tools_routes.helpers import FROZEN_NOW, new_workspace
+from tests.legacy_rest.tools_routes.helpers import new_workspace
 from tests.support.builders import add_rows
+from tests.support.clock import FROZEN_NOW, freeze_utcnow
 
 
 @pytest.fixture
@@ -23,15 +22,8 @@ async def staff_headers(demo: None, sessions: Sessions) -> dict[str, str]:
 
 @pytest.fixture
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    """Every ``utcnow()`` of the gateway answers FROZEN_NOW (Saturday 31 May 2025, 10:00 UTC)."""
-
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return FROZEN_NOW if tz is None else FROZEN_NOW.astimezone(tz)
-
-    monkeypatch.setattr(app.models.base, "datetime", FrozenDatetime)
-    return FROZEN_NOW
+    """Every ``utcnow()`` of the gateway answers FROZEN_NOW."""
+    return freeze_utcnow(monkeypatch, FROZEN_NOW)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from app.models import (
 from app.repositories import accounts
 from app.runtime import Runtime
 from tests.support.builders import add_rows
+from tests.support.clock import FROZEN_NOW
 from tests.support.http import assert_json as assert_exact_json
 
 TOOL_ROW_KEYS = [
@@ -295,9 +296,6 @@ BAD_SLUGS = {
     "percent": "%25",
     "trailing-space": "hermes%20",
 }
-
-
-FROZEN_NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
 
 
 STORED_INPUTS = ("wizardInputs", "wizard_inputs")
