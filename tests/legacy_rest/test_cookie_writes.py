@@ -12,7 +12,6 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
 from app.models import App, User
@@ -20,6 +19,7 @@ from app.runtime import Runtime
 from tests.conftest import Sessions, session_headers
 from tests.support.credentials import identity_jwt, mint_key
 from tests.support.http import assert_json
+from tests.support.sql import snapshot
 
 UNSUPPORTED = {"message": "Content-Type must be application/json"}
 FOREIGN_ORIGIN = {"message": "Origin not allowed"}
@@ -105,16 +105,6 @@ async def send(
     return await client.post(write["path"], content=body, headers={**write["cookie"], **extra})
 
 
-async def rows(runtime: Runtime) -> dict[str, list[str]]:
-    """Every row of every table, as text, in a stable order."""
-    tables: dict[str, list[str]] = {}
-    async with runtime.db.read() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            found = (await session.execute(table.select())).all()
-            tables[table.name] = sorted(repr(tuple(row)) for row in found)
-    return tables
-
-
 # --------------------------------------------------------------------------------------------
 # 415: what a form can send
 
@@ -122,24 +112,24 @@ async def rows(runtime: Runtime) -> dict[str, list[str]]:
 async def test_cookie_write_with_form_or_missing_content_type_is_415_and_changes_nothing(
     client: httpx.AsyncClient, runtime: Runtime, write: dict[str, Any]
 ) -> None:
-    before = await rows(runtime)
+    before = await snapshot(runtime)
     for content_type in FORM_CONTENT_TYPES:
         response = await send(client, write, content_type=content_type)
         assert_json(response, 415, UNSUPPORTED)
         if content_type is None:
             assert "content-type" not in response.request.headers
-    assert await rows(runtime) == before
+    assert await snapshot(runtime) == before
 
 
 async def test_cookie_write_with_json_content_type_runs(
     client: httpx.AsyncClient, runtime: Runtime, write: dict[str, Any]
 ) -> None:
-    before = await rows(runtime)
+    before = await snapshot(runtime)
     for content_type in ("application/json", "application/json; charset=utf-8"):
         response = await send(client, write, content_type=content_type)
         assert response.status_code == write["ok"], response.text
     if write["ok"] == 200:
-        assert await rows(runtime) != before
+        assert await snapshot(runtime) != before
 
 
 async def test_cookie_write_refused_before_authentication(
@@ -181,11 +171,11 @@ async def test_refused_cookie_writes_spend_no_limit(
 async def test_cookie_write_from_a_foreign_origin_is_403_and_changes_nothing(
     client: httpx.AsyncClient, runtime: Runtime, write: dict[str, Any]
 ) -> None:
-    before = await rows(runtime)
+    before = await snapshot(runtime)
     for origin in FOREIGN_ORIGINS:
         response = await send(client, write, origin=origin)
         assert_json(response, 403, FOREIGN_ORIGIN)
-    assert await rows(runtime) == before
+    assert await snapshot(runtime) == before
 
 
 async def test_cookie_write_foreign_origin_is_checked_before_content_type(

@@ -3,6 +3,7 @@ look-ups of its rows."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections import Counter
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from app.models import Integration, Tenant, TenantIntegration
 from app.runtime import Runtime
-from app.seed_data import INTEGRATIONS
+from app.seed_data import INTEGRATIONS, TOOLS
 
 # Enabled integrations of the demo catalog, in provider order (replicate is disabled).
 _ENABLED = sorted(
@@ -20,6 +21,9 @@ ENABLED_PROVIDERS = [provider for provider, _ in _ENABLED]
 # The same, with their categories; and how many of them each category holds, by category.
 ENABLED_CATEGORIES = dict(_ENABLED)
 CATEGORY_COUNTS = dict(sorted(Counter(ENABLED_CATEGORIES.values()).items()))
+
+# The deploy wizard's layout of the demo tool Hermes: a valid layout, as stored.
+HERMES_LAYOUT = copy.deepcopy((TOOLS["hermes"][1] or {})["wizard_layout"])
 
 
 async def demo_tenant_id(runtime: Runtime) -> uuid.UUID:

@@ -15,10 +15,8 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from app.models import APP_KEY, App, Integration
-from app.repositories import keys
+from app.models import Integration
 from app.runtime import Runtime
-from app.services.auth import hash_token, new_api_key
 from tests.conftest import JWT_SECRET, session_headers
 from tests.legacy_rest.bulk_save.helpers import (
     AI_MODEL,
@@ -45,7 +43,7 @@ from tests.legacy_rest.bulk_save.helpers import (
     item,
     post,
 )
-from tests.support.credentials import identity_jwt, user_id_of
+from tests.support.credentials import demo_key, identity_jwt, user_id_of
 from tests.support.http import assert_json
 from tests.support.sql import snapshot
 
@@ -108,18 +106,7 @@ async def test_bulk_save_with_jwt_without_exp_is_unauthorized(
 async def test_bulk_save_with_an_app_key_is_unauthorized(
     client: httpx.AsyncClient, runtime: Runtime, demo: None
 ) -> None:
-    key = new_api_key()
-    async with runtime.db.write() as session, session.begin():
-        app_row = (await session.execute(select(App).limit(1))).scalar_one()
-        await keys.create_key(
-            session=session,
-            kind=APP_KEY,
-            tenant_id=app_row.tenant_id,
-            scope_id=app_row.id,
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=None,
-        )
+    key = await demo_key(runtime)
     for headers in ({"X-Authorization": key}, {"Authorization": f"Bearer {key}"}):
         response = await post(client, [item("x")], headers)
         assert_json(response, 401, UNAUTHORIZED)

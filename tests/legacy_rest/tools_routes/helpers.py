@@ -21,6 +21,7 @@ from app.models import (
 from app.repositories import accounts
 from app.runtime import Runtime
 from tests.support.builders import add_rows
+from tests.support.catalog import HERMES_LAYOUT
 from tests.support.clock import FROZEN_NOW
 from tests.support.http import assert_json as assert_exact_json
 
@@ -179,26 +180,6 @@ UNLISTED = ["archivist", "ops-console", "vendo-test-smoke"]
 
 
 TIMEZONE_INPUT = {"key": "TIMEZONE", "label": "Timezone", "type": "string", "required": False}
-
-
-HERMES_LAYOUT = {
-    "version": 1,
-    "subSteps": [
-        {
-            "id": "connect",
-            "title": "Connect integrations",
-            "sections": [{"type": "integration", "providers": ["openrouter", "telegram"]}],
-        },
-        {
-            "id": "configure",
-            "title": "Configure",
-            "sections": [
-                {"type": "inputs", "keys": ["TIMEZONE"]},
-                {"type": "notice", "body": "You can change these later."},
-            ],
-        },
-    ],
-}
 
 
 def deployable(
