@@ -26,6 +26,7 @@ from app.runtime import Runtime
 from app.services.secrets import UNAVAILABLE, SecretBox, parse_keys
 from app.settings import Settings
 from tests.conftest import Sessions, session_headers
+from tests.support.builders import add_rows, integration
 from tests.support.credentials import demo_key, identity_jwt
 from tests.support.documents import INSTALL_MUTATION, SAVE_MUTATION
 
@@ -663,16 +664,11 @@ async def test_secrets_rotate_with_a_token_no_key_reads_changes_nothing(
         )
         assert response.status_code == 200
     # One token readable by k3 (the new key), the others only by k1: rotation must refuse.
-    async with runtime.db.write() as session, session.begin():
-        session.add(
-            Integration(
-                provider="k3-only",
-                name="k3-only",
-                category="EMAIL",
-                type="sendgrid",
-                secret_configuration={"api_key": box(K3).encrypt("k3 secret")},
-            )
-        )
+    secret = {"api_key": box(K3).encrypt("k3 secret")}
+    await add_rows(
+        runtime,
+        integration("k3-only", category="EMAIL", type="sendgrid", secret_configuration=secret),
+    )
     before = await stored_tokens(runtime)
     monkeypatch.setenv("VENDO_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("VENDO_SECRET_KEYS", K3)

@@ -19,7 +19,7 @@ from app.models import MANAGED_POOL, Connection, Integration, Tenant, UsageEvent
 from app.runtime import Runtime
 from app.services.auth import create_session
 from tests.conftest import GraphQLClient, Sessions, session_headers
-from tests.support.builders import add_rows
+from tests.support.builders import add_rows, usage_event
 from tests.support.catalog import ENABLED_PROVIDERS
 from tests.support.clock import FROZEN_NOW, freeze_utcnow
 from tests.support.credentials import sign_up, sign_up_without_workspace
@@ -294,23 +294,14 @@ async def test_usage_trend_exact_figures(
     headers, tenant_id = await sign_up(sessions, runtime, "metered@example.com")
     await add_rows(
         runtime,
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="elevenlabs",
-            cost_micros=2_500_000,
-            occurred_at=datetime(2025, 5, 31, 1, 0, tzinfo=UTC),
+        usage_event(
+            tenant_id, "elevenlabs", 2_500_000, occurred_at=datetime(2025, 5, 31, 1, tzinfo=UTC)
         ),
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="elevenlabs",
-            cost_micros=1_000_000,
-            occurred_at=datetime(2025, 5, 26, 0, 0, tzinfo=UTC),
+        usage_event(
+            tenant_id, "elevenlabs", 1_000_000, occurred_at=datetime(2025, 5, 26, tzinfo=UTC)
         ),
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="elevenlabs",
-            cost_micros=1_000_000,
-            occurred_at=datetime(2025, 5, 1, 0, 0, tzinfo=UTC),
+        usage_event(
+            tenant_id, "elevenlabs", 1_000_000, occurred_at=datetime(2025, 5, 1, tzinfo=UTC)
         ),
     )
     result = await gql(USAGE_QUERY, {"provider": "elevenlabs"}, headers=headers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.models import Integration, Release, Tenant, Tool, UsageEvent, User
+from app.models import Integration, Tenant, Tool, UsageEvent, User
 from app.runtime import Runtime
 
 
@@ -28,12 +28,6 @@ def tool(slug: str, **fields: Any) -> Tool:
         "category": "agent",
     }
     return Tool(**{**values, **fields})
-
-
-def release(tool_id: uuid.UUID, version: str = "1.0.0", **fields: Any) -> Release:
-    """An active, deploy-ready release signing in with Supabase, unless ``fields`` say."""
-    values: dict[str, Any] = {"active": True, "deploy_ready": True, "auth_mode": "supabase"}
-    return Release(tool_id=tool_id, version=version, **{**values, **fields})
 
 
 def integration(provider: str, **fields: Any) -> Integration:

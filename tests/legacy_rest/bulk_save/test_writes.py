@@ -13,7 +13,6 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from app.models import Integration
 from app.runtime import Runtime
 from tests.legacy_rest.bulk_save.helpers import (
     AI_MODEL,
@@ -37,6 +36,8 @@ from tests.legacy_rest.bulk_save.helpers import (
     item,
     post,
 )
+from tests.support.builders import add_rows
+from tests.support.builders import integration as build_integration
 from tests.support.http import assert_json
 from tests.support.sql import snapshot
 
@@ -325,16 +326,13 @@ class TestWithoutSecretKey:
         self, client: httpx.AsyncClient, runtime: Runtime, staff: dict[str, str]
     ) -> None:
         token = Fernet(Fernet.generate_key()).encrypt(b"stored-elsewhere").decode()
-        async with runtime.db.write() as session, session.begin():
-            session.add(
-                Integration(
-                    provider="legacy-mail",
-                    name="legacy-mail",
-                    category=EMAIL,
-                    type="sendgrid",
-                    secret_configuration={"api_key": token},
-                )
-            )
+        secret = {"api_key": token}
+        await add_rows(
+            runtime,
+            build_integration(
+                "legacy-mail", category=EMAIL, type="sendgrid", secret_configuration=secret
+            ),
+        )
         response = await post(
             client, [{"name": "legacy-mail", "type": "sendgrid", "description": "d"}], staff
         )
@@ -363,8 +361,7 @@ async def test_bulk_save_invalidates_the_anonymous_catalog(
     providers = [row["provider"] for row in first.json()["integrations"]]
     assert "aaa-direct" not in providers
     # A row written behind the gateway's back is not seen: the answer comes from the cache.
-    async with runtime.db.write() as session, session.begin():
-        session.add(Integration(provider="aaa-direct", name="Direct", category="email"))
+    await add_rows(runtime, build_integration("aaa-direct", name="Direct"))
     cached = await client.get("/api/integrations")
     assert cached.content == first.content
     missing = await client.get("/api/integrations/new-mail")

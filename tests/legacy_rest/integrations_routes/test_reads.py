@@ -38,6 +38,7 @@ from tests.legacy_rest.integrations_routes.helpers import (
     month_totals,
     usd,
 )
+from tests.support.builders import usage_event
 from tests.support.catalog import ENABLED_PROVIDERS, demo_tenant_id, tenant_flag
 from tests.support.credentials import (
     sign_up,
@@ -462,9 +463,7 @@ async def test_usage_figures_match_inserted_events(
         return datetime(2025, month, day, hour, minute, second, tzinfo=UTC)
 
     def event(when: datetime, cost: int, provider: str = "openrouter", tenant: Any = None) -> Any:
-        return UsageEvent(
-            tenant_id=tenant or tenant_id, provider=provider, cost_micros=cost, occurred_at=when
-        )
+        return usage_event(tenant or tenant_id, provider, cost, occurred_at=when)
 
     await add_rows(
         runtime,
@@ -529,23 +528,11 @@ async def test_usage_spend_rounds_half_up_to_cents(
     await add_rows(
         runtime,
         # today: 0.005 USD → 0.01
-        UsageEvent(
-            tenant_id=tenant_id, provider="sendgrid", cost_micros=5_000, occurred_at=frozen_now
-        ),
+        usage_event(tenant_id, "sendgrid", 5_000, occurred_at=frozen_now),
         # earlier this week: 0.01 + 0.005 = 0.015 → 0.02
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="sendgrid",
-            cost_micros=10_000,
-            occurred_at=datetime(2025, 5, 27, tzinfo=UTC),
-        ),
+        usage_event(tenant_id, "sendgrid", 10_000, occurred_at=datetime(2025, 5, 27, tzinfo=UTC)),
         # earlier this month: 0.015 + 1.23 = 1.245 → 1.25
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="sendgrid",
-            cost_micros=1_230_000,
-            occurred_at=datetime(2025, 5, 3, tzinfo=UTC),
-        ),
+        usage_event(tenant_id, "sendgrid", 1_230_000, occurred_at=datetime(2025, 5, 3, tzinfo=UTC)),
     )
     response = await client.get("/api/integrations/sendgrid/usage", headers=headers)
     body = response.json()

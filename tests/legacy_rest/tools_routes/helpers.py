@@ -21,6 +21,7 @@ from app.models import (
 from app.repositories import accounts
 from app.runtime import Runtime
 from tests.support.builders import add_rows
+from tests.support.builders import tool as build_tool
 from tests.support.catalog import HERMES_LAYOUT
 from tests.support.clock import FROZEN_NOW
 from tests.support.http import assert_json as assert_exact_json
@@ -373,10 +374,8 @@ async def add_tool(
     release: dict[str, Any] | None = None,
     inactive: dict[str, Any] | None = None,
 ) -> uuid.UUID:
-    tool = Tool(
-        slug=slug,
-        name=slug.title(),
-        description=f"The {slug} tool.",
+    tool = build_tool(
+        slug,
         category=category,
         enabled=enabled,
         marketing=marketing or {},
