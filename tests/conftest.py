@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from app.runtime import Runtime
 from app.seed import seed_demo
 from app.services.auth import create_session
 from app.settings import Settings
+from tests.support.clock import FROZEN_NOW, freeze_utcnow
 from tests.upstream import Upstream
 
 POSTGRES_URL = os.environ.get("VENDO_TEST_POSTGRES_URL")
@@ -317,3 +319,9 @@ async def slow_upstream() -> AsyncIterator[Upstream]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Every ``utcnow()`` of the gateway answers FROZEN_NOW (Saturday 31 May 2025, 10:00 UTC)."""
+    return freeze_utcnow(monkeypatch, FROZEN_NOW)

@@ -21,7 +21,6 @@ from app.services.auth import create_session
 from tests.conftest import GraphQLClient, Sessions, session_headers
 from tests.support.builders import add_rows, usage_event
 from tests.support.catalog import ENABLED_PROVIDERS
-from tests.support.clock import FROZEN_NOW, freeze_utcnow
 from tests.support.credentials import sign_up, sign_up_without_workspace
 from tests.support.documents import REGENERATE_MUTATION, TOGGLE_MUTATION, codes
 from tests.support.sql import failing_inserts
@@ -198,12 +197,6 @@ def counting_statements(runtime: Runtime) -> Iterator[list[str]]:
 
 async def boom(*_: Any, **__: Any) -> Any:
     raise RuntimeError("secret database detail")
-
-
-@pytest.fixture
-def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    """Every ``utcnow()`` of the gateway answers FROZEN_NOW."""
-    return freeze_utcnow(monkeypatch, FROZEN_NOW)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import pytest
 
@@ -12,18 +11,11 @@ from app.runtime import Runtime
 from tests.conftest import Sessions, session_headers
 from tests.legacy_rest.tools_routes.helpers import new_workspace
 from tests.support.builders import add_rows
-from tests.support.clock import FROZEN_NOW, freeze_utcnow
 
 
 @pytest.fixture
 async def staff_headers(demo: None, sessions: Sessions) -> dict[str, str]:
     return session_headers(await sessions.create("admin@vendo.local", staff=True))
-
-
-@pytest.fixture
-def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    """Every ``utcnow()`` of the gateway answers FROZEN_NOW."""
-    return freeze_utcnow(monkeypatch, FROZEN_NOW)
 
 
 @pytest.fixture
