@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from app.runtime import Runtime
 from app.seed import seed_demo
 from app.services.auth import create_session
 from app.settings import Settings
+from tests.support.clock import FROZEN_NOW, freeze_utcnow
 from tests.upstream import Upstream
 
 POSTGRES_URL = os.environ.get("VENDO_TEST_POSTGRES_URL")
@@ -98,24 +102,30 @@ async def _pg_snapshot(url: str) -> Snapshot:
 
 
 async def _pg_reset(url: str, snapshot: Snapshot | None) -> None:
-    """Empty every table, then (for demo tests) copy the snapshot back in."""
+    """Empty every table, then (for the demo data) copy the snapshot back in."""
     connection = await _pg(url)
     try:
         names = ", ".join(f'"{t}"' for t in TABLES)
         await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        # The rollup is restored with the events it sums: its triggers must not add them again.
-        await connection.execute("SET session_replication_role = replica")
-        for table, (columns, records) in (snapshot or {}).items():
-            if records:
-                await connection.copy_records_to_table(table, records=records, columns=columns)
-        await connection.execute("SET session_replication_role = DEFAULT")
-        if snapshot and snapshot["usage_events"][1]:
-            await connection.execute(
-                "SELECT setval(pg_get_serial_sequence('usage_events', 'id'), "
-                "(SELECT max(id) FROM usage_events))"
-            )
+        if snapshot:
+            await _pg_fill(connection, snapshot)
     finally:
         await connection.close()
+
+
+async def _pg_fill(connection: Any, snapshot: Snapshot) -> None:
+    """Copy the snapshot's rows into empty tables."""
+    # The rollup is restored with the events it sums: its triggers must not add them again.
+    await connection.execute("SET session_replication_role = replica")
+    for table, (columns, records) in snapshot.items():
+        if records:
+            await connection.copy_records_to_table(table, records=records, columns=columns)
+    await connection.execute("SET session_replication_role = DEFAULT")
+    if snapshot["usage_events"][1]:
+        await connection.execute(
+            "SELECT setval(pg_get_serial_sequence('usage_events', 'id'), "
+            "(SELECT max(id) FROM usage_events))"
+        )
 
 
 async def _seed(url: str) -> None:
@@ -151,20 +161,14 @@ def pg_demo_snapshot(migrated_database: str) -> Snapshot:
 
 
 @pytest.fixture
-async def database_url(
-    migrated_database: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[str]:
+async def database_url(migrated_database: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of the test's own (``demo`` fills it)."""
     if POSTGRES_URL:
-        wants_demo = "demo" in request.fixturenames
-        snapshot = request.getfixturevalue("pg_demo_snapshot") if wants_demo else None
-        await _pg_reset(migrated_database, snapshot)
+        await _pg_reset(migrated_database, None)
         yield migrated_database
         return
-    source = migrated_database
-    if "demo" in request.fixturenames:
-        source = request.getfixturevalue("demo_template")
     target = tmp_path / "vendo.db"
-    shutil.copyfile(source, target)
+    shutil.copyfile(migrated_database, target)
     yield f"sqlite+aiosqlite:///{target}"
 
 
@@ -220,10 +224,39 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest.fixture(scope="session")
+def demo_data(migrated_database: str, request: pytest.FixtureRequest) -> str | Snapshot:
+    """The demo data, made once per run: a seeded SQLite file, or PostgreSQL rows."""
+    if POSTGRES_URL:
+        return request.getfixturevalue("pg_demo_snapshot")  # type: ignore[no-any-return]
+    return request.getfixturevalue("demo_template")  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def demo(database_url: str) -> None:
-    """The demo catalog, workspace, connections and usage history: ``database_url`` starts from
-    a copy of them (a seeded file on SQLite, restored rows on PostgreSQL) when a test asks."""
+async def demo(database_url: str, demo_data: str | Snapshot) -> None:
+    """The demo catalog, workspace, connections and usage history, copied into the test's empty
+    database (SQLite's backup of the seeded file; PostgreSQL's rows). Ask for it before any
+    fixture that writes to the database: what they wrote would be lost, so that is refused."""
+    if isinstance(demo_data, str):
+        await asyncio.to_thread(_sqlite_fill, database_url.split("///", 1)[1], demo_data)
+        return
+    connection = await _pg(database_url)
+    try:
+        counts = " UNION ALL ".join(f'SELECT count(*) FROM "{t}"' for t in TABLES)
+        assert await connection.fetchval(f"SELECT sum(count) FROM ({counts}) AS c") == 0, UNTOUCHED
+        await _pg_fill(connection, demo_data)
+    finally:
+        await connection.close()
+
+
+UNTOUCHED = "request `demo` before any fixture that writes to the database"
+
+
+def _sqlite_fill(target: str, source: str) -> None:
+    with closing(sqlite3.connect(target)) as into, closing(sqlite3.connect(source)) as seeded:
+        for table in TABLES:
+            assert into.execute(f'SELECT count(*) FROM "{table}"').fetchone() == (0,), UNTOUCHED
+        seeded.backup(into)
 
 
 @dataclass
@@ -286,3 +319,9 @@ async def slow_upstream() -> AsyncIterator[Upstream]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Every ``utcnow()`` of the gateway answers FROZEN_NOW (Saturday 31 May 2025, 10:00 UTC)."""
+    return freeze_utcnow(monkeypatch, FROZEN_NOW)

@@ -28,7 +28,9 @@ from legacy_rest.legacy_route import LegacyRoute
 from legacy_rest.routes import ROUTES
 from resolvers.engine.document_caches import SafeParserCache, SizedValidationCache
 from tests.conftest import Sessions, session_headers
-from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error, mint_key
+from tests.support.credentials import mint_key
+from tests.support.documents import CSRF_BODY, ENABLE_SLACK, gql_error
+from tests.support.http import assert_json, assert_text
 from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
@@ -44,7 +46,6 @@ CIRCULAR_NESTED = (
     "fragment I on Integration { provider usageTrend { provider } ...J } "
     "fragment J on Integration { name ...I }"
 )
-ENABLE_SLACK = 'mutation { setIntegrationEnabled(slug: "slack", enabled: true) { enabled } }'
 TOKEN_LIMIT = "Syntax Error: Document contains more than 1000 tokens. Parsing aborted."
 DOCUMENTED_STATUSES = {200, 400, 401, 403, 404, 413, 429}
 

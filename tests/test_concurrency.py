@@ -1,4 +1,4 @@
-"""Concurrency (issue 5, item 8): concurrent requests over the ASGI client against the real
+"""Concurrency: concurrent requests over the ASGI client against the real
 database — 50 toggles of one integration by one tenant end in a consistent state, concurrent bulk
 saves of one new name create one integration, and concurrent writers of every kind never show a
 client "database is locked" (nor any 5xx) with the default busy timeout."""
@@ -27,7 +27,8 @@ from app.models import (
 )
 from app.runtime import Runtime
 from tests.conftest import Sessions, session_headers
-from tests.hardening import assert_json, mint_key, sign_up
+from tests.support.credentials import mint_key, sign_up
+from tests.support.http import assert_json
 
 SECRET_KEY = Fernet.generate_key().decode()
 TOGGLES = 50

@@ -1,4 +1,4 @@
-"""Faults (issue 5, item 7; docs/DECISIONS.md "Hardening (issue 5)"): the database unreachable
+"""Faults (docs/decisions/0038, 0040, 0041): the database unreachable
 or locked → 503 in each route's own envelope within a bounded time, and recovery without a
 restart; Redis unreachable → answers still right with the cache bypassed, rate limits failing
 open to per-worker memory, the outage logged once; a slow upstream bounded by its timeout; bad
@@ -25,14 +25,10 @@ from sqlalchemy import select
 from app.models import App, Integration, Tenant, TenantIntegration
 from app.runtime import Runtime
 from tests.conftest import POSTGRES_URL, REDIS_URL, Sessions, needs_postgres, needs_redis
-from tests.hardening import (
-    GRAPHQL_UNAVAILABLE,
-    WriteLock,
-    assert_json,
-    assert_text,
-    mint_key,
-    sign_up,
-)
+from tests.support.credentials import mint_key, sign_up
+from tests.support.documents import ENABLE_SLACK, GRAPHQL_UNAVAILABLE
+from tests.support.http import assert_json, assert_text
+from tests.support.sql import WriteLock
 from tests.tcp_proxy import TcpProxy
 from tests.upstream import Upstream
 
@@ -43,7 +39,6 @@ CONNECT_TIMEOUT = 1.0
 STATEMENT_TIMEOUT = 1.0
 SLACK = 1.5
 INTEGRATIONS_QUERY = "{ integrations { totalCount } }"
-TOGGLE_MUTATION = 'mutation { setIntegrationEnabled(slug: "slack", enabled: true) { enabled } }'
 
 
 # (name, the request, the check of its answer while the dependency is down)
@@ -328,9 +323,7 @@ class TestSqliteLocked:
             ),
             (
                 "graphql mutation",
-                lambda: client.post(
-                    "/graphql", json={"query": TOGGLE_MUTATION}, headers=demo_session
-                ),
+                lambda: client.post("/graphql", json={"query": ENABLE_SLACK}, headers=demo_session),
                 lambda r: assert_json(r, 200, graphql_unavailable_at("setIntegrationEnabled")),
             ),
             # WAL: readers are not blocked by the writer.

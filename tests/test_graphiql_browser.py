@@ -4,28 +4,17 @@ page — with every request to any other host refused and recorded."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
 import pytest
-import uvicorn
 
-from app.db import create_database
-from app.factory import create_app
-from app.migrations import upgrade
-from app.repositories import accounts
-from app.seed import seed_demo
-from app.services.auth import create_session
 from app.settings import Settings
+from tests.support.servers import demo_credentials, gateway, seeded_database
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -51,46 +40,14 @@ RESULT = (
 )
 
 
-async def _prepare(url: str) -> str:
-    database = create_database(Settings(database_url=url))
-    async with database.write() as session, session.begin():
-        await seed_demo(session)
-        user = await accounts.get_user_by_email(session=session, email="demo@vendo.local")
-        assert user is not None
-        token, _ = await create_session(db=session, settings=Settings(), user_id=user.id)
-    await database.dispose()
-    return token
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A gateway on its own seeded SQLite file, served by uvicorn in a thread; yields its base
     URL and a demo session token."""
-    path: Path = tmp_path_factory.mktemp("browser") / "vendo.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
-    with ThreadPoolExecutor(1) as pool:
-        token = pool.submit(asyncio.run, _prepare(url)).result()
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(Settings(database_url=url)), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token
-    server.should_exit = True
-    thread.join(10)
+    url = seeded_database(tmp_path_factory.mktemp("browser") / "vendo.db")
+    token, _ = demo_credentials(url)
+    with gateway(Settings(database_url=url)) as base:
+        yield base, token
 
 
 def test_graphiql_runs_a_signed_in_query_with_no_request_off_the_machine(

@@ -4,28 +4,18 @@ the route's envelope and the connection closed, and nothing it carried is writte
 
 from __future__ import annotations
 
-import asyncio
 import json
 import select
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from app.db import create_database
-from app.factory import create_app
-from app.migrations import upgrade
-from app.repositories import accounts
-from app.seed import seed_demo
-from app.services.auth import create_session
 from app.settings import Settings
+from tests.support.servers import demo_credentials, gateway, seeded_database
 
 READ_TIMEOUT = 1.5
 TIMED_OUT = "Request body not received in time"
@@ -42,44 +32,14 @@ class Served:
         return f"http://127.0.0.1:{self.port}"
 
 
-async def _prepare(url: str) -> str:
-    database = create_database(Settings(database_url=url))
-    async with database.write() as session, session.begin():
-        await seed_demo(session)
-        user = await accounts.get_user_by_email(session=session, email="demo@vendo.local")
-        assert user is not None
-        token, _ = await create_session(db=session, settings=Settings(), user_id=user.id)
-    await database.dispose()
-    return token
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A gateway on its own seeded SQLite file, served by uvicorn in a thread."""
-    path: Path = tmp_path_factory.mktemp("slow") / "vendo.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
-    with ThreadPoolExecutor(1) as pool:
-        token = pool.submit(asyncio.run, _prepare(url)).result()
-    port = _free_port()
+    url = seeded_database(tmp_path_factory.mktemp("slow") / "vendo.db")
+    token, _ = demo_credentials(url)
     settings = Settings(database_url=url, request_read_timeout_seconds=READ_TIMEOUT)
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield Served(port, token)
-    server.should_exit = True
-    thread.join(10)
+    with gateway(settings) as base:
+        yield Served(int(base.rsplit(":", 1)[1]), token)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Tenant isolation (issue 5, item 6): two tenants with look-alike data — apps, connections,
+"""Tenant isolation: two tenants with look-alike data — apps, connections,
 toggles, usage, installs and keys. Every read and write of tenant A made with tenant B's
 credentials, by id, slug, appId, X-Account-ID, GraphQL node id or cache key, gets not-found or
 empty: never A's data, never a 403 that confirms A exists. B's answers about A's objects are
@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
@@ -31,8 +30,11 @@ from app.models import (
     User,
 )
 from app.runtime import Runtime
-from tests.conftest import JWT_SECRET, Sessions, session_headers
-from tests.hardening import assert_json, assert_text, mint_key, sign_up
+from tests.conftest import Sessions, session_headers
+from tests.support.builders import add_rows
+from tests.support.credentials import identity_jwt, mint_key, sign_up
+from tests.support.documents import TOGGLE_MUTATION
+from tests.support.http import assert_json, assert_same_bytes, assert_text
 
 SECRET_KEY = Fernet.generate_key().decode()
 REQUEST_ID = "isolation-check-1"
@@ -86,31 +88,10 @@ query Overlay {
   usageTrend(provider: "elevenlabs") { spendMonthlyUsd dailyTrend { events cost } }
 }
 """
-TOGGLE_MUTATION = """
-mutation Toggle($slug: String!, $enabled: Boolean!) {
-  setIntegrationEnabled(slug: $slug, enabled: $enabled) { enabled }
-}
-"""
 
 
 def global_id(type_name: str, value: str) -> str:
     return base64.b64encode(f"{type_name}:{value}".encode()).decode()
-
-
-def assert_same_bytes(theirs: httpx.Response, missing: httpx.Response) -> None:
-    """Same status, same headers (request id included: both sent the same one), same body."""
-    assert theirs.status_code == missing.status_code, (theirs.text, missing.text)
-    assert theirs.headers.multi_items() == missing.headers.multi_items()
-    assert theirs.content == missing.content
-
-
-def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {
-        "sub": str(user_id),
-        "aud": "authenticated",
-        "exp": datetime.now(UTC) + timedelta(hours=1),
-    }
-    return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 
 @dataclass
@@ -137,13 +118,6 @@ def settings_overrides() -> dict[str, Any]:
     return {"secret_keys": SECRET_KEY, "integration_rate_limit": "1000/minute"}
 
 
-async def add(runtime: Runtime, *rows: Any) -> None:
-    async with runtime.db.write() as session, session.begin():
-        for row in rows:
-            session.add(row)
-            await session.flush()
-
-
 @pytest.fixture
 async def tenants(
     client: httpx.AsyncClient, runtime: Runtime, sessions: Sessions, demo: None
@@ -162,10 +136,10 @@ async def tenants(
     # B's look-alikes: an app of the same tool bound to a connection, a toggle, usage.
     connection = Connection(tenant_id=b.id, provider="telegram", profile=BYOK_STATIC)
     b_app = App(tenant_id=b.id, tool_id=hermes, name="My Hermes")
-    await add(runtime, connection, b_app)
-    await add(runtime, AppConnectionBinding(app_id=b_app.id, connection_id=connection.id))
+    await add_rows(runtime, connection, b_app)
+    await add_rows(runtime, AppConnectionBinding(app_id=b_app.id, connection_id=connection.id))
     now = datetime.now(UTC)
-    await add(
+    await add_rows(
         runtime,
         *(
             UsageEvent(
@@ -479,7 +453,8 @@ async def test_graphql_toggle_changes_only_the_callers_row(
 ) -> None:
     payload = {"query": TOGGLE_MUTATION, "variables": {"slug": "elevenlabs", "enabled": False}}
     response = await client.post("/graphql", json=payload, headers=tenants.b_session)
-    assert_json(response, 200, {"data": {"setIntegrationEnabled": {"enabled": False}}})
+    expected = {"enabled": False, "provisioningError": None}
+    assert_json(response, 200, {"data": {"setIntegrationEnabled": expected}})
     assert await flag(runtime, tenants.b_id, "elevenlabs") is False
     assert await flag(runtime, tenants.a_id, "elevenlabs") is True
 

@@ -1,5 +1,6 @@
-"""Credentials of reference 03: the session cookie (hash only, expiry, revocation), identity JWTs
-(three segments, HS256/RS256, ``exp`` required, ``sub`` then ``email``) and the Bearer header."""
+"""Credentials of CONTRACT.md §3.2: the session cookie (hash only, expiry, revocation), identity
+JWTs (three segments, HS256/RS256, ``exp`` required, ``sub`` then ``email``) and the Bearer
+header."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from app.repositories import accounts
 from app.runtime import Runtime
 from app.services.auth import bearer_token, looks_like_jwt
 from tests.conftest import JWT_SECRET, GraphQLClient, Sessions, session_headers
-
-VIEWER_QUERY = "query Me { viewer { email isStaff credential workspace { slug } } }"
+from tests.support.credentials import bearer
+from tests.support.documents import VIEWER_QUERY
 
 _RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 RSA_PRIVATE_PEM = _RSA_KEY.private_bytes(
@@ -56,10 +57,6 @@ def identity_token(
     if lifetime is not None:
         payload["exp"] = int(time.time() + lifetime.total_seconds())
     return jwt.encode(payload, key, algorithm=algorithm)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def user_id(runtime: Runtime, email: str) -> uuid.UUID:
@@ -309,7 +306,8 @@ async def test_jwt_of_unknown_user_is_anonymous_and_creates_nobody(
 async def test_jwt_three_segments_are_never_looked_up_as_a_session(
     gql: GraphQLClient, runtime: Runtime, demo: None
 ) -> None:
-    """Reference 03: exactly three dot-separated segments is a JWT, whatever else it looks like."""
+    """CONTRACT.md §3.2: exactly three dot-separated segments is a JWT, whatever else it looks
+    like."""
     token = "vs_header.payload.signature"
     demo_id = await user_id(runtime, "demo@vendo.local")
     async with runtime.db.write() as session, session.begin():

@@ -212,7 +212,7 @@ async def test_postgres_connection_dead_unnoticed_and_idle_is_pinged_and_replace
 async def test_postgres_connection_dead_unnoticed_a_moment_after_use_fails_one_read(
     settings: Settings, sent_and_db: tuple[Sent, Database], window: Callable[[float], None]
 ) -> None:
-    """The price of the bypass window (docs/DECISIONS.md): a connection the database closed a
+    """The price of the bypass window (docs/decisions/0052): a connection the database closed a
     moment after its last use, before the event loop read the end of its socket, is handed out
     unpinged, and its read fails as a lost connection (what the gateway answers 503). That
     failure replaces every connection of the pool: the next read, on the other connection —

@@ -1,4 +1,4 @@
-"""Identity tokens as Supabase issues them (reference 03): ``aud: authenticated``, the project's
+"""Identity tokens as Supabase issues them (CONTRACT.md §3.2): ``aud: authenticated``, the project's
 ``iss``, ``sub``/``email``, ``iat``/``exp``, signed HS256 with the project secret, RS256 with a
 configured public key, or ES256/RS256 with keys published in the project's JWKS — served here by
 a real HTTP server on 127.0.0.1. Audience, issuer, clock leeway, key rotation, the refetch
@@ -31,12 +31,13 @@ from app.runtime import Runtime
 from app.services.jwks import JwksKeys, max_age, parse_key_set
 from app.settings import Settings
 from tests.conftest import JWT_SECRET, GraphQLClient
+from tests.support.clock import Clock
+from tests.support.documents import VIEWER_QUERY
 from tests.upstream import Upstream
 
 REF = "abcdefghijklmnopqrst"
 ISSUER = f"https://{REF}.supabase.co/auth/v1"
 JWKS_PATH = "/auth/v1/.well-known/jwks.json"
-VIEWER_QUERY = "query Me { viewer { email isStaff credential workspace { slug } } }"
 DEMO = {"email": "demo@vendo.local", "isStaff": False, "credential": "jwt"}
 DEMO_VIEWER = {**DEMO, "workspace": {"slug": "demo"}}
 UNAUTHORIZED = {"message": "Unauthorized"}
@@ -129,19 +130,6 @@ SIGNERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "rs256-jwks": RSA_1.sign,
     "es256-jwks": EC_1.sign,
 }
-
-
-class Clock:
-    """Monotonic seconds that a test moves on (the JWKS max-age and the refetch throttle)."""
-
-    def __init__(self) -> None:
-        self.now = time.monotonic()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""App Keys and Connection Keys (reference 03): ``vendo-gateway key create --app … |
+"""App Keys and Connection Keys (CONTRACT.md §3.2): ``vendo-gateway key create --app … |
 --connection …`` prints the key once, alone on the last line, and stores only its hash;
 ``--expires-in-days``; ``key revoke --key | --id``; and what each key authenticates as."""
 
@@ -21,6 +21,7 @@ from app.models import ApiKey, App, Connection, Tenant, Tool, utcnow
 from app.runtime import Runtime
 from app.settings import Settings
 from tests.conftest import Sessions
+from tests.support.credentials import bearer
 
 # --------------------------------------------------------------------------------------------
 # Documents and constants
@@ -113,13 +114,6 @@ async def key_row(runtime: Runtime, key: str) -> ApiKey:
         )
     assert row is not None
     return row
-
-
-def bearer(key: str, account: str | None = None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {key}"}
-    if account is not None:
-        headers["X-Account-ID"] = account
-    return headers
 
 
 # --------------------------------------------------------------------------------------------

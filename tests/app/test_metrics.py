@@ -21,6 +21,7 @@ from sqlalchemy import text
 from app.cache.shared import INTEGRATIONS_CATALOG
 from app.runtime import Runtime
 from app.services.pricing import TAG as PRICING_TAG
+from tests.support.servers import ONE_MODEL
 from tests.upstream import Upstream
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,16 +31,7 @@ CACHE = "vendo_cache_lookups_total"
 REJECTIONS = "vendo_rate_limit_rejections_total"
 UPSTREAM = "vendo_upstream_requests_total"
 POOL = "vendo_db_pool_connections"
-MODELS = {
-    "data": [
-        {
-            "id": "anthropic/claude-3.5-sonnet",
-            "name": "Claude 3.5 Sonnet",
-            "context_length": 200000,
-            "pricing": {"prompt": "0.000003", "completion": "0.000015"},
-        }
-    ]
-}
+MODELS = ONE_MODEL
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from app.services.pricing import PricedModel, canonical, parse_models, with_margin
+from tests.support.servers import ONE_MODEL
 
 TWENTY = Decimal(20)
 
@@ -94,16 +95,7 @@ def test_parse_models_empty_data_is_no_models() -> None:
 
 
 def test_parse_models_applies_margin_and_per_million() -> None:
-    payload = {
-        "data": [
-            {
-                "id": "anthropic/claude-3.5-sonnet",
-                "name": "Claude 3.5 Sonnet",
-                "context_length": 200000,
-                "pricing": {"prompt": "0.000003", "completion": "0.000015"},
-            }
-        ]
-    }
+    payload = ONE_MODEL  # Claude 3.5 Sonnet: $3 and $15 per million tokens
     [model] = parse_models(payload, TWENTY)
     assert model == PricedModel(
         id="anthropic/claude-3.5-sonnet",

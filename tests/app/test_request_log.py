@@ -13,22 +13,19 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
 
-from app.models import APP_KEY, App, Tenant, User
-from app.repositories import keys
 from app.runtime import Runtime
-from app.services.auth import hash_token, new_api_key
+from app.services.auth import new_api_key
 from app.settings import Settings
 from app.web.request_log import BufferedStreamHandler, JsonFormatter, TextFormatter, logging_config
 from tests.conftest import JWT_SECRET, Sessions, session_headers
+from tests.support.catalog import demo_tenant_id
+from tests.support.credentials import demo_key, identity_jwt, user_id_of
 
 SECRET_KEY = Fernet.generate_key().decode()
 FIELDS = ("request_id", "method", "route", "operation", "tenant_id", "status", "duration_ms")
@@ -75,45 +72,6 @@ def access_log(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[d
     yield lines
     logger.removeHandler(handler)
     handler.close()
-
-
-async def demo_tenant(runtime: Runtime) -> uuid.UUID:
-    async with runtime.db.read() as session:
-        tenant = await session.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
-    assert tenant is not None
-    return tenant
-
-
-async def user_id(runtime: Runtime, email: str) -> uuid.UUID:
-    async with runtime.db.read() as session:
-        found = await session.scalar(select(User.id).where(User.email == email))
-    assert found is not None
-    return found
-
-
-def identity_jwt(user: uuid.UUID, key: str = JWT_SECRET) -> str:
-    payload = {
-        "sub": str(user),
-        "aud": "authenticated",
-        "exp": datetime.now(UTC) + timedelta(hours=1),
-    }
-    return jwt.encode(payload, key, algorithm="HS256")
-
-
-async def app_key_for_demo(runtime: Runtime) -> str:
-    key = new_api_key()
-    async with runtime.db.write() as session, session.begin():
-        found = (await session.execute(select(App).where(App.name == "My Hermes"))).scalar_one()
-        await keys.create_key(
-            session=session,
-            kind=APP_KEY,
-            tenant_id=found.tenant_id,
-            scope_id=found.id,
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=None,
-        )
-    return key
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,7 +148,7 @@ async def test_request_log_signed_in_legacy_line_has_the_tenant(
     response = await client.get("/api/integrations", headers=demo_headers)
     assert response.status_code == 200
     [line] = access_log()
-    assert line["tenant_id"] == str(await demo_tenant(runtime))
+    assert line["tenant_id"] == str(await demo_tenant_id(runtime))
     assert line["route"] == "GET /api/integrations"
     assert line["operation"] == "LegacyIntegrationList"
 
@@ -208,7 +166,7 @@ async def test_request_log_graphql_line_names_the_operation_and_tenant(
     assert line["method"] == "POST"
     assert line["route"] == "/graphql"
     assert line["operation"] == "WhoAmI"
-    assert line["tenant_id"] == str(await demo_tenant(runtime))
+    assert line["tenant_id"] == str(await demo_tenant_id(runtime))
     assert line["status"] == 200
     assert line["request_id"] == response.headers["x-request-id"]
 
@@ -320,7 +278,7 @@ async def test_request_log_text_format_is_readable(
         "method=POST",
         "route=/graphql",
         "operation=WhoAmI",
-        f"tenant_id={await demo_tenant(runtime)}",
+        f"tenant_id={await demo_tenant_id(runtime)}",
         "status=200",
         "duration_ms=",
     ):
@@ -394,7 +352,7 @@ def test_serve_batches_log_lines_as_configured() -> None:
     config = logging_config(json_lines=True, flush_seconds=0.5)
     assert config["handlers"]["default"]["()"] is BufferedStreamHandler
     assert config["handlers"]["default"]["interval"] == 0.5
-    assert Settings().log_flush_seconds == 0  # opt-in: see docs/DECISIONS.md
+    assert Settings().log_flush_seconds == 0  # opt-in: see docs/decisions/0045
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,12 +417,12 @@ async def test_request_log_never_holds_a_secret_cookie_key_or_token(
 
     values = {label: secret(label) for label in ("install", "jwt-install", "gql", "bad-json")}
     values |= {label: secret(label) for label in ("query", "variable", "bulk-pw", "bulk-bad")}
-    app_key = await app_key_for_demo(runtime)
+    app_key = await demo_key(runtime)
     demo_cookie = await sessions.create("demo@vendo.local")
     staff_cookie = await sessions.create("root@example.com", staff=True)
-    demo_jwt = identity_jwt(await user_id(runtime, "demo@vendo.local"))
-    staff_jwt = identity_jwt(await user_id(runtime, "root@example.com"))
-    foreign_jwt = identity_jwt(await user_id(runtime, "demo@vendo.local"), "another-key" * 4)
+    demo_jwt = identity_jwt(await user_id_of(runtime, "demo@vendo.local"))
+    staff_jwt = identity_jwt(await user_id_of(runtime, "root@example.com"))
+    foreign_jwt = identity_jwt(await user_id_of(runtime, "demo@vendo.local"), key="another-key" * 4)
     unknown_key = new_api_key()
     credentials = {
         "app key": app_key,

@@ -8,12 +8,10 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr, ValidationError
@@ -23,13 +21,14 @@ from starlette.applications import Starlette
 from app.cli import main
 from app.errors import Unavailable
 from app.factory import create_app
-from app.models import APP_KEY, App, Integration, Tenant, TenantIntegration
-from app.repositories import keys
+from app.models import Integration, Tenant, TenantIntegration
 from app.runtime import Runtime
-from app.services.auth import hash_token, new_api_key
 from app.services.secrets import UNAVAILABLE, SecretBox, parse_keys
 from app.settings import Settings
-from tests.conftest import JWT_SECRET, Sessions, session_headers
+from tests.conftest import Sessions, session_headers
+from tests.support.builders import add_rows, integration
+from tests.support.credentials import demo_key, identity_jwt
+from tests.support.documents import INSTALL_MUTATION, SAVE_MUTATION
 
 # --------------------------------------------------------------------------------------------
 # Documents and constants
@@ -38,22 +37,6 @@ K1 = Fernet.generate_key().decode()
 K2 = Fernet.generate_key().decode()
 K3 = Fernet.generate_key().decode()
 
-INSTALL_MUTATION = """
-mutation Install($account: String!, $id: String!, $params: JSON, $secrets: JSON) {
-  installIntegration(account: $account, id: $id, params: $params, secrets: $secrets) {
-    integration { provider }
-    installation { status installedAt params secretNames }
-  }
-}
-"""
-
-SAVE_MUTATION = """
-mutation Save($integrations: JSON!) {
-  saveIntegrations(integrations: $integrations) {
-    integrations { id name type category created }
-  }
-}
-"""
 
 READ_BACK_QUERY = """
 query ReadBack($account: String!) {
@@ -96,34 +79,9 @@ def box(*secret_keys: str) -> SecretBox:
     return SecretBox([Fernet(key) for key in secret_keys])
 
 
-def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {
-        "sub": str(user_id),
-        "aud": "authenticated",
-        "exp": datetime.now(UTC) + timedelta(hours=1),
-    }
-    return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
-
-
 def plain(label: str) -> str:
     """A secret value that cannot appear anywhere by accident."""
     return f"PLAIN-{label}-{uuid.uuid4().hex}"
-
-
-async def app_key_for_demo(runtime: Runtime) -> str:
-    key = new_api_key()
-    async with runtime.db.write() as session, session.begin():
-        app_row = (await session.execute(select(App).where(App.name == "My Hermes"))).scalar_one()
-        await keys.create_key(
-            session=session,
-            kind=APP_KEY,
-            tenant_id=app_row.tenant_id,
-            scope_id=app_row.id,
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=None,
-        )
-    return key
 
 
 async def demo_user_id(runtime: Runtime) -> uuid.UUID:
@@ -378,13 +336,13 @@ async def test_secrets_plain_text_is_in_no_response_no_log_and_not_in_the_databa
     }
     marker = plain("params-marker")  # not a secret: proves the database scan sees stored text
     responses: list[httpx.Response] = []
-    key = await app_key_for_demo(runtime)
+    key = await demo_key(runtime)
     v1 = {"Authorization": f"Bearer {key}", "X-Account-ID": "demo"}
     staff = {"X-Authorization": await sessions.create("root@example.com", staff=True)}
     member = session_headers(await sessions.create("member@example.com"))
     user_jwt = {"Authorization": f"Bearer {identity_jwt(await demo_user_id(runtime))}"}
 
-    # Writes through /api/v1 (reference 04).
+    # Writes through /api/v1 (CONTRACT.md §4).
     responses.append(
         await client.post(
             "/api/v1/integrations/openai/install",
@@ -416,7 +374,7 @@ async def test_secrets_plain_text_is_in_no_response_no_log_and_not_in_the_databa
         headers=user_jwt,
     )
     assert installed["data"]["installIntegration"]["installation"]["secretNames"] == ["token"]
-    # Bulk save (reference 05): password-type values.
+    # Bulk save (CONTRACT.md §5): password-type values.
     batch = [
         {
             "name": "secret-openai",
@@ -588,7 +546,7 @@ async def test_secrets_survive_a_key_rotation(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    key = await app_key_for_demo(runtime)
+    key = await demo_key(runtime)
     v1 = {"Authorization": f"Bearer {key}", "X-Account-ID": "demo"}
     staff_token = await sessions.create("root@example.com", staff=True)
     staff = {"X-Authorization": staff_token}
@@ -696,7 +654,7 @@ async def test_secrets_rotate_with_a_token_no_key_reads_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    key = await app_key_for_demo(runtime)
+    key = await demo_key(runtime)
     v1 = {"Authorization": f"Bearer {key}", "X-Account-ID": "demo"}
     for provider in ("openai", "sendgrid"):
         response = await client.post(
@@ -706,16 +664,11 @@ async def test_secrets_rotate_with_a_token_no_key_reads_changes_nothing(
         )
         assert response.status_code == 200
     # One token readable by k3 (the new key), the others only by k1: rotation must refuse.
-    async with runtime.db.write() as session, session.begin():
-        session.add(
-            Integration(
-                provider="k3-only",
-                name="k3-only",
-                category="EMAIL",
-                type="sendgrid",
-                secret_configuration={"api_key": box(K3).encrypt("k3 secret")},
-            )
-        )
+    secret = {"api_key": box(K3).encrypt("k3 secret")}
+    await add_rows(
+        runtime,
+        integration("k3-only", category="EMAIL", type="sendgrid", secret_configuration=secret),
+    )
     before = await stored_tokens(runtime)
     monkeypatch.setenv("VENDO_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("VENDO_SECRET_KEYS", K3)
@@ -755,7 +708,7 @@ async def test_secrets_rotate_twice_is_harmless(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    key = await app_key_for_demo(runtime)
+    key = await demo_key(runtime)
     value = plain("twice")
     await client.post(
         "/api/v1/integrations/openai/install",

@@ -10,21 +10,17 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from app.models import Tenant, UsageDaily, UsageEvent, User
+from app.models import UsageDaily, UsageEvent
 from app.runtime import Runtime
+from tests.support.builders import add_rows, user_with_workspace
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
 
 async def _tenant(runtime: Runtime, slug: str) -> uuid.UUID:
-    async with runtime.db.write() as session, session.begin():
-        user = User(email=f"{slug}@example.com")
-        session.add(user)
-        await session.flush()
-        tenant = Tenant(slug=slug, name=slug, owner_id=user.id)
-        session.add(tenant)
-        await session.flush()
-        return tenant.id
+    user, tenant = user_with_workspace(slug)
+    await add_rows(runtime, user, tenant)
+    return tenant.id
 
 
 def _event(tenant: uuid.UUID, provider: str, hours: float, cost: int) -> dict[str, Any]:

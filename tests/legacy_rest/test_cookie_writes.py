@@ -6,22 +6,20 @@ callers are unaffected."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
 from app.models import App, User
 from app.runtime import Runtime
-from tests.conftest import JWT_SECRET, Sessions, session_headers
-from tests.hardening import assert_json, mint_key
+from tests.conftest import Sessions, session_headers
+from tests.support.credentials import identity_jwt, mint_key
+from tests.support.http import assert_json
+from tests.support.sql import snapshot
 
 UNSUPPORTED = {"message": "Content-Type must be application/json"}
 FOREIGN_ORIGIN = {"message": "Origin not allowed"}
@@ -107,16 +105,6 @@ async def send(
     return await client.post(write["path"], content=body, headers={**write["cookie"], **extra})
 
 
-async def rows(runtime: Runtime) -> dict[str, list[str]]:
-    """Every row of every table, as text, in a stable order."""
-    tables: dict[str, list[str]] = {}
-    async with runtime.db.read() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            found = (await session.execute(table.select())).all()
-            tables[table.name] = sorted(repr(tuple(row)) for row in found)
-    return tables
-
-
 # --------------------------------------------------------------------------------------------
 # 415: what a form can send
 
@@ -124,24 +112,24 @@ async def rows(runtime: Runtime) -> dict[str, list[str]]:
 async def test_cookie_write_with_form_or_missing_content_type_is_415_and_changes_nothing(
     client: httpx.AsyncClient, runtime: Runtime, write: dict[str, Any]
 ) -> None:
-    before = await rows(runtime)
+    before = await snapshot(runtime)
     for content_type in FORM_CONTENT_TYPES:
         response = await send(client, write, content_type=content_type)
         assert_json(response, 415, UNSUPPORTED)
         if content_type is None:
             assert "content-type" not in response.request.headers
-    assert await rows(runtime) == before
+    assert await snapshot(runtime) == before
 
 
 async def test_cookie_write_with_json_content_type_runs(
     client: httpx.AsyncClient, runtime: Runtime, write: dict[str, Any]
 ) -> None:
-    before = await rows(runtime)
+    before = await snapshot(runtime)
     for content_type in ("application/json", "application/json; charset=utf-8"):
         response = await send(client, write, content_type=content_type)
         assert response.status_code == write["ok"], response.text
     if write["ok"] == 200:
-        assert await rows(runtime) != before
+        assert await snapshot(runtime) != before
 
 
 async def test_cookie_write_refused_before_authentication(
@@ -183,11 +171,11 @@ async def test_refused_cookie_writes_spend_no_limit(
 async def test_cookie_write_from_a_foreign_origin_is_403_and_changes_nothing(
     client: httpx.AsyncClient, runtime: Runtime, write: dict[str, Any]
 ) -> None:
-    before = await rows(runtime)
+    before = await snapshot(runtime)
     for origin in FOREIGN_ORIGINS:
         response = await send(client, write, origin=origin)
         assert_json(response, 403, FOREIGN_ORIGIN)
-    assert await rows(runtime) == before
+    assert await snapshot(runtime) == before
 
 
 async def test_cookie_write_foreign_origin_is_checked_before_content_type(
@@ -230,11 +218,6 @@ async def test_reads_with_the_cookie_from_a_foreign_origin_are_unaffected(
 
 # --------------------------------------------------------------------------------------------
 # Bearer callers
-
-
-def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=1)}
-    return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
 
 
 @pytest.mark.parametrize("header", ["Authorization", "X-Authorization"])

@@ -1,32 +1,28 @@
-"""The anonymous catalog cache of reference 01 (5 minutes), and what must never be cached: signed-in
-bodies, one tenant's data for another, a stale tenant state after a toggle."""
+"""The anonymous catalog cache of CONTRACT.md §1 (5 minutes), and what must never be cached: signed-
+in bodies, one tenant's data for another, a stale tenant state after a toggle."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import uuid
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import update
 from starlette.applications import Starlette
 
 from app.factory import create_app
-from app.models import Integration, Tenant, UsageEvent, User
+from app.models import Integration, UsageEvent
 from app.runtime import Runtime
 from app.settings import Settings
-from tests.conftest import REDIS_URL, Sessions, needs_redis, session_headers
+from tests.conftest import REDIS_URL, Sessions, needs_redis
+from tests.support.credentials import sign_up
+from tests.support.documents import TOGGLE_MUTATION
 
 CATALOG = "integrations-catalog"
-TOGGLE_MUTATION = """
-mutation Toggle($slug: String!, $enabled: Boolean!) {
-  setIntegrationEnabled(slug: $slug, enabled: $enabled) { enabled }
-}
-"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -46,18 +42,6 @@ async def set_catalog_enabled(runtime: Runtime, provider: str, enabled: bool) ->
         await session.execute(
             update(Integration).where(Integration.provider == provider).values(enabled=enabled)
         )
-
-
-async def sign_up(
-    sessions: Sessions, runtime: Runtime, email: str
-) -> tuple[dict[str, str], uuid.UUID]:
-    token = await sessions.create(email)
-    async with runtime.db.read() as session:
-        tenant_id = await session.scalar(
-            select(Tenant.id).join(User, User.id == Tenant.owner_id).where(User.email == email)
-        )
-    assert tenant_id is not None
-    return session_headers(token), tenant_id
 
 
 def names(body: dict[str, Any]) -> dict[str, str]:
@@ -291,7 +275,9 @@ async def test_cache_graphql_toggle_is_visible_on_the_next_rest_request(
         json={"query": TOGGLE_MUTATION, "variables": {"slug": "telegram", "enabled": True}},
         headers=demo_headers,
     )
-    assert response.json() == {"data": {"setIntegrationEnabled": {"enabled": True}}}
+    assert response.json() == {
+        "data": {"setIntegrationEnabled": {"enabled": True, "provisioningError": None}}
+    }
     detail = await client.get("/api/integrations/telegram", headers=demo_headers)
     assert detail.json()["tenantEnabled"] is True
 

@@ -3,13 +3,7 @@ ASGI, against a seeded database; no server error and no response outside the doc
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,17 +19,18 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from app.db import create_database
 from app.factory import create_app
-from app.migrations import upgrade
-from app.models import APP_KEY, App
-from app.repositories import accounts, keys
-from app.seed import seed_demo
-from app.services.auth import create_session, hash_token, new_api_key
 from app.settings import Settings
 from legacy_rest.openapi import operation_id
 from legacy_rest.routes import ROUTES
 from tests.conftest import JWT_SECRET
+from tests.support.servers import (
+    ONE_MODEL,
+    demo_credentials,
+    json_handler,
+    seeded_database,
+    serving,
+)
 
 CHECKS = [
     not_a_server_error,
@@ -74,74 +69,20 @@ def _document() -> dict[str, Any]:
     return build_openapi(ROUTES)
 
 
-async def _credentials(url: str) -> dict[str, str]:
-    """Seed the demo data; a demo session and an App Key of the demo workspace."""
-    database = create_database(Settings(database_url=url))
-    async with database.write() as session, session.begin():
-        await seed_demo(session)
-        user = await accounts.get_user_by_email(session=session, email="demo@vendo.local")
-        assert user is not None
-        token, _ = await create_session(db=session, settings=Settings(), user_id=user.id)
-        app = (await session.execute(App.__table__.select().limit(1))).first()  # type: ignore[attr-defined]
-        key = new_api_key()
-        await keys.create_key(
-            session=session,
-            kind=APP_KEY,
-            tenant_id=app.tenant_id,
-            scope_id=app.id,
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=None,
-        )
-    await database.dispose()
-    return {"Cookie": f"vendo_session={token}", "Authorization": f"Bearer {key}"}
-
-
-MODELS = {
-    "data": [
-        {
-            "id": "anthropic/claude-3.5-sonnet",
-            "name": "Claude 3.5 Sonnet",
-            "context_length": 200000,
-            "pricing": {"prompt": "0.000003", "completion": "0.000015"},
-        }
-    ]
-}
-
-
-class _Upstream(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps(MODELS).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 standing in for OpenRouter's models API."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/models"
-    server.shutdown()
-    server.server_close()
+    with serving(json_handler(ONE_MODEL)) as base:
+        yield f"{base}/api/v1/models"
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, upstream: str) -> tuple[Any, dict[str, str]]:
     """A gateway on its own seeded SQLite file. Schemathesis runs the app's lifespan itself (on
     its own event loop), so this app is built but not started here."""
-    path: Path = tmp_path_factory.mktemp("openapi") / "vendo.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
-    with ThreadPoolExecutor(1) as pool:
-        headers = pool.submit(asyncio.run, _credentials(url)).result()
+    url = seeded_database(tmp_path_factory.mktemp("openapi") / "vendo.db")
+    token, key = demo_credentials(url)
+    headers = {"Cookie": f"vendo_session={token}", "Authorization": f"Bearer {key}"}
     settings = Settings(
         database_url=url,
         jwt_secret=JWT_SECRET,

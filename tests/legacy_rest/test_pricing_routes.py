@@ -1,12 +1,12 @@
-"""Reference 02 over HTTP, pricing half. /api/pricing/models runs against a real HTTP server on
+"""CONTRACT.md §2.6–§2.8 over HTTP: pricing. /api/pricing/models runs against a real HTTP server on
 127.0.0.1 standing in for OpenRouter (good, slow, failing and garbage answers); the public rate
-tables come from the demo meters. Choices of docs/DECISIONS.md: exact decimal margin, numbers as
-JavaScript prints them, the stale copy, shared fetches, Cache-Control on 200 answers only."""
+tables come from the demo meters. Choices of docs/decisions/0022, 0023: exact decimal margin,
+numbers as JavaScript prints them, the stale copy, shared fetches, Cache-Control on 200 answers
+only."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -15,13 +15,16 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import update
 
 from app.factory import create_app
 from app.models import Integration, Meter
 from app.runtime import Runtime
 from app.settings import Settings
 from tests.conftest import needs_redis
+from tests.support.catalog import integration_id
+from tests.support.http import assert_json
+from tests.support.sql import run_sql
 from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
@@ -63,16 +66,6 @@ def models_body(cached: bool) -> bytes:
     return GOOD_BODY % (b"true" if cached else b"false")
 
 
-def assert_json(response: httpx.Response, status: int, body: Any) -> None:
-    """Exact status, exact body (key order included), JSON content type, compact encoding."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    assert response.json() == body
-    assert json.dumps(response.json()) == json.dumps(body)
-    compact = json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False)
-    assert response.content == compact.encode()
-
-
 # --------------------------------------------------------------------------------------------
 # A real HTTP server in place of OpenRouter
 
@@ -98,17 +91,6 @@ def settings_overrides(upstream: Upstream, pricing_settings: dict[str, Any]) -> 
         "openrouter_timeout_seconds": 0.5,
         **pricing_settings,
     }
-
-
-async def run_sql(runtime: Runtime, *statements: str) -> None:
-    async with runtime.db.write() as session, session.begin():
-        for statement in statements:
-            await session.execute(text(statement))
-
-
-async def integration_id(runtime: Runtime, provider: str) -> Any:
-    async with runtime.db.read() as session:
-        return await session.scalar(select(Integration.id).where(Integration.provider == provider))
 
 
 async def add_meter(runtime: Runtime, provider: str, key: str, rate: int, public: bool) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.hardening import assert_json
+from tests.support.http import assert_json
 
 NOT_FOUND = {"message": "Not found"}
 NOT_ALLOWED = {"message": "Method not allowed"}

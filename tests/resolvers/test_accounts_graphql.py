@@ -1,36 +1,32 @@
-"""References 04 and 05 through /graphql: ``account(id:)`` with its integrations and install state,
+"""CONTRACT.md §4 and §5 through /graphql: ``account(id:)`` with its integrations and install state,
 ``installIntegration``, ``uninstallIntegration``, ``saveIntegrations`` with ``extensions.errors``,
 and ``Integration.installation`` for the viewer's workspace."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
 from app.models import (
     APP_KEY,
     CONNECTION_KEY,
-    App,
-    Connection,
-    Integration,
     IntegrationApi,
     Tenant,
     TenantIntegration,
     User,
 )
-from app.repositories import keys
 from app.runtime import Runtime
-from app.services.auth import hash_token, new_api_key
 from app.services.secrets import SecretBox
-from tests.conftest import JWT_SECRET, GraphQLClient, Sessions, session_headers
+from tests.conftest import GraphQLClient, Sessions, session_headers
+from tests.support.catalog import CATEGORY_COUNTS, ENABLED_PROVIDERS, integration_id, state_of
+from tests.support.credentials import bearer, demo_key, identity_jwt
+from tests.support.documents import INSTALL_MUTATION, SAVE_MUTATION
+from tests.support.sql import snapshot
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -69,14 +65,6 @@ query AccountIntegration($id: String!, $ref: String!) {
 }
 """
 
-INSTALL_MUTATION = """
-mutation Install($account: String!, $id: String!, $params: JSON, $secrets: JSON) {
-  installIntegration(account: $account, id: $id, params: $params, secrets: $secrets) {
-    integration { provider }
-    installation { status installedAt params secretNames }
-  }
-}
-"""
 
 UNINSTALL_MUTATION = """
 mutation Uninstall($account: String!, $id: String!) {
@@ -87,13 +75,6 @@ mutation Uninstall($account: String!, $id: String!) {
 }
 """
 
-SAVE_MUTATION = """
-mutation Save($integrations: JSON!) {
-  saveIntegrations(integrations: $integrations) {
-    integrations { id name type category created }
-  }
-}
-"""
 
 VIEWER_INSTALLATION_QUERY = """
 query ViewerInstallation {
@@ -107,29 +88,8 @@ query ViewerInstallation {
 }
 """
 
-ALL_COUNTS = [
-    {"category": "email", "count": 2},
-    {"category": "llm", "count": 3},
-    {"category": "messaging", "count": 3},
-    {"category": "speech", "count": 2},
-    {"category": "vector_db", "count": 2},
-    {"category": "voice", "count": 1},
-]
-ENABLED = [
-    "anthropic",
-    "assemblyai",
-    "deepgram",
-    "elevenlabs",
-    "openai",
-    "openrouter",
-    "pinecone",
-    "qdrant",
-    "resend",
-    "sendgrid",
-    "slack",
-    "telegram",
-    "twilio",
-]
+ALL_COUNTS = [{"category": c, "count": n} for c, n in CATEGORY_COUNTS.items()]
+ENABLED = ENABLED_PROVIDERS
 BAD_SECRET = "secrets.api_key must be a non-empty string"
 AVAILABLE = {"status": "available", "installedAt": None, "params": {}, "secretNames": []}
 OPENAI_ITEM = {
@@ -149,19 +109,6 @@ def settings_overrides() -> dict[str, Any]:
     return {"secret_keys": SECRET_KEY}
 
 
-def identity_jwt(user_id: uuid.UUID) -> str:
-    payload = {
-        "sub": str(user_id),
-        "aud": "authenticated",
-        "exp": datetime.now(UTC) + timedelta(hours=1),
-    }
-    return jwt.encode(payload, JWT_SECRET, algorithm="HS256")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def error_of(result: dict[str, Any]) -> dict[str, Any]:
     assert result["data"] is None, result
     assert len(result["errors"]) == 1, result
@@ -178,58 +125,6 @@ async def tenant(runtime: Runtime, slug: str) -> Tenant:
     async with runtime.db.read() as session:
         row = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one()
     return row
-
-
-async def integration_id(runtime: Runtime, provider: str) -> uuid.UUID:
-    async with runtime.db.read() as session:
-        found = await session.scalar(select(Integration.id).where(Integration.provider == provider))
-    assert found is not None
-    return found
-
-
-async def state_of(
-    runtime: Runtime, tenant_id: uuid.UUID, provider: str
-) -> TenantIntegration | None:
-    async with runtime.db.read() as session:
-        return await session.scalar(
-            select(TenantIntegration)
-            .join(Integration, Integration.id == TenantIntegration.integration_id)
-            .where(TenantIntegration.tenant_id == tenant_id, Integration.provider == provider)
-        )
-
-
-async def mint_key(runtime: Runtime, kind: str) -> str:
-    key = new_api_key()
-    async with runtime.db.write() as session, session.begin():
-        demo_tenant = (
-            await session.execute(select(Tenant).where(Tenant.slug == "demo"))
-        ).scalar_one()
-        if kind == APP_KEY:
-            scope = await session.scalar(select(App.id).where(App.tenant_id == demo_tenant.id))
-        else:
-            scope = await session.scalar(
-                select(Connection.id).where(Connection.tenant_id == demo_tenant.id)
-            )
-        assert scope is not None
-        await keys.create_key(
-            session=session,
-            kind=kind,
-            tenant_id=demo_tenant.id,
-            scope_id=scope,
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=None,
-        )
-    return key
-
-
-async def snapshot(runtime: Runtime) -> dict[str, list[str]]:
-    tables: dict[str, list[str]] = {}
-    async with runtime.db.read() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = (await session.execute(table.select())).all()
-            tables[table.name] = sorted(repr(tuple(row)) for row in rows)
-    return tables
 
 
 @pytest.fixture
@@ -258,7 +153,7 @@ async def test_account_with_each_bearer_credential(
     if kind == "jwt":
         token = identity_jwt(demo_tenant.owner_id)
     else:
-        token = await mint_key(runtime, APP_KEY if kind == "app_key" else CONNECTION_KEY)
+        token = await demo_key(runtime, APP_KEY if kind == "app_key" else CONNECTION_KEY)
     result = await gql(ACCOUNT_QUERY, {"id": "demo"}, headers=bearer(token))
     assert result == {"data": {"account": {"id": str(demo_tenant.id), "slug": "demo"}}}
 
@@ -292,7 +187,7 @@ async def test_account_anonymous_is_unauthenticated(gql: GraphQLClient, demo: No
 async def test_account_key_of_another_workspace_is_not_found(
     gql: GraphQLClient, runtime: Runtime, demo: None
 ) -> None:
-    key = await mint_key(runtime, APP_KEY)
+    key = await demo_key(runtime, APP_KEY)
     assert_error(
         await gql(ACCOUNT_QUERY, {"id": "admin"}, headers=bearer(key)),
         "NOT_FOUND",
@@ -535,7 +430,7 @@ async def test_install_integration_anonymous_is_unauthenticated(
 async def test_install_integration_with_an_app_key(
     gql: GraphQLClient, runtime: Runtime, demo: None
 ) -> None:
-    key = await mint_key(runtime, APP_KEY)
+    key = await demo_key(runtime, APP_KEY)
     result = await gql(INSTALL_MUTATION, {"account": "demo", "id": "sendgrid"}, headers=bearer(key))
     assert result["data"]["installIntegration"]["installation"]["status"] == "installed"
 
@@ -746,7 +641,7 @@ async def test_save_integrations_non_staff_is_forbidden(
     async with runtime.db.read() as session:
         user_id = await session.scalar(select(User.id).where(User.email == "member@example.com"))
     assert user_id is not None
-    key = await mint_key(runtime, APP_KEY)
+    key = await demo_key(runtime, APP_KEY)
     before = await snapshot(runtime)
     for headers in (member, bearer(identity_jwt(user_id)), bearer(key)):
         result = await gql(SAVE_MUTATION, {"integrations": [OPENAI_ITEM]}, headers=headers)
@@ -802,7 +697,7 @@ async def test_integration_installation_is_the_viewers_workspace(
     theirs = await gql(VIEWER_INSTALLATION_QUERY, headers=other)
     assert theirs["data"]["integration"]["installation"] == AVAILABLE
 
-    key = await mint_key(runtime, APP_KEY)
+    key = await demo_key(runtime, APP_KEY)
     by_key = await gql(VIEWER_INSTALLATION_QUERY, headers=bearer(key))
     assert by_key["data"]["integration"]["installation"]["status"] == "installed"
 

@@ -7,6 +7,7 @@ a write behind its back once the snapshot is too old; ``0`` reads them on every 
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
+from app.cache import snapshots
 from app.cache.shared import INTEGRATIONS_CATALOG
 from app.cache.snapshots import Snapshots
 from app.models import Integration, utcnow
@@ -23,6 +25,7 @@ from resolvers.loaders import CATALOG, Loaders
 from tests.conftest import GraphQLClient, Sessions, needs_redis
 from tests.legacy_rest.test_integrations_cache import delivered, running
 from tests.resolvers.test_tools_graphql import counting_statements
+from tests.support.clock import Clock
 
 HERMES = "/api/tools/hermes/integrations"  # Hermes offers every enabled integration
 
@@ -51,6 +54,14 @@ def names(response: httpx.Response) -> dict[str, str]:
 async def staff_headers(sessions: Sessions) -> dict[str, str]:
     token = await sessions.create("admin@vendo.local", staff=True)
     return {"Cookie": f"vendo_session={token}"}
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The snapshots' clock, moved on by the test rather than slept through."""
+    clock = Clock()
+    monkeypatch.setattr(snapshots, "time", SimpleNamespace(monotonic=clock))
+    return clock
 
 
 SAVE = [{"name": "snapshot-mail", "type": "sendgrid", "configuration": {"api_key": "SG.x"}}]
@@ -100,12 +111,12 @@ class TestShortLived:
         return {"catalog_snapshot_seconds": 0.2}
 
     async def test_write_behind_the_gateway_is_seen_once_the_snapshot_is_too_old(
-        self, client: httpx.AsyncClient, runtime: Runtime, demo: None
+        self, client: httpx.AsyncClient, runtime: Runtime, demo: None, clock: Clock
     ) -> None:
         assert names(await client.get(HERMES))["openrouter"] == "OpenRouter"
         await rename_behind_the_gateway(runtime, "openrouter", "OpenRouter Renamed")
         assert names(await client.get(HERMES))["openrouter"] == "OpenRouter"
-        await asyncio.sleep(0.25)
+        clock.advance(0.2)  # the snapshot is now as old as it may be: read again
         assert names(await client.get(HERMES))["openrouter"] == "OpenRouter Renamed"
 
 
@@ -202,13 +213,13 @@ class TestShortLivedReleases:
         return {"catalog_snapshot_seconds": 0.2}
 
     async def test_a_release_changed_behind_the_gateway_shows_once_too_old(
-        self, gql: GraphQLClient, runtime: Runtime, demo: None
+        self, gql: GraphQLClient, runtime: Runtime, demo: None, clock: Clock
     ) -> None:
         version = await active_version(gql, "hermes")
         assert version is not None
         await deactivate_behind_the_gateway(runtime, "hermes")
         assert await active_version(gql, "hermes") == version  # the snapshot
-        await asyncio.sleep(0.25)
+        clock.advance(0.2)  # the snapshot is now as old as it may be: read again
         assert await active_version(gql, "hermes") is None
 
 

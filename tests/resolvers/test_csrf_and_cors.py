@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from app.models import Integration, Tenant, TenantIntegration
 from app.runtime import Runtime
-from tests.hardening import CSRF_BODY, assert_json, assert_text
+from tests.support.documents import CSRF_BODY
+from tests.support.http import assert_json, assert_text
 
 # --------------------------------------------------------------------------------------------
 # Documents

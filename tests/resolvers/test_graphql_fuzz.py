@@ -9,13 +9,10 @@ seconds, not minutes, to the suite. Schemathesis runs the app in-process, on its
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import schemathesis
 from cryptography.fernet import Fernet
@@ -32,24 +29,13 @@ from app.repositories import accounts
 from app.seed import DEMO_EMAIL
 from app.services.auth import create_session
 from app.settings import Settings
+from tests.support.servers import ONE_MODEL, json_handler, serving
 
 EXAMPLES_PER_FIELD = 15
 BASE_URL = "http://testserver/graphql"
 # The exported SDL, which a test keeps equal to the schema the code builds.
 SCHEMA = schemathesis.graphql.from_path(Path(__file__).parents[2] / "schema.graphql")
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
-MODELS = {
-    "data": [
-        {
-            "id": "anthropic/claude-3.5-sonnet",
-            "name": "Claude 3.5 Sonnet",
-            "context_length": 200000,
-            "pricing": {"prompt": "0.000003", "completion": "0.000015"},
-        }
-    ]
-}
-
-
 # ID: global ids of every kind (real type names, the Node interface, other types) and garbage.
 # JSON gets no strategy on purpose: hypothesis-graphql then sends null or leaves the argument out,
 # and leaving an optional argument out is what a strategy would never do.
@@ -62,29 +48,12 @@ GLOBAL_IDS = st.one_of(
 schemathesis.graphql.scalar("ID", GLOBAL_IDS.map(nodes.String))
 
 
-class _Models(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = orjson.dumps(MODELS)
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def models_url() -> Iterator[str]:
     """OpenRouter's models API on 127.0.0.1, on a thread: the app runs on schemathesis' loop, not
     on the test's."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Models)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/models"
-    server.shutdown()
-    server.server_close()
+    with serving(json_handler(ONE_MODEL)) as base:
+        yield f"{base}/api/v1/models"
 
 
 @pytest.fixture

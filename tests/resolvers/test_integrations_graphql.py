@@ -12,14 +12,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import event, select
 from strawberry.relay import to_base64
 
-import app.models.base
 from app.models import MANAGED_POOL, Connection, Integration, Tenant, UsageEvent, User
 from app.runtime import Runtime
 from app.services.auth import create_session
 from tests.conftest import GraphQLClient, Sessions, session_headers
+from tests.support.builders import add_rows, usage_event
+from tests.support.catalog import ENABLED_PROVIDERS
+from tests.support.credentials import sign_up, sign_up_without_workspace
+from tests.support.documents import REGENERATE_MUTATION, TOGGLE_MUTATION, codes
+from tests.support.sql import failing_inserts
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -106,19 +110,8 @@ query Node($id: ID!) {
 }
 """
 
-TOGGLE_MUTATION = """
-mutation Toggle($slug: String!, $enabled: Boolean!) {
-  setIntegrationEnabled(slug: $slug, enabled: $enabled) { enabled provisioningError }
-}
-"""
 
-REGENERATE_MUTATION = """
-mutation Regenerate($slug: String!) {
-  regenerateIntegrationKey(slug: $slug) { key }
-}
-"""
-
-# REST row key → GraphQL field (reference 01's names are the aliases of the legacy operation).
+# REST row key → GraphQL field (CONTRACT.md §1's names are the aliases of the legacy operation).
 REST_TO_GRAPHQL = {
     "id": "databaseId",
     "provider": "provider",
@@ -141,31 +134,9 @@ REST_TO_GRAPHQL = {
     "costThisMonth": "costThisMonth",
 }
 
-ENABLED_PROVIDERS = [
-    "anthropic",
-    "assemblyai",
-    "deepgram",
-    "elevenlabs",
-    "openai",
-    "openrouter",
-    "pinecone",
-    "qdrant",
-    "resend",
-    "sendgrid",
-    "slack",
-    "telegram",
-    "twilio",
-]
-
-FROZEN_NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
-
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def codes(result: dict[str, Any]) -> list[str]:
-    return [(error.get("extensions") or {}).get("code") for error in result.get("errors", [])]
 
 
 def rest_usage_as_graphql(body: dict[str, Any], provider: str) -> dict[str, Any]:
@@ -179,25 +150,9 @@ def rest_usage_as_graphql(body: dict[str, Any], provider: str) -> dict[str, Any]
     }
 
 
-async def sign_up(
-    sessions: Sessions, runtime: Runtime, email: str
-) -> tuple[dict[str, str], uuid.UUID]:
-    token = await sessions.create(email)
-    async with runtime.db.read() as session:
-        tenant_id = await session.scalar(
-            select(Tenant.id).join(User, User.id == Tenant.owner_id).where(User.email == email)
-        )
-    assert tenant_id is not None
-    return session_headers(token), tenant_id
-
-
 async def workspace_deleted(sessions: Sessions, runtime: Runtime) -> dict[str, str]:
     """A user whose workspace row was deleted."""
-    token = await sessions.create("deleted@example.com")
-    async with runtime.db.write() as session, session.begin():
-        user_id = await session.scalar(select(User.id).where(User.email == "deleted@example.com"))
-        await session.execute(delete(Tenant).where(Tenant.owner_id == user_id))
-    return session_headers(token)
+    return await sign_up_without_workspace(sessions, runtime, "deleted@example.com")
 
 
 async def never_had_workspace(sessions: Sessions, runtime: Runtime) -> dict[str, str]:
@@ -211,11 +166,6 @@ async def never_had_workspace(sessions: Sessions, runtime: Runtime) -> dict[str,
 
 
 WITHOUT_WORKSPACE = {"deleted": workspace_deleted, "never-had": never_had_workspace}
-
-
-async def add_rows(runtime: Runtime, *rows: Any) -> None:
-    async with runtime.db.write() as session, session.begin():
-        session.add_all(rows)
 
 
 async def managed_connections(runtime: Runtime, tenant_id: uuid.UUID, provider: str) -> int:
@@ -250,42 +200,9 @@ async def boom(*_: Any, **__: Any) -> Any:
 
 
 @pytest.fixture
-def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return FROZEN_NOW if tz is None else FROZEN_NOW.astimezone(tz)
-
-    monkeypatch.setattr(app.models.base, "datetime", FrozenDatetime)
-    return FROZEN_NOW
-
-
-@pytest.fixture
 async def failing_connection_inserts(runtime: Runtime, demo: None) -> AsyncIterator[None]:
-    if runtime.settings.is_sqlite:
-        create = [
-            "CREATE TRIGGER vendo_test_boom BEFORE INSERT ON connections "
-            "BEGIN SELECT RAISE(ABORT, 'boom'); END"
-        ]
-        drop = ["DROP TRIGGER IF EXISTS vendo_test_boom"]
-    else:
-        create = [
-            "CREATE OR REPLACE FUNCTION vendo_test_boom() RETURNS trigger LANGUAGE plpgsql "
-            "AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$",
-            "CREATE TRIGGER vendo_test_boom BEFORE INSERT ON connections "
-            "FOR EACH ROW EXECUTE FUNCTION vendo_test_boom()",
-        ]
-        drop = [
-            "DROP TRIGGER IF EXISTS vendo_test_boom ON connections",
-            "DROP FUNCTION IF EXISTS vendo_test_boom()",
-        ]
-    async with runtime.db.write() as session, session.begin():
-        for statement in create:
-            await session.execute(text(statement))
-    yield
-    async with runtime.db.write() as session, session.begin():
-        for statement in drop:
-            await session.execute(text(statement))
+    async with failing_inserts(runtime, "connections"):
+        yield
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,23 +287,14 @@ async def test_usage_trend_exact_figures(
     headers, tenant_id = await sign_up(sessions, runtime, "metered@example.com")
     await add_rows(
         runtime,
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="elevenlabs",
-            cost_micros=2_500_000,
-            occurred_at=datetime(2025, 5, 31, 1, 0, tzinfo=UTC),
+        usage_event(
+            tenant_id, "elevenlabs", 2_500_000, occurred_at=datetime(2025, 5, 31, 1, tzinfo=UTC)
         ),
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="elevenlabs",
-            cost_micros=1_000_000,
-            occurred_at=datetime(2025, 5, 26, 0, 0, tzinfo=UTC),
+        usage_event(
+            tenant_id, "elevenlabs", 1_000_000, occurred_at=datetime(2025, 5, 26, tzinfo=UTC)
         ),
-        UsageEvent(
-            tenant_id=tenant_id,
-            provider="elevenlabs",
-            cost_micros=1_000_000,
-            occurred_at=datetime(2025, 5, 1, 0, 0, tzinfo=UTC),
+        usage_event(
+            tenant_id, "elevenlabs", 1_000_000, occurred_at=datetime(2025, 5, 1, tzinfo=UTC)
         ),
     )
     result = await gql(USAGE_QUERY, {"provider": "elevenlabs"}, headers=headers)

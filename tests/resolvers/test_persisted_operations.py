@@ -19,8 +19,9 @@ from app.runtime import Runtime
 from app.settings import Settings
 from legacy_rest.documents import load_operation
 from tests.conftest import needs_redis
-from tests.hardening import CSRF_BODY, assert_json, assert_text, gql_error
-from tests.resolvers.test_protections import COST_LITERAL
+from tests.resolvers.protections.helpers import COST_LITERAL
+from tests.support.documents import CSRF_BODY, gql_error
+from tests.support.http import assert_json, assert_text
 
 # --------------------------------------------------------------------------------------------
 # Documents and expected answers

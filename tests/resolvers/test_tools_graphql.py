@@ -1,5 +1,5 @@
-"""The tools and pricing domain through /graphql: the data of the reference 02 routes, staff versus
-everyone else, Relay pagination, `node(id:)`, `Tool.integrations(appId:)`, and DataLoader
+"""The tools and pricing domain through /graphql: the data of the CONTRACT.md §2 routes, staff
+versus everyone else, Relay pagination, `node(id:)`, `Tool.integrations(appId:)`, and DataLoader
 batching (a catalog of 500 tools costs the same SQL statements as the demo's handful)."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from strawberry.relay import to_base64
 from app.models import App, Integration, Release, Tool
 from app.runtime import Runtime
 from tests.conftest import GraphQLClient, Sessions, session_headers
+from tests.support.catalog import ENABLED_PROVIDERS
+from tests.support.documents import codes
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -162,21 +164,6 @@ DEPLOYABLE_STAFF = [
     "switchboard",
     "vendo-test-smoke",
 ]
-ENABLED_PROVIDERS = [
-    "anthropic",
-    "assemblyai",
-    "deepgram",
-    "elevenlabs",
-    "openai",
-    "openrouter",
-    "pinecone",
-    "qdrant",
-    "resend",
-    "sendgrid",
-    "slack",
-    "telegram",
-    "twilio",
-]
 HERMES_LAYOUT = {
     "version": 1,
     "subSteps": [
@@ -210,10 +197,6 @@ TIMEZONE_INPUT = {"key": "TIMEZONE", "label": "Timezone", "type": "string", "req
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def codes(result: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in result.get("errors", [])]
 
 
 def ok(result: dict[str, Any]) -> dict[str, Any]:

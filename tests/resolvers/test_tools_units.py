@@ -21,6 +21,7 @@ from resolvers.tools.wizard import (
     WizardLayout,
     parse_wizard_layout,
 )
+from tests.support.catalog import HERMES_LAYOUT
 
 NOW = datetime(2025, 5, 31, 10, 0, tzinfo=UTC)
 
@@ -184,24 +185,7 @@ def test_frame_presets_are_5_25_100() -> None:
 # --------------------------------------------------------------------------------------------
 # parse_wizard_layout
 
-VALID = {
-    "version": 1,
-    "subSteps": [
-        {
-            "id": "connect",
-            "title": "Connect integrations",
-            "sections": [{"type": "integration", "providers": ["openrouter", "telegram"]}],
-        },
-        {
-            "id": "configure",
-            "title": "Configure",
-            "sections": [
-                {"type": "inputs", "keys": ["TIMEZONE"]},
-                {"type": "notice", "body": "You can change these later."},
-            ],
-        },
-    ],
-}
+VALID = HERMES_LAYOUT
 
 
 def with_step(**changes: Any) -> dict[str, Any]:

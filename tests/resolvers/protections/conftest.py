@@ -1,0 +1,3 @@
+"""Fixtures of the GraphQL protection tests."""
+
+from __future__ import annotations

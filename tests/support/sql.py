@@ -1,0 +1,102 @@
+"""The database behind the gateway's back: raw statements, a snapshot of every row, a write lock
+held from another connection."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from app.runtime import Runtime
+
+
+async def run_sql(runtime: Runtime, *statements: str) -> None:
+    """The statements, in one transaction."""
+    async with runtime.db.write() as session, session.begin():
+        for statement in statements:
+            await session.execute(text(statement))
+
+
+@asynccontextmanager
+async def table_gone(runtime: Runtime, table: str) -> AsyncIterator[None]:
+    """A real database failure: the table is renamed away, and put back afterwards."""
+    await run_sql(runtime, f'ALTER TABLE "{table}" RENAME TO "{table}_gone"')
+    try:
+        yield
+    finally:
+        await run_sql(runtime, f'ALTER TABLE "{table}_gone" RENAME TO "{table}"')
+
+
+@asynccontextmanager
+async def failing_inserts(runtime: Runtime, table: str) -> AsyncIterator[None]:
+    """A real database failure: a trigger that aborts every insert into ``table``."""
+    if runtime.settings.is_sqlite:
+        create = [
+            f"CREATE TRIGGER vendo_test_boom BEFORE INSERT ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'boom'); END"
+        ]
+        drop = ["DROP TRIGGER IF EXISTS vendo_test_boom"]
+    else:
+        create = [
+            "CREATE OR REPLACE FUNCTION vendo_test_boom() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$",
+            f"CREATE TRIGGER vendo_test_boom BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION vendo_test_boom()",
+        ]
+        drop = [
+            f"DROP TRIGGER IF EXISTS vendo_test_boom ON {table}",
+            "DROP FUNCTION IF EXISTS vendo_test_boom()",
+        ]
+    await run_sql(runtime, *create)
+    try:
+        yield
+    finally:
+        await run_sql(runtime, *drop)
+
+
+async def snapshot(runtime: Runtime) -> dict[str, list[str]]:
+    """Every row of every table, as text, in a stable order."""
+    tables: dict[str, list[str]] = {}
+    async with runtime.db.read() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = (await session.execute(table.select())).all()
+            tables[table.name] = sorted(repr(tuple(row)) for row in rows)
+    return tables
+
+
+class WriteLock:
+    """A lock on tenant_integrations held from another connection: SQLite's database write lock
+    (``BEGIN EXCLUSIVE`` on a sqlite3 connection of its own), PostgreSQL's table lock."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self._sqlite: sqlite3.Connection | None = None
+        self._pg: Any = None
+        self._pg_tx: Any = None
+
+    async def acquire(self) -> None:
+        if self.url.startswith("sqlite"):
+            path = self.url.split("///", 1)[1]
+            self._sqlite = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._sqlite.execute("BEGIN EXCLUSIVE")
+            return
+        import asyncpg
+
+        self._pg = await asyncpg.connect(self.url.replace("postgresql+asyncpg://", "postgresql://"))
+        self._pg_tx = self._pg.transaction()
+        await self._pg_tx.start()
+        await self._pg.execute("LOCK TABLE tenant_integrations IN ACCESS EXCLUSIVE MODE")
+
+    async def release(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.execute("ROLLBACK")
+            self._sqlite.close()
+            self._sqlite = None
+        if self._pg is not None:
+            await self._pg_tx.rollback()
+            await self._pg.close()
+            self._pg = None
