@@ -31,6 +31,7 @@ import pytest
 import schemathesis
 import uvicorn
 from cryptography.fernet import Fernet
+from schemathesis.checks import CHECKS
 from schemathesis.engine import Status, events, from_schema
 from sqlalchemy import select
 
@@ -196,10 +197,20 @@ def _schema(
     config.update(seed=SEED, max_failures=None)
     project = config.projects.override
     project.update(headers=headers, continue_on_failure=True)
-    project.checks.update(included_check_names=["all"])
+    project.checks.update(included_check_names=["all"], excluded_check_names=_foreign_checks())
     project.phases.update(phases=list(phases))
     project.generation.update(max_examples=examples, deterministic=True, database="none")
     return schemathesis.openapi.from_url(f"{gateway.url}/api/openapi.json", config=config)
+
+
+def _foreign_checks() -> list[str]:
+    """Checks other test modules registered in this process (``@schemathesis.check`` is global):
+    ``--checks all`` of ``st run`` means schemathesis's own."""
+    return [
+        check.__name__
+        for check in CHECKS.get_all()
+        if not check.__module__.startswith("schemathesis.")
+    ]
 
 
 def _failures(schema: Any) -> list[str]:
