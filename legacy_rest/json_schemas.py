@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from resolvers.inputs import MAX_JSON_DEPTH
+from resolvers.integrations import bulk
+
 Schema = dict[str, Any]
 
 STRING: Schema = {"type": "string"}
@@ -17,6 +20,19 @@ UUID: Schema = {"type": "string", "format": "uuid"}
 TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 STRINGS: Schema = {"type": "array", "items": STRING}
 OBJECT: Schema = {"type": "object"}
+# What the routes that store client-given JSON refuse in every string: a NUL character
+# (PostgreSQL cannot store one).
+NO_NUL = "^[^\\u0000]*$"
+
+
+def text(max_length: int | None = None, *, min_length: int = 0) -> Schema:
+    """A string without NUL characters."""
+    found: Schema = {"type": "string", "pattern": NO_NUL}
+    if min_length:
+        found["minLength"] = min_length
+    if max_length is not None:
+        found["maxLength"] = max_length
+    return found
 
 
 def obj(**properties: Schema) -> Schema:
@@ -83,7 +99,12 @@ INTEGRATION_LIST = {
     ]
 }
 INTEGRATION_DETAIL = {"oneOf": [CANONICAL_INTEGRATION, obj(**_ROW, tenantEnabled=BOOLEAN)]}
-TOGGLE_BODY = obj(enabled=BOOLEAN)
+# Keys beside ``enabled`` are ignored.
+TOGGLE_BODY: Schema = {
+    "type": "object",
+    "properties": {"enabled": BOOLEAN},
+    "required": ["enabled"],
+}
 TOGGLE = {**obj(enabled=BOOLEAN, error=STRING), "required": ["enabled"]}
 REGENERATED = obj(key=STRING)
 USAGE = obj(
@@ -211,14 +232,138 @@ ACCOUNT_INTEGRATIONS = obj(
     counts={"type": "object", "additionalProperties": INTEGER},
     total=INTEGER,
 )
+
+
+# Any JSON value without a NUL character in a string or a key: a named component, as it refers
+# to itself.
+JSON_VALUE: Schema = {"$ref": "#/components/schemas/JsonValue"}
+COMPONENTS: dict[str, Schema] = {
+    "JsonValue": {
+        "anyOf": [
+            text(),
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": JSON_VALUE},
+            {"type": "object", "propertyNames": text(), "additionalProperties": JSON_VALUE},
+        ]
+    }
+}
+# CONTRACT.md §4: an empty body (or null) installs without params; server-set fields are ignored.
 INSTALL_BODY: Schema = {
-    "type": "object",
+    "type": ["object", "null"],
     "properties": {
-        "params": nullable(OBJECT),
-        "secrets": nullable({"type": "object", "additionalProperties": STRING}),
+        "params": {
+            "anyOf": [
+                {"type": "object", "propertyNames": text(), "additionalProperties": JSON_VALUE},
+                {"type": "null"},
+            ],
+            "description": f"Stored as given (at most {MAX_JSON_DEPTH} levels deep); absent or "
+            "null: kept.",
+        },
+        "secrets": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "propertyNames": text(),
+                    "additionalProperties": text(min_length=1),
+                },
+                {"type": "null"},
+            ],
+            "description": "Encrypted and merged by name over the stored ones.",
+        },
     },
 }
-BULK_SAVE_BODY = array(OBJECT, description="Integrations, as reference 05 describes them.")
+# CONTRACT.md §5: an item's schema per type, built from the validator's own table
+# (resolvers/integrations/bulk.py), so that the two cannot drift apart.
+
+NAME: Schema = {"type": "string", "pattern": f"^{bulk.NAME.pattern}$"}
+_PLAIN_VALUE: Schema = {
+    "anyOf": [text(bulk.MAX_VALUE, min_length=1), {"type": ["number", "boolean"]}]
+}
+_SECRET_VALUE = text(bulk.MAX_VALUE, min_length=1)
+TAGS: Schema = {
+    "type": ["array", "null"],
+    "maxItems": bulk.MAX_TAGS,
+    "items": obj(key=text(200), value=text(200)),
+}
+API_ENTRY: Schema = {
+    **obj(
+        integrationName={**text(), "description": "The enclosing integration's `name`."},
+        api=text(200, min_length=1),
+        description=text(bulk.MAX_TEXT, min_length=1),
+        enabled=BOOLEAN,
+    ),
+    "required": ["integrationName", "api", "description"],
+}
+
+
+def _configuration(required: tuple[str, ...], optional: tuple[str, ...]) -> Schema:
+    keys = dict.fromkeys((*required, *optional))
+    properties = {key: _SECRET_VALUE if key in bulk.SECRET_KEYS else _PLAIN_VALUE for key in keys}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
+def _aws_configuration(spec: bulk.TypeSpec) -> Schema:
+    """``connectionType`` picks the keys that come with it."""
+    modes = []
+    for mode, (more_required, more_optional) in bulk.AWS_MODES.items():
+        schema = _configuration((*spec.required, *more_required), (*spec.optional, *more_optional))
+        schema["properties"]["connectionType"] = {"const": mode}
+        modes.append(schema)
+    return {"oneOf": modes}
+
+
+def _by_type(kind: str, spec: bulk.TypeSpec) -> Schema:
+    """What one type adds to an item: its category, its configuration keys, whether it needs
+    apis (AI model, vector DB and relational DB types: at least one)."""
+    needs_apis = spec.category in bulk.NEEDS_APIS
+    configuration = (
+        _aws_configuration(spec) if spec.aws else _configuration(spec.required, spec.optional)
+    )
+    properties: Schema = {
+        "type": {"const": kind},
+        "category": {"enum": [spec.category, None]},
+        "configuration": configuration,
+    }
+    if needs_apis:
+        properties["apis"] = {"type": "array", "minItems": 1}
+    return {
+        "title": kind,
+        "properties": properties,
+        "required": ["type", "configuration", *(["apis"] if needs_apis else [])],
+    }
+
+
+BULK_ITEM: Schema = {
+    "type": "object",
+    "properties": {
+        "name": NAME,
+        "type": {"enum": list(bulk.TYPES)},
+        "category": {"enum": [*sorted(bulk.CATEGORIES), None]},
+        "description": {"type": ["string", "null"], "pattern": NO_NUL, "maxLength": bulk.MAX_TEXT},
+        "enabled": {"type": ["boolean", "null"]},
+        "configuration": OBJECT,
+        "tags": TAGS,
+        "apis": {"type": ["array", "null"], "maxItems": bulk.MAX_APIS, "items": API_ENTRY},
+    },
+    "required": ["name", "type", "configuration"],
+    "additionalProperties": False,
+    "oneOf": [_by_type(kind, spec) for kind, spec in bulk.TYPES.items()],
+}
+BULK_SAVE_BODY: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "items": BULK_ITEM,
+    "description": "Integrations, as the contract describes them: all saved, or none. Not "
+    "expressible here, and answered 400 too: names repeated in the batch, an `api` repeated in "
+    "an integration, an `integrationName` other than the enclosing `name`, a change of an "
+    "existing integration's `type`. An update may leave out configuration keys already stored, "
+    "and `apis` when some are stored.",
+}
 BULK_SAVED = obj(
     integrations=array(obj(id=UUID, name=STRING, type=STRING, category=STRING, created=BOOLEAN))
 )
@@ -228,7 +373,28 @@ def empty_list(key: str) -> Schema:
     return obj(**{key: array({}, maxItems=0)})
 
 
-# Error envelopes (reference 03)
+# Parameters beside the path's: (where, name) → the rest of the OpenAPI parameter object
+
+ACCOUNT_ID: Schema = {"type": "string", "minLength": 1, "pattern": "[!-~]"}
+PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("header", "X-Account-ID"): {
+        "required": True,
+        "schema": ACCOUNT_ID,
+        "description": "The account (workspace) acted for: its id or its slug.",
+    },
+    # An empty value is no filter.
+    ("query", "status"): {
+        "schema": {"enum": ["available", "installed"]},
+        "allowEmptyValue": True,
+        "description": "Install status to filter by.",
+    },
+    ("query", "category"): {"allowEmptyValue": True, "description": "Category to filter by."},
+    ("query", "appId"): {"description": "An app of the workspace: alreadyEnabled by its bindings."},
+    ("path", "id"): {"description": "The integration's UUID or its snake_case name."},
+}
+
+
+# Error envelopes (CONTRACT.md §3)
 
 PROBLEMS = array(obj(index={"type": ["integer", "null"]}, field=TEXT_OR_NULL, message=STRING))
 FLAT_ERROR = {**obj(message=STRING, errors=PROBLEMS), "required": ["message"]}

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, func, null, select
+from sqlalchemy import Integer, bindparam, delete, exists, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from app.models import (
     AVAILABLE,
@@ -162,24 +164,92 @@ async def set_tenant_enabled(
     await session.execute(statement)
 
 
-async def ensure_managed_connection(
-    *, session: AsyncSession, tenant_id: uuid.UUID, provider: str, now: datetime
-) -> None:
-    """The managed-pool stub the proxy resolves credentials through: written once per workspace
-    and provider (a partial unique index turns concurrent second writes into no-ops)."""
-    statement = upsert(session, Connection.__table__).values(
+MANAGED_POOL_LABEL = "Vendo managed pool"
+
+
+def _managed_stub(tenant_id: uuid.UUID, provider: str, stub: Any = Connection) -> Any:
+    """The managed-pool stub the toggle writes for a workspace and provider (CONTRACT.md §1.3), told
+    apart by its profile: a connection the tenant made (``byok_static``, …) has another one."""
+    return (
+        (col(stub.tenant_id) == tenant_id)
+        & (col(stub.provider) == provider)
+        & (col(stub.profile) == MANAGED_POOL)
+    )
+
+
+async def _still_enabled(
+    session: AsyncSession, tenant_id: uuid.UUID, integration_id: uuid.UUID
+) -> bool:
+    """The workspace's flag, read locked on PostgreSQL (SQLite has one writer at a time): a
+    toggle committed meanwhile has written its stub before this reads, or waits until after."""
+    query = select(col(TenantIntegration.enabled)).where(
+        col(TenantIntegration.tenant_id) == tenant_id,
+        col(TenantIntegration.integration_id) == integration_id,
+    )
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    return bool(await session.scalar(query))
+
+
+async def activate_managed_connection(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    provider: str,
+    now: datetime,
+) -> bool:
+    """While the workspace's flag is on, its managed-pool stub for ``provider`` is active: the
+    one written before is reactivated (same id, so apps bound to it keep it), else one is
+    written. False, and nothing written, when a later toggle turned the flag off meanwhile. One
+    active stub per workspace and provider, also under concurrent toggles (a partial unique
+    index turns a second insert into a no-op)."""
+    if not await _still_enabled(session, tenant_id, integration_id):
+        return False
+    active = aliased(Connection)
+    earliest_inactive = (
+        select(col(Connection.id))
+        .where(_managed_stub(tenant_id, provider), col(Connection.active).is_(False))
+        .order_by(col(Connection.created_at), col(Connection.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    none_active = ~exists().where(
+        _managed_stub(tenant_id, provider, active), col(active.active).is_(True)
+    )
+    reactivate = (
+        update(Connection)
+        .where(col(Connection.id) == earliest_inactive, none_active)
+        .values(active=True)
+    )
+    if (await session.execute(reactivate)).rowcount:  # type: ignore[attr-defined]
+        return True
+    statement = upsert(session, Connection.__table__).values(  # type: ignore[attr-defined]
         id=uuid.uuid4(),
         tenant_id=tenant_id,
         provider=provider,
         profile=MANAGED_POOL,
         active=True,
-        label="Vendo managed pool",
+        label=MANAGED_POOL_LABEL,
         created_at=now,
     )
     await session.execute(
         statement.on_conflict_do_nothing(
             index_elements=["tenant_id", "provider"], index_where=MANAGED_POOL_ACTIVE
         )
+    )
+    return True
+
+
+async def deactivate_managed_connection(
+    *, session: AsyncSession, tenant_id: uuid.UUID, provider: str
+) -> None:
+    """The workspace's managed-pool stub for ``provider`` stops being active (kept, to be
+    reactivated); its other connections are the tenant's own and stay as they are."""
+    await session.execute(
+        update(Connection)
+        .where(_managed_stub(tenant_id, provider), col(Connection.active).is_(True))
+        .values(active=False)
     )
 
 

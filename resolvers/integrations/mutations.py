@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import strawberry
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,20 +47,27 @@ class IntegrationMutations:
         context.require_viewer()
         await _spend_integration_budget(context)
         tenant_id = context.require_workspace()
+        managed = slug in rules.MANAGED_POOL_PROVISIONED
         async with context.runtime.db.write() as session, session.begin():
             row = await integrations.get_integration(session=session, provider=slug)
             if row is None:
                 raise IntegrationNotFound()
+            integration_id = row.id
             await integrations.set_tenant_enabled(
                 session=session,
                 tenant_id=tenant_id,
-                integration_id=row.id,
+                integration_id=integration_id,
                 enabled=enabled,
                 now=utcnow(),
             )
+            if managed and not enabled:
+                # With the flag, in its transaction: never off with its stub still active.
+                await integrations.deactivate_managed_connection(
+                    session=session, tenant_id=tenant_id, provider=slug
+                )
         error = None
-        if enabled and slug in rules.MANAGED_POOL_PROVISIONED:
-            error = await _provision_managed_pool(context, slug)
+        if managed and enabled:
+            error = await _provision_managed_pool(context, slug, integration_id)
         return IntegrationToggle(enabled=enabled, provisioning_error=error)
 
     @strawberry.mutation(
@@ -90,13 +98,20 @@ async def _is_provisioned(context: Context, row: Integration) -> bool:
     return bool(profiles) or bool(state and state.enabled)
 
 
-async def _provision_managed_pool(context: Context, provider: str) -> str | None:
-    """Write the managed-pool stub in its own transaction: the toggle stands even if this fails."""
+async def _provision_managed_pool(
+    context: Context, provider: str, integration_id: uuid.UUID
+) -> str | None:
+    """Activate the managed-pool stub in its own transaction: the toggle stands even if this
+    fails (the soft warning of CONTRACT.md §1.3)."""
     tenant_id = context.require_workspace()
     try:
         async with context.runtime.db.write() as session, session.begin():
-            await integrations.ensure_managed_connection(
-                session=session, tenant_id=tenant_id, provider=provider, now=utcnow()
+            await integrations.activate_managed_connection(
+                session=session,
+                tenant_id=tenant_id,
+                integration_id=integration_id,
+                provider=provider,
+                now=utcnow(),
             )
     except SQLAlchemyError:
         log.exception("managed-pool provisioning failed for %s", provider)

@@ -248,9 +248,11 @@ async def test_toggle_concurrent_enables_write_exactly_one_connection(
 
 
 @pytest.mark.parametrize("provider", ["elevenlabs", "assemblyai"])
-async def test_toggle_off_leaves_the_managed_connection_in_place(
+async def test_toggle_off_deactivates_the_managed_connection(
     client: httpx.AsyncClient, runtime: Runtime, sessions: Sessions, demo: None, provider: str
 ) -> None:
+    """CONTRACT.md §1: tenantEnabled is the flag or an active connection; the stub the enable
+    wrote goes inactive with the flag (one row, reactivated by the next enable)."""
     headers, tenant_id = await sign_up(sessions, runtime, f"{provider}@example.com")
     for enabled in (True, False, True, False):
         response = await client.post(
@@ -258,9 +260,11 @@ async def test_toggle_off_leaves_the_managed_connection_in_place(
         )
         assert_json(response, 200, {"enabled": enabled})
     rows = await connections_of(runtime, tenant_id, provider)
-    assert [(row.profile, row.active) for row in rows] == [(MANAGED_POOL, True)]
+    assert [(row.profile, row.active) for row in rows] == [(MANAGED_POOL, False)]
     detail = await client.get(f"/api/integrations/{provider}", headers=headers)
     assert detail.json()["tenantEnabled"] is False
+    listed = by_provider((await client.get("/api/integrations", headers=headers)).json())
+    assert (listed[provider]["tenantEnabled"], listed[provider]["provisioned"]) == (False, False)
 
 
 async def test_toggle_disable_of_managed_pool_provider_writes_no_connection(
