@@ -82,6 +82,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @field_validator("cache_url", "rate_limit_storage")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        """memory:// or Redis; the limits library's async+ prefix is accepted for the limits."""
+        if urlsplit(value.removeprefix("async+")).scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("must be memory:// or redis://host:port/db (rediss:// for TLS)")
+        return value
+
     @field_validator("secret_keys")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:

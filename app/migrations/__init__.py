@@ -27,9 +27,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations; synchronous (Alembic's async env runs its own event loop)."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head") -> list[tuple[str, str]]:
+    """Apply migrations; synchronous (Alembic's async env runs its own event loop). Returns the
+    revisions applied, in order, with the first line of each one's docstring."""
+    config = alembic_config(database_url)
+    command.upgrade(config, revision)
+    return list(config.attributes.get("applied", []))
 
 
 def head_revision() -> str | None:

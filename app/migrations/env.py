@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -15,12 +16,20 @@ from app.settings import Settings
 target_metadata = SQLModel.metadata
 
 
+def _applied(*, step: Any, **_: Any) -> None:
+    """Remembers each migration applied, for ``vendo-gateway migrate`` to list."""
+    script = step.up_revision  # the migration the step ran (undid, when downgrading)
+    applied = context.config.attributes.setdefault("applied", [])
+    applied.append((step.up_revision_id, script.doc if script is not None else ""))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        on_version_apply=_applied,
     )
     with context.begin_transaction():
         context.run_migrations()
