@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -16,11 +18,14 @@ from app.settings import Settings
 target_metadata = SQLModel.metadata
 
 
-def _applied(*, step: Any, **_: Any) -> None:
+def _applied(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
     """Remembers each migration applied, for ``vendo-gateway migrate`` to list."""
-    script = step.up_revision  # the migration the step ran (undid, when downgrading)
-    applied = context.config.attributes.setdefault("applied", [])
-    applied.append((step.up_revision_id, script.doc if script is not None else ""))
+    # The migration the step ran (undid, when downgrading): a Script, whose doc is the first
+    # paragraph of its docstring.
+    doc = getattr(step.up_revision, "doc", "")
+    context.config.attributes.setdefault("applied", []).append((step.up_revision_id, doc))
 
 
 def _run(connection: Connection) -> None:
