@@ -35,6 +35,9 @@ BAD_SETTINGS = [
     ("VENDO_RATE_LIMIT_STORAGE", "bogus://x", "must be memory:// or redis://host:port/db"),
     ("VENDO_DB_POOL_SIZE", "ten", "Input should be a valid integer"),
     ("VENDO_ENV", "live", "Input should be 'development' or 'production'"),
+    ("VENDO_INTEGRATION_RATE_LIMIT", "thirty", "must be a rate such as 30/minute"),
+    ("VENDO_LOG_LEVEL", "verbose", "must be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    ("VENDO_LOG_FORMAT", "yaml", "must be json or text"),
 ]
 EVERY_COMMAND = [
     ["serve"],
@@ -175,7 +178,7 @@ def test_several_bad_settings_are_at_most_three_lines(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 3, result.stderr
-    assert lines[2] == "vendo-gateway: … and 4 more invalid settings"
+    assert lines[2] == "vendo-gateway: … and 7 more invalid settings"
     assert all(value not in result.stderr for value in bad.values())
 
 
