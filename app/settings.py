@@ -193,5 +193,6 @@ class Settings(BaseSettings):
 
     @property
     def uses_embedded_default(self) -> bool:
-        """True when no database was configured: ``serve`` then migrates and seeds by itself."""
+        """True when no database was configured: in development, ``serve`` then migrates and
+        seeds it by itself (app/startup.py)."""
         return self.database_url == DEFAULT_DATABASE_URL
