@@ -128,8 +128,11 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
     sdl = build_schema().as_str() + "\n"
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(sdl)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(sdl)
+        except OSError as error:
+            raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
     else:
         sys.stdout.write(sdl)
     return 0

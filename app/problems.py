@@ -8,6 +8,7 @@ with the cause. Anything else is a bug, and keeps its traceback.
 from __future__ import annotations
 
 import socket
+import traceback
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ MAX_LINES = 3
 # SQLSTATE classes and codes of a database that cannot be used as configured: connection
 # exceptions (08), invalid authorization (28), a database or schema that does not exist.
 _SETUP_SQLSTATES = ("08", "28", "3D000", "3F000")
+_DATABASE_PACKAGES = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3")
 
 
 class CommandError(Exception):
@@ -79,12 +81,27 @@ def require_database_file(settings: Settings) -> None:
 
 
 def database_problem(settings: Settings, error: BaseException) -> str | None:
-    """One line for a database that cannot be used as configured, else None (a bug)."""
+    """One line for a database that cannot be used as configured, else None (a bug, or not
+    the database's: an OSError raised by anything but the drivers is not)."""
+    if not _from_the_database(error):
+        return None
     if is_not_migrated(error):
         return f"the database at {database_place(settings)} is {NOT_MIGRATED}"
     if not (is_unavailable(error) or _sqlstate(error).startswith(_SETUP_SQLSTATES)):
         return None
     return f"cannot use the database at {database_place(settings)}: {_cause(settings, error)}"
+
+
+def _from_the_database(error: BaseException) -> bool:
+    """Whether the error was raised by a database driver or SQLAlchemy (asyncpg raises a
+    refused connection as the bare OSError: its traceback says where it came from)."""
+    for link in _chain(error):
+        if type(link).__module__.startswith(_DATABASE_PACKAGES):
+            return True
+        for frame, _ in traceback.walk_tb(link.__traceback__):
+            if str(frame.f_globals.get("__name__", "")).startswith(_DATABASE_PACKAGES):
+                return True
+    return False
 
 
 def _chain(error: BaseException | None) -> list[BaseException]:

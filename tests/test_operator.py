@@ -254,6 +254,15 @@ def test_cli_outside_the_database_folder_says_so_and_creates_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_export_schema_to_a_missing_folder_is_one_line_not_a_database_problem(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "no-such-folder" / "schema.graphql"
+    result = vendo(tmp_path, "export-schema", "-o", str(target))
+    line = one_line_refusal(result, 1)
+    assert line == f"vendo-gateway: cannot write {target}: No such file or directory"
+
+
 def test_cli_on_a_database_never_migrated_says_to_migrate(tmp_path: Path) -> None:
     (tmp_path / "vendo.db").touch()
     result = vendo(tmp_path, "session", "create", "--email", "demo@vendo.local")
