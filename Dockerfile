@@ -1,17 +1,24 @@
-# Slim, non-root image running `vendo-gateway serve`.
+# Slim, non-root image running `vendo-gateway serve` in production mode.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# The dependencies first, in a layer of their own: it is rebuilt only when pyproject.toml
+# changes, not at every change of the code.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+  && pip wheel --no-cache-dir --wheel-dir /deps -r requirements.txt
+COPY README.md ./
 COPY app ./app
 COPY resolvers ./resolvers
 COPY legacy_rest ./legacy_rest
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /gateway .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VENDO_ENV=production
 RUN useradd --create-home --uid 10001 vendo && mkdir /data && chown vendo /data
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY --from=build /deps /deps
+RUN pip install --no-cache-dir --no-index /deps/*.whl && rm -rf /deps
+COPY --from=build /gateway /gateway
+RUN pip install --no-cache-dir --no-deps /gateway/*.whl && rm -rf /gateway
 USER vendo
 WORKDIR /data
 EXPOSE 8000

@@ -1,6 +1,8 @@
 """``vendo-gateway``: serve, migrate, seed, export the schema, mint credentials.
 
-Commands that mint a credential print it alone on the last line of standard output.
+Commands that mint a credential print it alone on the last line of standard output. A mistake
+of the operator's (a bad setting, a database that cannot be used) is said in one line on
+standard error (app/problems.py), with exit status 2 for a setting, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -9,21 +11,44 @@ import argparse
 import asyncio
 import atexit
 import os
+import re
 import shutil
 import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from importlib.metadata import version
 from typing import TypeVar
 
+from pydantic import ValidationError
+
 from app.db import Database, create_database
+from app.problems import (
+    CommandError,
+    database_place,
+    database_problem,
+    require_database_file,
+    setting_problems,
+)
 from app.settings import Settings
 
 T = TypeVar("T")
+PROG = "vendo-gateway"
+DESCRIPTION = (
+    "Vendo's GraphQL gateway and its legacy REST routes. Every setting is a VENDO_* "
+    "environment variable (see the README); with none set, serve runs on ./vendo.db with the "
+    "demo data."
+)
+# What a person types as an email address: something@domain.tld, no spaces.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` on the configured database, which must exist already (no empty SQLite
+    file is left behind by a command run in the wrong folder)."""
+    require_database_file(settings)
+
     async def run() -> T:
         db = create_database(settings)
         try:
@@ -35,10 +60,13 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from app.migrations import upgrade
+    from app.migrations import head_revision, upgrade
 
-    upgrade(settings.database_url)
-    print("database is at the latest migration")
+    applied = upgrade(settings.database_url)
+    for revision, doc in applied:
+        print(f"applied {revision}: {doc}")
+    at_head = f"the database at {database_place(settings)} is at the latest migration"
+    print(f"{at_head} ({head_revision()})" if applied else f"nothing to apply: {at_head}")
     return 0
 
 
@@ -63,30 +91,19 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def prepare_embedded_database(settings: Settings) -> None:
-    """On the embedded default (no database configured), migrate and seed demo data if empty."""
-    from app.migrations import upgrade
-    from app.seed import database_is_empty, seed_demo
-
-    if not settings.uses_embedded_default:
-        return
-    upgrade(settings.database_url)
-
-    async def work(db: Database) -> None:
-        async with db.write() as session, session.begin():
-            if await database_is_empty(session):
-                await seed_demo(session)
-
-    _with_database(settings, work)
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import logging.config
+
     import uvicorn
 
+    from app import startup
     from app.web.metrics import MULTIPROC_ENV
-    from app.web.request_log import logging_config
 
-    prepare_embedded_database(settings)
+    log_config = startup.serve_logging(settings)
+    logging.config.dictConfig(log_config)
+    startup.development_secret_keys(settings)
+    startup.prepare_database(settings)
+    startup.announce(settings, host=args.host, port=args.port, workers=args.workers)
     if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers write their metrics to files here; /metrics on any worker sums them all.
         os.environ[MULTIPROC_ENV] = directory = tempfile.mkdtemp(prefix="vendo-metrics-")
@@ -99,11 +116,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         proxy_headers=True,
         access_log=False,
-        log_config=logging_config(
-            json_lines=settings.json_logs,
-            level=settings.log_level,
-            flush_seconds=settings.log_flush_seconds,
-        ),
+        log_config=log_config,
         loop="uvloop",
         http="httptools",
     )
@@ -115,8 +128,11 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
     sdl = build_schema().as_str() + "\n"
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(sdl)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(sdl)
+        except OSError as error:
+            raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
     else:
         sys.stdout.write(sdl)
     return 0
@@ -258,56 +274,81 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
+def email(value: str) -> str:
+    """An argparse type: an email address, or a one-line refusal."""
+    if not EMAIL.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"not an email address: {value!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vendo-gateway", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version(PROG)}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default: %(default)s)"
+    )
     serve.set_defaults(run=cmd_serve)
 
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    migrate = commands.add_parser("migrate", help="apply the database migrations, listing each")
+    migrate.set_defaults(run=cmd_migrate)
 
-    seed = commands.add_parser("seed", help="load demo data (idempotent)")
-    seed.add_argument("--demo", action="store_true", help="the demo catalog, tenant and users")
+    seed = commands.add_parser("seed", help="load demo data (idempotent; migrates first)")
+    seed.add_argument(
+        "--demo", action="store_true", help="the demo catalog, workspace and users (default: off)"
+    )
     seed.set_defaults(run=cmd_seed)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
-    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    export.add_argument("-o", "--output", help="write to this file (default: standard output)")
     export.set_defaults(run=cmd_export_schema)
 
     session = commands.add_parser("session", help="browser sessions").add_subparsers(
-        dest="action", required=True
+        dest="action", required=True, metavar="ACTION"
     )
     create = session.add_parser("create", help="mint a vendo_session cookie value")
-    create.add_argument("--email", required=True)
-    create.add_argument("--staff", action="store_true", help="make the user staff (admin mode)")
+    create.add_argument("--email", required=True, type=email, help="the user's email (required)")
+    create.add_argument(
+        "--staff", action="store_true", help="make the user staff, admin mode (default: off)"
+    )
     create.set_defaults(run=cmd_session_create)
     revoke = session.add_parser("revoke", help="revoke one session, or all of a user's")
     target = revoke.add_mutually_exclusive_group(required=True)
-    target.add_argument("--token")
-    target.add_argument("--email")
+    target.add_argument("--token", help="the session's cookie value (required: this or --email)")
+    target.add_argument(
+        "--email", type=email, help="every session of this user (required: this or --token)"
+    )
     revoke.set_defaults(run=cmd_session_revoke)
 
     key = commands.add_parser("key", help="App Keys and Connection Keys").add_subparsers(
-        dest="action", required=True
+        dest="action", required=True, metavar="ACTION"
     )
     key_create = key.add_parser("create", help="mint a vendo_sk_ key (printed once)")
     scope = key_create.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--app", help="the app's UUID (an App Key)")
-    scope.add_argument("--connection", help="the connection's UUID (a Connection Key)")
-    key_create.add_argument("--expires-in-days", type=int, default=None)
+    scope.add_argument("--app", help="the app's UUID: an App Key (required: this or --connection)")
+    scope.add_argument(
+        "--connection", help="the connection's UUID: a Connection Key (required: this or --app)"
+    )
+    key_create.add_argument(
+        "--expires-in-days", type=int, default=None, help="days until it expires (default: never)"
+    )
     key_create.set_defaults(run=cmd_key_create)
     key_revoke = key.add_parser("revoke", help="revoke a key")
     which = key_revoke.add_mutually_exclusive_group(required=True)
-    which.add_argument("--key", help="the key itself")
-    which.add_argument("--id", help="the key's UUID")
+    which.add_argument("--key", help="the key itself (required: this or --id)")
+    which.add_argument("--id", help="the key's UUID (required: this or --key)")
     key_revoke.set_defaults(run=cmd_key_revoke)
 
     secrets = commands.add_parser("secrets", help="secrets at rest").add_subparsers(
-        dest="action", required=True
+        dest="action", required=True, metavar="ACTION"
     )
     rotate = secrets.add_parser(
         "rotate", help="re-encrypt every stored secret under the newest key"
@@ -318,7 +359,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args, Settings()))
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        return _refuse(setting_problems(error), status=2)
+    try:
+        return int(args.run(args, settings))
+    except CommandError as error:
+        return _refuse([str(error)], status=error.status)
+    except Exception as error:
+        problem = database_problem(settings, error)
+        if problem is None:
+            raise
+        return _refuse([problem], status=1)
+
+
+def _refuse(lines: list[str], *, status: int) -> int:
+    for line in lines:
+        print(f"{PROG}: {line}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

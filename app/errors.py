@@ -83,6 +83,8 @@ def is_unavailable(error: BaseException | None) -> bool:
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+    if is_not_migrated(error):
+        return True
     seen = 0
     while error is not None and seen < 8:
         if isinstance(error, OperationalError) and _sqlite_bug(error):
@@ -94,6 +96,23 @@ def is_unavailable(error: BaseException | None) -> bool:
         if isinstance(error, DBAPIError) and error.connection_invalidated:
             return True
         if type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__:
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a table that does not exist
+
+
+def is_not_migrated(error: BaseException | None) -> bool:
+    """The database answers but lacks a table: ``vendo-gateway migrate`` has not been run on it
+    (SQLite "no such table", PostgreSQL undefined_table). Unavailable (503), not a bug."""
+    seen = 0
+    while error is not None and seen < 8:
+        if UNDEFINED_TABLE in (getattr(error, "sqlstate", None), getattr(error, "pgcode", None)):
+            return True
+        if type(error).__module__ == "sqlite3" and str(error).startswith("no such table"):
             return True
         error = error.__cause__ or error.__context__
         seen += 1

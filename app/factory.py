@@ -6,14 +6,15 @@ import gc
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from app.runtime import Runtime
 from app.settings import Settings
@@ -21,6 +22,7 @@ from app.web import tracing
 from app.web.health import healthz, metrics_endpoint, readyz
 from app.web.middleware import BodyLimit, PrefixCors
 from app.web.request_log import RequestLog, quicken_logging
+from app.web.static_assets import VersionedAssets
 from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
 from legacy_rest.refusals import body_refusal, http_exception_handlers
@@ -34,6 +36,16 @@ if TYPE_CHECKING:
 
 async def openapi(_: Request) -> Response:
     return Response(openapi_bytes(), media_type="application/json")
+
+
+@cache
+def _api_docs_page() -> str:
+    return (files("app") / "static" / "swagger-ui" / "index.html").read_text(encoding="utf-8")
+
+
+async def api_docs(_: Request) -> Response:
+    """The REST explorer: Swagger UI over /api/openapi.json, served from the package."""
+    return HTMLResponse(_api_docs_page())
 
 
 V1_PREFIX = "/api/v1/"
@@ -103,10 +115,12 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/docs", api_docs, methods=["GET"]),
+        # The explorers' scripts and styles ship in the package: the pages work offline.
+        Mount("/api/docs/static", app=VersionedAssets(packages=[("app", "static/swagger-ui")])),
     ]
     if settings.graphiql_enabled:
-        # GraphiQL's scripts and styles ship in the package: the page works offline.
-        static = StaticFiles(packages=[("app", "static/graphiql")])
+        static = VersionedAssets(packages=[("app", "static/graphiql")])
         routes.append(Mount("/graphql/static", app=static, name="graphiql-static"))
     return routes
 

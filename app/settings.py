@@ -82,6 +82,39 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @field_validator("cache_url", "rate_limit_storage")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        """memory:// or Redis; the limits library's async+ prefix is accepted for the limits."""
+        if urlsplit(value.removeprefix("async+")).scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("must be memory:// or redis://host:port/db (rediss:// for TLS)")
+        return value
+
+    @field_validator("integration_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must be a rate such as 30/minute or 100/hour") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("json", "text"):
+            raise ValueError("must be json or text")
+        return value
+
     @field_validator("secret_keys")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
@@ -160,5 +193,6 @@ class Settings(BaseSettings):
 
     @property
     def uses_embedded_default(self) -> bool:
-        """True when no database was configured: ``serve`` then migrates and seeds by itself."""
+        """True when no database was configured: in development, ``serve`` then migrates and
+        seeds it by itself (app/startup.py)."""
         return self.database_url == DEFAULT_DATABASE_URL

@@ -63,9 +63,11 @@ check() {
     [[ -f "$DEST/$name" ]] || { echo "MISSING  $name" >&2; status=1; continue; }
     got="$(sha384 "$DEST/$name")"
     if [[ "$got" != "$want" ]]; then echo "MISMATCH $name: $got != $want" >&2; status=1; fi
-    if ! grep -q "/graphql/static/$name\"" "$DEST/index.html" \
+    # The URL carries the package version: browsers keep the file for a year (immutable).
+    if ! grep -q "/graphql/static/$name?v=${spec##*@}\"" "$DEST/index.html" \
       || ! grep -q "integrity=\"$want\"" "$DEST/index.html"; then
-      echo "INDEX    index.html does not load $name with integrity $want" >&2; status=1
+      echo "INDEX    index.html does not load $name?v=${spec##*@} with integrity $want" >&2
+      status=1
     fi
   done
   for entry in "${LICENSES[@]}"; do

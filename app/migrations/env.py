@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -15,12 +18,23 @@ from app.settings import Settings
 target_metadata = SQLModel.metadata
 
 
+def _applied(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
+    """Remembers each migration applied, for ``vendo-gateway migrate`` to list."""
+    # The migration the step ran (undid, when downgrading): a Script, whose doc is the first
+    # paragraph of its docstring.
+    doc = getattr(step.up_revision, "doc", "")
+    context.config.attributes.setdefault("applied", []).append((step.up_revision_id, doc))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        on_version_apply=_applied,
     )
     with context.begin_transaction():
         context.run_migrations()

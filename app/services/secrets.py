@@ -3,11 +3,13 @@
 MultiFernet encrypts with the first key and decrypts with any, so adding a new key in front keeps
 old tokens readable; ``vendo-gateway secrets rotate`` then re-encrypts every stored secret under
 the newest key, after which the old key can be dropped. With no key configured, any write that
-carries a secret is refused (UNAVAILABLE, HTTP 503) before anything is written.
+carries a secret is refused (UNAVAILABLE, HTTP 503) before anything is written, and the refusal
+is logged naming the setting. (In development, ``serve`` supplies a key of its own: app/startup.py.)
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -15,6 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from app.errors import Unavailable
 
 UNAVAILABLE = "Secret encryption service unavailable"
+log = logging.getLogger("vendo.secrets")
 
 
 def parse_keys(value: str | None) -> list[Fernet]:
@@ -33,6 +36,10 @@ class SecretBox:
 
     def _require(self) -> MultiFernet:
         if self._fernet is None:
+            log.warning(
+                "refused to read or write a secret: VENDO_SECRET_KEYS is not set "
+                "(comma-separated Fernet keys; see the README)"
+            )
             raise Unavailable(UNAVAILABLE)
         return self._fernet
 

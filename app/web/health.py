@@ -8,8 +8,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.migrations import head_revision
-from app.repositories import schema_version
+from app.migrations import schema_state
 from app.runtime import Runtime
 from app.web import metrics
 
@@ -19,16 +18,6 @@ CHECK_TIMEOUT_SECONDS = 2.0
 async def healthz(_: Request) -> Response:
     """The process answers."""
     return JSONResponse({"status": "ok"})
-
-
-async def _database(runtime: Runtime) -> str:
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.db.read() as session:
-            revision = await schema_version.migrated_revision(session=session)
-    except Exception:
-        return "unreachable"
-    head = head_revision()
-    return "ok" if revision == head else f"migrations not at head ({revision} != {head})"
 
 
 async def _redis(runtime: Runtime) -> dict[str, str]:
@@ -49,7 +38,9 @@ async def _redis(runtime: Runtime) -> dict[str, str]:
 async def readyz(request: Request) -> Response:
     """The database is reachable and migrated to head; Redis answers when it is configured."""
     runtime: Runtime = request.app.state.runtime
-    database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
+    database, redis = await asyncio.gather(
+        schema_state(runtime.db, within=CHECK_TIMEOUT_SECONDS), _redis(runtime)
+    )
     checks = {"database": database, **redis}
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ready" if ready else "unavailable", "checks": checks}

@@ -204,17 +204,27 @@ def _level_name(level: int) -> str:
 
 
 class TextFormatter(logging.Formatter):
-    """Readable lines for development: the request fields after the message."""
+    """Readable lines for development: the request fields after the message. An access line
+    says its method, route and status once, in front (a legacy route's name starts with its
+    method already): ``GET /api/integrations 200 request_id=… duration_ms=…``."""
+
+    SAID_IN_FRONT = frozenset({"method", "route", "status"})
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
         fields = getattr(record, "fields", None)
-        if fields:
-            details = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
-            line = f"{line} {details}"
-        elif (rid := request_id()) is not None:
-            line = f"{line} request_id={rid}"
-        return line
+        if not fields:
+            line = super().format(record)
+            rid = request_id()
+            return line if rid is None else f"{line} request_id={rid}"
+        method, route = fields.get("method"), str(fields.get("route") or "")
+        front = route if not method or route.startswith(f"{method} ") else f"{method} {route}"
+        access = logging.makeLogRecord(
+            {**record.__dict__, "msg": f"{front} {fields.get('status')}", "args": None}
+        )
+        details = " ".join(
+            f"{k}={v}" for k, v in fields.items() if v is not None and k not in self.SAID_IN_FRONT
+        )
+        return f"{super().format(access)} {details}"
 
 
 def quicken_logging() -> None:

@@ -220,13 +220,41 @@ async def test_readyz_migrations_not_at_head_is_503(
 
 
 async def test_readyz_unmigrated_database_is_503(settings: Settings, tmp_path: Path) -> None:
-    """An empty SQLite file (the schema never created) is not ready."""
+    """An empty SQLite file (the schema never created) is not ready, and says what to do."""
     empty = tmp_path / "empty.db"
     empty.touch()
     async with gateway(settings, database_url=f"sqlite+aiosqlite:///{empty}", **MEMORY) as http:
         response, elapsed = await timed_get(http, "/readyz")
-    assert_unavailable(response, {"database": ""})
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "not migrated (run vendo-gateway migrate)"},
+    }
     assert elapsed < READY_WITHIN_SECONDS
+
+
+async def test_unmigrated_database_answers_503_unavailable_in_each_envelope(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Requests on a database that was never migrated: 503 UNAVAILABLE, not 500 INTERNAL."""
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    async with gateway(settings, database_url=empty, **MEMORY) as http:
+        flat = await http.get("/api/integrations")
+        string = await http.get("/api/tools/hermes")
+        graphql = await http.post("/graphql", json={"query": "{ integrations { totalCount } }"})
+    assert (flat.status_code, flat.json()) == (503, {"message": "Service unavailable"})
+    assert (string.status_code, string.json()) == (503, {"error": "Service unavailable"})
+    assert graphql.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Service unavailable",
+                "locations": [{"line": 1, "column": 3}],
+                "path": ["integrations"],
+                "extensions": {"code": "UNAVAILABLE"},
+            }
+        ],
+    }
 
 
 # --------------------------------------------------------------------------------------------

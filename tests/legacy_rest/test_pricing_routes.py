@@ -541,11 +541,11 @@ async def test_pricing_integrations_empty_catalog(client: httpx.AsyncClient) -> 
 async def test_pricing_integrations_failure_is_500_without_cache_control(
     client: httpx.AsyncClient, runtime: Runtime, demo: None
 ) -> None:
-    await run_sql(runtime, "ALTER TABLE meters RENAME TO meters_gone")
+    await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public TO public_gone")
     try:
         response = await client.get("/api/pricing/integrations")
     finally:
-        await run_sql(runtime, "ALTER TABLE meters_gone RENAME TO meters")
+        await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public_gone TO public")
     assert_json(response, 500, {"message": "Failed to load pricing integrations"})
     assert "cache-control" not in response.headers
 
@@ -666,11 +666,11 @@ async def test_public_pricing_bad_slug_is_404(
 async def test_public_pricing_failure_is_500_without_cache_control(
     client: httpx.AsyncClient, runtime: Runtime, demo: None
 ) -> None:
-    await run_sql(runtime, "ALTER TABLE meters RENAME TO meters_gone")
+    await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public TO public_gone")
     try:
         response = await client.get("/api/pricing/public/openrouter")
     finally:
-        await run_sql(runtime, "ALTER TABLE meters_gone RENAME TO meters")
+        await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public_gone TO public")
     assert_json(response, 500, {"message": "Failed to load pricing detail"})
     assert "cache-control" not in response.headers
 

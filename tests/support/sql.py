@@ -21,14 +21,21 @@ async def run_sql(runtime: Runtime, *statements: str) -> None:
             await session.execute(text(statement))
 
 
+# A column every read of the table selects.
+READ_COLUMN = {"tools": "slug", "releases": "version", "meters": "public"}
+
+
 @asynccontextmanager
 async def table_gone(runtime: Runtime, table: str) -> AsyncIterator[None]:
-    """A real database failure: the table is renamed away, and put back afterwards."""
-    await run_sql(runtime, f'ALTER TABLE "{table}" RENAME TO "{table}_gone"')
+    """A real internal database failure: a column the reads select is renamed away, and put
+    back afterwards. (A whole table missing is a database not migrated: 503, see
+    tests/app/test_health.py.)"""
+    column = READ_COLUMN[table]
+    await run_sql(runtime, f'ALTER TABLE "{table}" RENAME COLUMN "{column}" TO "{column}_gone"')
     try:
         yield
     finally:
-        await run_sql(runtime, f'ALTER TABLE "{table}_gone" RENAME TO "{table}"')
+        await run_sql(runtime, f'ALTER TABLE "{table}" RENAME COLUMN "{column}_gone" TO "{column}"')
 
 
 @asynccontextmanager

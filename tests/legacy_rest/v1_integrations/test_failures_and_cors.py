@@ -3,6 +3,7 @@ only (CONTRACT.md §3.6, §4; docs/decisions/0029, 0030)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -83,6 +84,29 @@ class TestWithoutSecretKey:
         )
         assert_text(response, 503, UNAVAILABLE)
         assert await state_of(runtime, ids.tenant_id, "openai") is None
+
+    async def test_v1_install_with_secrets_refused_is_logged_naming_the_setting(
+        self,
+        client: httpx.AsyncClient,
+        headers: dict[str, str],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The client sees 503; the operator's log says why, and which setting to set."""
+        caplog.set_level(logging.INFO)
+        response = await client.post(
+            "/api/v1/integrations/openai/install",
+            headers=headers,
+            json={"secrets": {"api_key": "sk-never-logged"}},
+        )
+        assert_text(response, 503, UNAVAILABLE)
+        refusals = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+        assert (
+            "vendo.secrets",
+            "WARNING",
+            "refused to read or write a secret: VENDO_SECRET_KEYS is not set "
+            "(comma-separated Fernet keys; see the README)",
+        ) in refusals
+        assert not [m for _, _, m in refusals if "sk-never-logged" in m]
 
     async def test_v1_install_with_secrets_leaves_an_existing_row_as_it_was(
         self, client: httpx.AsyncClient, runtime: Runtime, ids: Demo, headers: dict[str, str]

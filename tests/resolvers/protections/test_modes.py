@@ -39,11 +39,12 @@ class TestProduction:
 
     @pytest.fixture
     async def meters_gone(self, runtime: Runtime, demo: None) -> AsyncIterator[None]:
-        """A real internal error: the table the pricing resolvers read is gone (renamed, and put
-        back afterwards so that the next test's reset finds it)."""
-        await run_sql(runtime, "ALTER TABLE meters RENAME TO meters_gone")
+        """A real internal error: a column the pricing resolvers read is gone (renamed, and put
+        back afterwards so that the next test's reset finds it). A whole table missing would be
+        a database not migrated: 503."""
+        await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public TO public_gone")
         yield
-        await run_sql(runtime, "ALTER TABLE meters_gone RENAME TO meters")
+        await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public_gone TO public")
 
     async def test_production_refuses_introspection(self, client: httpx.AsyncClient) -> None:
         prefix = "GraphQL introspection has been disabled, but the requested query contained "
