@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.errors import DomainError, catalogued
 from app.services.auth import Credential, Viewer
 from app.settings import Settings
 from legacy_rest.envelopes import Envelope
@@ -84,6 +85,26 @@ def whole(data: dict[str, Any]) -> Any:
     return data
 
 
+# A catalogue class; or its code, as routes written before the classes name it.
+ErrorKind = type[DomainError] | str
+
+
+def error_class(kind: ErrorKind) -> type[DomainError]:
+    found = catalogued(kind) if isinstance(kind, str) else kind
+    if found is None:
+        raise ValueError(f"{kind!r} is no code of app/errors.py")
+    return found
+
+
+def message_code(kind: ErrorKind) -> str:
+    """The code a documented message replaces the message of: only a class that names a code
+    of its own (a route answers NOT_FOUND in one wording, whatever raised it)."""
+    cls = error_class(kind)
+    if catalogued(cls.code) is not cls:
+        raise ValueError(f"messages are given per code: {catalogued(cls.code)}, not {cls}")
+    return cls.code
+
+
 @dataclass(frozen=True)
 class LegacyRoute:
     method: str
@@ -93,7 +114,7 @@ class LegacyRoute:
     variables: Callable[[RestInput], dict[str, Any]] = no_variables
     shape: Callable[[dict[str, Any]], Any] = first_field
     envelope: Envelope = Envelope.FLAT
-    messages: Mapping[str, str] = field(default_factory=dict)  # error code → documented message
+    messages: Mapping[ErrorKind, str] = field(default_factory=dict)  # error → documented message
     cache: CacheRule | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     # Headers that depend on the answer (its shaped body) and the settings, beside ``headers``
@@ -106,12 +127,20 @@ class LegacyRoute:
     summary: str = ""
     responds: Schema = field(default_factory=dict)  # the 200 body
     body: Schema | None = None  # the JSON request body, when the route reads one
-    errors: tuple[str, ...] = ()  # error codes beyond those auth, body and limit imply
+    errors: tuple[ErrorKind, ...] = ()  # errors beyond those auth, body and limit imply
     query: tuple[str, ...] = ()  # optional query parameters
     request_headers: tuple[str, ...] = ()  # headers the route reads besides credentials
     # A request that works against the demo data: {"path": {...}, "query": {...},
     # "headers": {...}, "body": ...}; shown in the OpenAPI document and replayed by its test.
     example: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Errors as classes, messages by code: a name app/errors.py does not know fails here,
+        when the table is built."""
+        errors = tuple(error_class(kind) for kind in self.errors)
+        messages = {message_code(kind): text for kind, text in self.messages.items()}
+        object.__setattr__(self, "errors", errors)
+        object.__setattr__(self, "messages", messages)
 
     @property
     def reads_body(self) -> bool:

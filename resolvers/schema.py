@@ -15,8 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
-from app import outage_latch
-from app.errors import BadUserInput, is_unavailable
+from app.errors import BadUserInput, note_outage
 from app.settings import Settings
 from app.web.request_log import current, request_id
 from resolvers.accounts.mutations import AccountMutations
@@ -73,9 +72,9 @@ class GatewaySchema(strawberry.Schema):
         """Log what will be masked, with its traceback and the request id the client sees;
         client errors are not ours to log."""
         for error in errors:
-            if is_unavailable(error.original_error):
-                outage_latch.DATABASE.failed(error.original_error)  # type: ignore[arg-type]
-            elif is_internal(error):
+            if note_outage(error.original_error):
+                continue  # logged once per outage, by the latch
+            if is_internal(error):
                 log.error(
                     "unexpected error in %s (request %s)",
                     error.path,

@@ -42,6 +42,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
+from app.errors import Unavailable
+from resolvers.engine.masking import graphql_error
+
 # A list field that is not a paginated connection is assumed to hold this many items.
 ASSUMED_LIST_SIZE = 10
 
@@ -221,7 +224,5 @@ class Protections(SchemaExtension):
             async with asyncio.timeout(self.limits.timeout_seconds):
                 yield
         except TimeoutError as error:
-            raise GraphQLError(
-                f"Operation timed out after {self.limits.timeout_seconds:g} s",
-                extensions={"code": "UNAVAILABLE"},
-            ) from error
+            timed_out = Unavailable(f"Operation timed out after {self.limits.timeout_seconds:g} s")
+            raise graphql_error(timed_out) from error
