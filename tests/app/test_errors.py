@@ -48,6 +48,7 @@ from legacy_rest.endpoint import LegacyEndpoint
 from legacy_rest.envelopes import Envelope
 from legacy_rest.legacy_route import LegacyRoute
 from resolvers.engine.masking import MaskInternalErrors
+from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.engine.view import errors_response
 from resolvers.schema import build_schema
 
@@ -121,7 +122,7 @@ class _Query:
 
 SCHEMAS = {
     masking.__name__: strawberry.Schema(query=_Query, extensions=[masking])
-    for masking in (MaskInternalErrors,)
+    for masking in (MaskInternalErrors, FastMaskInternalErrors)
 }
 
 
