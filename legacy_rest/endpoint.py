@@ -204,7 +204,7 @@ class LegacyEndpoint:
     def error(self, error: DomainError) -> Response:
         """The error in the route's envelope, with the route's documented message for its code
         and the details (``DETAIL_KEYS``) a REST body carries."""
-        message = self.route.messages.get(error.code, error.message)
+        message = self.route.messages_by_code.get(error.code, error.message)
         extra = {key: error.extensions[key] for key in DETAIL_KEYS if key in error.extensions}
         return self.route.envelope.render(error, message=message, extra=extra)
 

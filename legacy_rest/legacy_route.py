@@ -85,21 +85,16 @@ def whole(data: dict[str, Any]) -> Any:
     return data
 
 
-# A catalogue class; or its code, as routes written before the classes name it.
-ErrorKind = type[DomainError] | str
+def _catalogue_class(kind: object) -> type[DomainError]:
+    if not (isinstance(kind, type) and issubclass(kind, DomainError)):
+        raise TypeError(f"{kind!r} is no class of app/errors.py")
+    return kind
 
 
-def error_class(kind: ErrorKind) -> type[DomainError]:
-    found = catalogued(kind) if isinstance(kind, str) else kind
-    if found is None:
-        raise ValueError(f"{kind!r} is no code of app/errors.py")
-    return found
-
-
-def message_code(kind: ErrorKind) -> str:
+def _message_code(kind: object) -> str:
     """The code a documented message replaces the message of: only a class that names a code
     of its own (a route answers NOT_FOUND in one wording, whatever raised it)."""
-    cls = error_class(kind)
+    cls = _catalogue_class(kind)
     if catalogued(cls.code) is not cls:
         raise ValueError(f"messages are given per code: {catalogued(cls.code)}, not {cls}")
     return cls.code
@@ -114,7 +109,8 @@ class LegacyRoute:
     variables: Callable[[RestInput], dict[str, Any]] = no_variables
     shape: Callable[[dict[str, Any]], Any] = first_field
     envelope: Envelope = Envelope.FLAT
-    messages: Mapping[ErrorKind, str] = field(default_factory=dict)  # error → documented message
+    # The documented message of each code, by the class naming it: {NotFound: "Tool not found"}.
+    messages: Mapping[type[DomainError], str] = field(default_factory=dict)
     cache: CacheRule | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     # Headers that depend on the answer (its shaped body) and the settings, beside ``headers``
@@ -127,20 +123,22 @@ class LegacyRoute:
     summary: str = ""
     responds: Schema = field(default_factory=dict)  # the 200 body
     body: Schema | None = None  # the JSON request body, when the route reads one
-    errors: tuple[ErrorKind, ...] = ()  # errors beyond those auth, body and limit imply
+    errors: tuple[type[DomainError], ...] = ()  # errors beyond those auth, body, limit imply
     query: tuple[str, ...] = ()  # optional query parameters
     request_headers: tuple[str, ...] = ()  # headers the route reads besides credentials
     # A request that works against the demo data: {"path": {...}, "query": {...},
     # "headers": {...}, "body": ...}; shown in the OpenAPI document and replayed by its test.
     example: Mapping[str, Any] = field(default_factory=dict)
 
+    # ``messages`` by code, as an answer's code is looked up.
+    messages_by_code: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        """Errors as classes, messages by code: a name app/errors.py does not know fails here,
-        when the table is built."""
-        errors = tuple(error_class(kind) for kind in self.errors)
-        messages = {message_code(kind): text for kind, text in self.messages.items()}
-        object.__setattr__(self, "errors", errors)
-        object.__setattr__(self, "messages", messages)
+        """Anything but a class of app/errors.py fails here, when the table is built."""
+        for kind in self.errors:
+            _catalogue_class(kind)
+        by_code = {_message_code(kind): text for kind, text in self.messages.items()}
+        object.__setattr__(self, "messages_by_code", by_code)
 
     @property
     def reads_body(self) -> bool:

@@ -33,7 +33,7 @@ from app.services.auth import Credential
 from app.web.middleware import BODYLESS_METHODS
 from legacy_rest import json_schemas
 from legacy_rest.envelopes import Envelope
-from legacy_rest.legacy_route import LegacyRoute, error_class
+from legacy_rest.legacy_route import LegacyRoute
 
 _PARAMETER = re.compile(r"{(\w+)}")
 
@@ -56,7 +56,7 @@ def error_classes(route: LegacyRoute) -> list[type[DomainError]]:
         found.append(BadUserInput)
     if route.limit:
         found.append(RateLimited)
-    found += [error_class(kind) for kind in route.errors]
+    found += route.errors
     if route.method not in BODYLESS_METHODS:
         found += [RequestTooLarge, BodyReadTimeout]
     if route.cookie_write:
@@ -69,7 +69,7 @@ def answered_message(route: LegacyRoute, error: type[DomainError]) -> str:
     class is a refinement answered in its own words (a refusal before the route runs)."""
     if catalogued(error.code) is not error:
         return error.default_message
-    return route.messages.get(error.code, error.default_message)
+    return route.messages_by_code.get(error.code, error.default_message)
 
 
 def error_responses(route: LegacyRoute) -> dict[int, str]:

@@ -5,9 +5,11 @@ answered with."""
 
 from __future__ import annotations
 
+import ast
 import logging
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -52,6 +54,7 @@ from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.engine.view import errors_response
 from resolvers.schema import build_schema
 
+ROOT = Path(__file__).resolve().parents[2]
 # What each class is: a change here is a change every client sees.
 CATALOGUE: dict[type[DomainError], tuple[str, int, str]] = {
     Internal: ("INTERNAL", 500, "Internal server error"),
@@ -214,11 +217,39 @@ def test_a_route_documents_its_own_wording_of_a_code(
         assert _answer(answer) == (500, "application/json", b'{"error":"Internal error"}', None)
 
 
-def test_a_route_cannot_document_a_message_for_a_refinement() -> None:
+def test_a_route_names_its_errors_by_class_and_its_messages_per_code() -> None:
     with pytest.raises(ValueError, match="messages are given per code"):
         LegacyRoute("GET", "/x", "integration_detail", messages={IntegrationNotFound: "no"})
-    with pytest.raises(ValueError, match=r"is no code of app/errors\.py"):
-        LegacyRoute("GET", "/x", "integration_detail", errors=("NOT_A_CODE",))
+    with pytest.raises(TypeError, match=r"'NOT_FOUND' is no class of app/errors\.py"):
+        LegacyRoute("GET", "/x", "integration_detail", errors=("NOT_FOUND",))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="is no class of app/errors"):
+        LegacyRoute("GET", "/x", "integration_detail", messages={"NOT_FOUND": "no"})  # type: ignore[dict-item]
+
+
+def test_no_code_is_written_outside_the_catalogue() -> None:
+    """A code appears as a string only in app/errors.py: everything else names the class."""
+    codes = {cls.code for cls in every_error()}
+    found = []
+    for root in ("app", "resolvers", "legacy_rest"):
+        for path in sorted((ROOT / root).rglob("*.py")):
+            if path == ROOT / "app" / "errors.py":
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            exported = {
+                id(node)
+                for statement in ast.walk(tree)
+                if isinstance(statement, ast.Assign)
+                and any(getattr(target, "id", None) == "__all__" for target in statement.targets)
+                for node in ast.walk(statement.value)
+            }
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno} {node.value}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and node.value in codes
+                and id(node) not in exported
+            ]
+    assert found == []
 
 
 # --------------------------------------------------------------------------------------------
