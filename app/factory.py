@@ -18,10 +18,10 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from app.runtime import Runtime
 from app.settings import Settings
-from app.web import tracing
+from app.web import metrics, speedups, tracing
 from app.web.health import healthz, metrics_endpoint, readyz
 from app.web.middleware import BodyLimit, PrefixCors
-from app.web.request_log import RequestLog, quicken_logging
+from app.web.request_log import RequestLog
 from app.web.static_assets import VersionedAssets
 from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
@@ -61,8 +61,9 @@ GRAPHQL_CORS_HEADERS = (
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    if settings.is_production:
-        quicken_logging()  # our log lines never print the source file the stdlib would look up
+    if settings.speedups and settings.is_production:
+        speedups.quicken_logging()  # our log lines never print the source file
+    metrics.tally_samples(settings.speedups)
     provider = tracing.tracer_provider(settings) if tracing.enabled(settings) else None
     schema = build_schema(
         settings,
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             tracing.trace_sql(runtime.db.engine, provider)
         # What start-up built (schema, models, routes: the bulk of the heap) lives as long as the
         # worker: out of the garbage collector's sight, a full collection no longer walks it
-        # (a pause of ~100 ms every few large requests). Given back at shutdown.
+        # (docs/PERFORMANCE.md says what that saves). Given back at shutdown.
         gc.freeze()
         try:
             yield

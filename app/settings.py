@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     pricing_cache_seconds: int = Field(default=3600, ge=1)
     pricing_stale_seconds: int = Field(default=86400, ge=0)
     catalog_snapshot_seconds: float = Field(default=60.0, ge=0, le=86400)
+    # false: the libraries' stock paths everywhere (resolvers/engine/speedups, app/web/speedups.py)
+    speedups: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -17,32 +17,20 @@ header cross-site without a CORS preflight, which these routes never grant.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
+from app.errors import DomainError, OriginNotAllowed, UnsupportedMediaType
 from app.services.auth import presented_credentials
 from resolvers.engine.view import SIMPLE_CONTENT_TYPES
 
-ORIGIN_REFUSED = "Origin not allowed"
-CONTENT_TYPE_REFUSED = "Content-Type must be application/json"
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class Refusal(NamedTuple):
-    status: int
-    message: str
-    code: str
-
-
-FORBIDDEN_ORIGIN = Refusal(403, ORIGIN_REFUSED, "forbidden")
-UNSUPPORTED_MEDIA_TYPE = Refusal(415, CONTENT_TYPE_REFUSED, "unsupported_media_type")
 
 
 def refusal(
     request: Request, *, bearer_headers: tuple[str, ...], allowed_origins: frozenset[str]
-) -> Refusal | None:
+) -> DomainError | None:
     """Why a write the session cookie would authenticate is refused, or None."""
     presented = presented_credentials(
         request.headers, request.cookies, bearer_headers=bearer_headers
@@ -51,9 +39,9 @@ def refusal(
         return None
     origin = request.headers.get("origin")
     if origin is not None and not origin_allowed(origin, request, allowed_origins):
-        return FORBIDDEN_ORIGIN
+        return OriginNotAllowed()
     if simple_content_type(request.headers.get("content-type", "")):
-        return UNSUPPORTED_MEDIA_TYPE
+        return UnsupportedMediaType()
     return None
 
 

@@ -18,9 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import outage_latch
 from app.cache.memo import remembered
-from app.errors import HTTP_STATUS, BadUserInput, DomainError, Unauthenticated, is_unavailable
+from app.errors import BadUserInput, DomainError, Internal, Unauthenticated, catalogued, classify
 from app.services.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.web import request_log
 from legacy_rest import cookie_writes
@@ -30,8 +29,6 @@ from legacy_rest.legacy_route import LegacyRoute, RestInput
 from resolvers.context import Context, context_for
 
 log = logging.getLogger("vendo.legacy_rest")
-INTERNAL_MESSAGE = "Internal server error"
-UNAVAILABLE_MESSAGE = "Service unavailable"
 DETAIL_KEYS = ("errors",)  # error extensions a REST body carries beside its message
 SESSION_COOKIE_BYTES = SESSION_COOKIE.encode("latin-1")
 MEMO_KEYS = 1024  # cache keys remembered per route (distinct paths and query strings)
@@ -67,15 +64,11 @@ class LegacyEndpoint:
     async def handle(self, request: Request) -> Response:
         try:
             response = await self._handle(request)
-        except DomainError as error:
-            response = self.error(error.code, error.message, error.extensions)
         except Exception as error:
-            if is_unavailable(error):
-                outage_latch.DATABASE.failed(error)
-                response = self.error("UNAVAILABLE", UNAVAILABLE_MESSAGE)
-            else:
+            answer = classify(error)
+            if isinstance(answer, Internal) and answer is not error:
                 log.exception("legacy route %s %s failed", self.route.method, self.route.path)
-                response = self.error("INTERNAL", INTERNAL_MESSAGE)
+            response = self.error(answer)
         if response.status_code >= 400 and self.route.fallback is not None:
             return Response(dumps(self.route.fallback), media_type="application/json")
         return response
@@ -92,7 +85,7 @@ class LegacyEndpoint:
                 request, bearer_headers=auth.bearer_headers, allowed_origins=self.allowed_origins
             )
             if refused is not None:
-                return route.envelope.render(refused.status, refused.message, refused.code)
+                return route.envelope.render(refused)
         context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
         context.max_page_size = None  # the gateway's own operation: whole lists
         context.trusted = True
@@ -199,20 +192,21 @@ class LegacyEndpoint:
         return list(headers)
 
     def error_from(self, errors: list[GraphQLError]) -> Response:
+        """The first error of a GraphQL answer, by its code; one the catalogue does not name,
+        or INTERNAL, is answered with Internal's own message."""
         error = errors[0]
         extensions = error.extensions or {}
-        code = str(extensions.get("code") or "INTERNAL")
-        if code == "INTERNAL" or code not in HTTP_STATUS:
-            return self.error("INTERNAL", INTERNAL_MESSAGE)
-        return self.error(code, error.message, extensions)
+        kind = catalogued(extensions.get("code"))
+        if kind is None or kind is Internal:
+            return self.error(Internal())
+        return self.error(kind(error.message, **extensions))
 
-    def error(
-        self, code: str, message: str, extensions: Mapping[str, Any] | None = None
-    ) -> Response:
-        status = HTTP_STATUS.get(code, 500)
-        message = self.route.messages.get(code, message)
-        extra = {key: extensions[key] for key in DETAIL_KEYS if extensions and key in extensions}
-        return self.route.envelope.render(status, message, code.lower(), extra)
+    def error(self, error: DomainError) -> Response:
+        """The error in the route's envelope, with the route's documented message for its code
+        and the details (``DETAIL_KEYS``) a REST body carries."""
+        message = self.route.messages_by_code.get(error.code, error.message)
+        extra = {key: error.extensions[key] for key in DETAIL_KEYS if key in error.extensions}
+        return self.route.envelope.render(error, message=message, extra=extra)
 
 
 async def read_json(request: Request) -> Any:

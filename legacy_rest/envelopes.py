@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.responses import PlainTextResponse, Response
 
+from app.errors import DomainError
+
 
 def dumps(body: Any) -> bytes:
     return orjson.dumps(body)
@@ -51,13 +53,16 @@ class Envelope(Enum):
 
     def render(
         self,
-        status: int,
-        message: str,
-        code: str | None = None,
+        error: DomainError,
+        *,
+        message: str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> Response:
-        """The error body; ``extra`` (e.g. a bulk save's ``errors``) joins the message where the
-        envelope has room for it (not in the string and text envelopes)."""
+        """The error's body with its status: ``message`` (a route's documented wording) or the
+        error's own; ``extra`` (e.g. a bulk save's ``errors``) joins the message where the
+        envelope has room for it (not in the string and text envelopes); the canonical envelope
+        spells the code in lower case."""
+        status, message = error.status, message or error.message
         if self is Envelope.TEXT:
             return PlainTextResponse(message, status_code=status)
         headers: dict[str, str] = {}
@@ -70,8 +75,9 @@ class Envelope(Enum):
         elif self is Envelope.STRING:
             body = {"error": message}
         else:
-            body = {"error": {"code": code or "internal_error", "message": message, **more}}
-            headers["Vendo-Error-Code"] = code or "internal_error"
+            code = error.code.lower()
+            body = {"error": {"code": code, "message": message, **more}}
+            headers["Vendo-Error-Code"] = code
         return json_response(body, status=status, headers=headers)
 
 

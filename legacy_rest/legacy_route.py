@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.errors import DomainError, catalogued
 from app.services.auth import Credential, Viewer
 from app.settings import Settings
 from legacy_rest.envelopes import Envelope
@@ -84,6 +85,21 @@ def whole(data: dict[str, Any]) -> Any:
     return data
 
 
+def _catalogue_class(kind: object) -> type[DomainError]:
+    if not (isinstance(kind, type) and issubclass(kind, DomainError)):
+        raise TypeError(f"{kind!r} is no class of app/errors.py")
+    return kind
+
+
+def _message_code(kind: object) -> str:
+    """The code a documented message replaces the message of: only a class that names a code
+    of its own (a route answers NOT_FOUND in one wording, whatever raised it)."""
+    cls = _catalogue_class(kind)
+    if catalogued(cls.code) is not cls:
+        raise ValueError(f"messages are given per code: {catalogued(cls.code)}, not {cls}")
+    return cls.code
+
+
 @dataclass(frozen=True)
 class LegacyRoute:
     method: str
@@ -93,7 +109,8 @@ class LegacyRoute:
     variables: Callable[[RestInput], dict[str, Any]] = no_variables
     shape: Callable[[dict[str, Any]], Any] = first_field
     envelope: Envelope = Envelope.FLAT
-    messages: Mapping[str, str] = field(default_factory=dict)  # error code → documented message
+    # The documented message of each code, by the class naming it: {NotFound: "Tool not found"}.
+    messages: Mapping[type[DomainError], str] = field(default_factory=dict)
     cache: CacheRule | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     # Headers that depend on the answer (its shaped body) and the settings, beside ``headers``
@@ -106,12 +123,22 @@ class LegacyRoute:
     summary: str = ""
     responds: Schema = field(default_factory=dict)  # the 200 body
     body: Schema | None = None  # the JSON request body, when the route reads one
-    errors: tuple[str, ...] = ()  # error codes beyond those auth, body and limit imply
+    errors: tuple[type[DomainError], ...] = ()  # errors beyond those auth, body, limit imply
     query: tuple[str, ...] = ()  # optional query parameters
     request_headers: tuple[str, ...] = ()  # headers the route reads besides credentials
     # A request that works against the demo data: {"path": {...}, "query": {...},
     # "headers": {...}, "body": ...}; shown in the OpenAPI document and replayed by its test.
     example: Mapping[str, Any] = field(default_factory=dict)
+
+    # ``messages`` by code, as an answer's code is looked up.
+    messages_by_code: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Anything but a class of app/errors.py fails here, when the table is built."""
+        for kind in self.errors:
+            _catalogue_class(kind)
+        by_code = {_message_code(kind): text for kind, text in self.messages.items()}
+        object.__setattr__(self, "messages_by_code", by_code)
 
     @property
     def reads_body(self) -> bool:

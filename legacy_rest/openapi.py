@@ -1,14 +1,15 @@
 """The OpenAPI 3.1 document of the legacy routes, generated from the route table.
 
-Every status a route can answer is derived from the table: 200 with its ``responds`` schema (the
-only one for routes that degrade gracefully), 401 when a credential is required, 400 when it
-reads a body or its declared errors say so, 413 and 408 on every POST (the body limit and the
-body-read timeout read whatever body comes), 403 and 415 on writes a session cookie may
-authorise (a cross-site ``Origin``, a body not declared JSON: what a cross-site page could
-send), 429 when it spends a limit, the statuses of its declared error codes, and 500 and 503,
-each in the route's own error envelope. Parameters and bodies say what the route accepts
-(``json_schemas.PARAMETERS``, the route's ``body``); a body whose schema admits ``null`` is optional
-(an empty body reads as null).
+Every status a route can answer is derived from the table and the error catalogue
+(app/errors.py): 200 with its ``responds`` schema (the only one for routes that degrade
+gracefully), then the status of each error class the route can answer — Unauthenticated when a
+credential is required, BadUserInput when it reads a body, RateLimited when it spends a limit,
+its declared ``errors``, RequestTooLarge and BodyReadTimeout when its method carries a body,
+OriginNotAllowed and UnsupportedMediaType when the session cookie may authenticate a write,
+Internal and Unavailable — each in the route's own error envelope, described by the messages it
+answers. Parameters and bodies say what the route accepts
+(``json_schemas.PARAMETERS``, the route's ``body``); a body whose schema admits ``null`` is
+optional (an empty body reads as null).
 """
 
 from __future__ import annotations
@@ -17,27 +18,26 @@ import re
 from functools import cache
 from typing import Any
 
-from app.errors import HTTP_STATUS
+from app.errors import (
+    BadUserInput,
+    BodyReadTimeout,
+    DomainError,
+    Internal,
+    OriginNotAllowed,
+    RateLimited,
+    RequestTooLarge,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+    catalogued,
+)
 from app.services.auth import Credential
+from app.web.middleware import BODYLESS_METHODS
 from legacy_rest import json_schemas
 from legacy_rest.envelopes import Envelope
 from legacy_rest.legacy_route import LegacyRoute
 
 _PARAMETER = re.compile(r"{(\w+)}")
-_DESCRIPTIONS = {
-    200: "OK",
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden (also: a cross-site Origin with a session cookie)",
-    404: "Not found",
-    408: "Request body not received in time",
-    413: "Request body too large",
-    415: "With the session cookie: not declared application/json",
-    429: "Rate limit exceeded",
-    500: "Internal error",
-    502: "Upstream failed",
-    503: "Service unavailable",
-}
 
 
 # legacy_rest/cookie_writes.py (docs/decisions/0055-cross-site-cookie-writes.md)
@@ -55,22 +55,39 @@ def _error_content(envelope: Envelope) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def error_statuses(route: LegacyRoute) -> list[int]:
+def error_classes(route: LegacyRoute) -> list[type[DomainError]]:
+    """Every error class the route can answer (none when it degrades to a 200)."""
     if route.fallback is not None:
         return []
-    codes = {"INTERNAL", "UNAVAILABLE", *route.errors}
+    found: list[type[DomainError]] = []
     if route.auth.required:
-        codes.add("UNAUTHENTICATED")
+        found.append(Unauthenticated)
     if route.reads_body:
-        codes.add("BAD_USER_INPUT")
+        found.append(BadUserInput)
     if route.limit:
-        codes.add("RATE_LIMITED")
-    statuses = {HTTP_STATUS[code] for code in codes}
-    if route.method == "POST":
-        statuses |= {408, 413}
+        found.append(RateLimited)
+    found += route.errors
+    if route.method not in BODYLESS_METHODS:
+        found += [RequestTooLarge, BodyReadTimeout]
     if route.cookie_write:
-        statuses |= {403, 415}
-    return sorted(statuses)
+        found += [OriginNotAllowed, UnsupportedMediaType]
+    return list(dict.fromkeys([*found, Internal, Unavailable]))
+
+
+def answered_message(route: LegacyRoute, error: type[DomainError]) -> str:
+    """What the route answers for ``error``: its documented wording of the code, unless the
+    class is a refinement answered in its own words (a refusal before the route runs)."""
+    if catalogued(error.code) is not error:
+        return error.default_message
+    return route.messages_by_code.get(error.code, error.default_message)
+
+
+def error_responses(route: LegacyRoute) -> dict[int, str]:
+    """Status → description: the messages the route answers with that status."""
+    messages: dict[int, list[str]] = {}
+    for error in error_classes(route):
+        messages.setdefault(error.status, []).append(answered_message(route, error))
+    return {status: "; ".join(dict.fromkeys(messages[status])) for status in sorted(messages)}
 
 
 def _parameter(route: LegacyRoute, name: str, where: str) -> dict[str, Any]:
@@ -118,14 +135,14 @@ def operation_id(route: LegacyRoute) -> str:
 def operation(route: LegacyRoute) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
-            "description": _DESCRIPTIONS[200],
+            "description": "OK",
             "content": {"application/json": {"schema": route.responds}},
             **({"headers": _headers(route)} if route.headers else {}),
         }
     }
-    for status in error_statuses(route):
+    for status, description in error_responses(route).items():
         responses[str(status)] = {
-            "description": _DESCRIPTIONS[status],
+            "description": description,
             "content": _error_content(route.envelope),
         }
     found: dict[str, Any] = {

@@ -7,20 +7,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from app.errors import DomainError, MethodNotAllowed, NotFound
 from app.web import request_log
 from app.web.middleware import Refuse
 from legacy_rest.envelopes import Envelope
 from legacy_rest.legacy_route import LegacyRoute
+from resolvers.engine.view import errors_response
 
-NOT_FOUND = "Not found"
-METHOD_NOT_ALLOWED = "Method not allowed"
 METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -34,20 +33,18 @@ def body_refusal(routes: tuple[LegacyRoute, ...]) -> Refuse:
         for path in (r.path, *r.aliases)
     ]
 
-    def render(scope: Scope, status: int, message: str) -> Response:
+    def render(scope: Scope, error: DomainError) -> Response:
         info = request_log.current()
         if scope["path"].startswith("/graphql"):
             if info is not None:
                 info.route = "/graphql"
-            error = {"message": message, "extensions": {"code": "BAD_USER_INPUT"}}
-            body = orjson.dumps({"errors": [error]})
-            return Response(body, status, media_type="application/json")
+            return errors_response(error)
         for route, legacy in compiled:
             if route.matches(scope)[0] is Match.FULL:
                 if info is not None:
                     info.route = f"{legacy.method} {legacy.path}"
-                return legacy.envelope.render(status, message)
-        return Envelope.FLAT.render(status, message)
+                return legacy.envelope.render(error)
+        return Envelope.FLAT.render(error)
 
     return render
 
@@ -60,13 +57,13 @@ def http_exception_handlers(*, preflight_prefixes: tuple[str, ...]) -> Mapping[A
 
     async def not_found(request: Request, error: Exception) -> Response:
         if _api(request.scope["path"]):
-            return Envelope.FLAT.render(404, NOT_FOUND)
+            return Envelope.FLAT.render(NotFound())
         return _as_starlette(error)
 
     async def method_not_allowed(request: Request, error: Exception) -> Response:
         allow = allowed_methods(request.scope, preflight_prefixes)
         if _api(request.scope["path"]):
-            response = Envelope.FLAT.render(405, METHOD_NOT_ALLOWED)
+            response = Envelope.FLAT.render(MethodNotAllowed())
         else:
             response = _as_starlette(error)
         response.headers["Allow"] = allow

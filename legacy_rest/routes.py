@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
+from app.errors import BadUserInput, Forbidden, Internal, NotFound, NoWorkspace, UpstreamFailed
 from app.settings import Settings
 from legacy_rest import json_schemas
 from legacy_rest.envelopes import Envelope
@@ -77,7 +78,7 @@ ROUTES: tuple[LegacyRoute, ...] = (
         shape=integrations.integration_list,
         cache=CacheRule(INTEGRATIONS_CATALOG, FIVE_MINUTES),
         summary="Enabled integrations: canonical when anonymous, with the overlay signed in",
-        responds=json_schemas.INTEGRATION_LIST, errors=("NO_WORKSPACE",),
+        responds=json_schemas.INTEGRATION_LIST, errors=(NoWorkspace,),
     ),
     LegacyRoute(
         "GET", "/api/integrations/{slug}", "integration_detail",
@@ -86,34 +87,34 @@ ROUTES: tuple[LegacyRoute, ...] = (
         shape=integrations.integration_detail,
         cache=CacheRule(INTEGRATIONS_CATALOG, FIVE_MINUTES),
         summary="One integration; disabled ones only for signed-in callers",
-        responds=json_schemas.INTEGRATION_DETAIL, errors=("NOT_FOUND",),
+        responds=json_schemas.INTEGRATION_DETAIL, errors=(NotFound,),
     ),
     LegacyRoute(
         "POST", "/api/integrations/{slug}", "integration_toggle",
         example={"path": {"slug": "elevenlabs"}, "body": {"enabled": True}},
         auth=SESSION, variables=integrations.toggle,
         shape=integrations.toggle_result, body=json_schemas.TOGGLE_BODY,
-        messages={"NOT_FOUND": "Not found", "NO_WORKSPACE": "Not found"},
+        messages={NotFound: "Not found", NoWorkspace: "Not found"},
         limit="integration",
         summary="Enable or disable an integration for the workspace",
-        responds=json_schemas.TOGGLE, errors=("NOT_FOUND",),
+        responds=json_schemas.TOGGLE, errors=(NotFound,),
     ),
     LegacyRoute(
         "POST", "/api/integrations/{slug}/regenerate", "integration_regenerate",
         example={"path": {"slug": "openrouter"}},
         auth=SESSION, variables=common.slug,
-        messages={"NO_WORKSPACE": "No workspace", "NOT_FOUND": "Integration not found"},
+        messages={NoWorkspace: "No workspace", NotFound: "Integration not found"},
         limit="integration",
         summary="Rotate an integration key (not supported by any live integration)",
-        responds=json_schemas.REGENERATED, errors=("NOT_FOUND", "BAD_USER_INPUT"),
+        responds=json_schemas.REGENERATED, errors=(NotFound, BadUserInput),
     ),
     LegacyRoute(
         "GET", "/api/integrations/{slug}/usage", "integration_usage",
         example={"path": {"slug": "openrouter"}},
         auth=SESSION, variables=common.slug, shape=integrations.usage,
-        messages={"NO_WORKSPACE": "No workspace", "NOT_FOUND": "Not found"},
+        messages={NoWorkspace: "No workspace", NotFound: "Not found"},
         summary="30-day usage trend and spend for one integration",
-        responds=json_schemas.USAGE, errors=("NOT_FOUND",),
+        responds=json_schemas.USAGE, errors=(NotFound,),
     ),
     # Tools (docs/CONTRACT.md §2.1–2.5)
     LegacyRoute(
@@ -133,18 +134,18 @@ ROUTES: tuple[LegacyRoute, ...] = (
         "GET", "/api/tools/{slug}", "tool_detail",
         example={"path": {"slug": "hermes"}},
         variables=common.slug, shape=tools.tool_detail, envelope=Envelope.STRING,
-        messages={"NOT_FOUND": "Tool not found", "INTERNAL": "Internal error"},
+        messages={NotFound: "Tool not found", Internal: "Internal error"},
         summary="One tool with its active release",
-        responds=json_schemas.TOOL_DETAIL, errors=("NOT_FOUND",),
+        responds=json_schemas.TOOL_DETAIL, errors=(NotFound,),
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}/usage-framing", "usage_framing",
         example={"path": {"slug": "hermes"}},
         variables=common.slug, shape=tools.usage_framing, envelope=Envelope.STRING,
-        messages={"NOT_FOUND": "tool_not_found"},
+        messages={NotFound: "tool_not_found"},
         cache=CacheRule(USAGE_FRAMING, ONE_HOUR, applies_to=everyone),
         summary="Credit presets framed as days of the tool's usage",
-        responds=json_schemas.USAGE_FRAMING, errors=("NOT_FOUND",),
+        responds=json_schemas.USAGE_FRAMING, errors=(NotFound,),
     ),
     LegacyRoute(
         "GET", "/api/tools/{slug}/integrations", "tool_integrations",
@@ -157,13 +158,13 @@ ROUTES: tuple[LegacyRoute, ...] = (
     LegacyRoute(
         "GET", "/api/pricing/models", "pricing_models",
         shape=pricing.pricing_models, headers_for=pricing_models_cache,
-        messages={"UPSTREAM_FAILED": "Failed to fetch models from OpenRouter"},
+        messages={UpstreamFailed: "Failed to fetch models from OpenRouter"},
         summary="OpenRouter models with the margin applied (1-hour cache, `cached` flag)",
-        responds=json_schemas.PRICING_MODELS, errors=("UPSTREAM_FAILED",),
+        responds=json_schemas.PRICING_MODELS, errors=(UpstreamFailed,),
     ),
     LegacyRoute(
         "GET", "/api/pricing/integrations", "pricing_integrations", shape=whole,
-        messages={"INTERNAL": "Failed to load pricing integrations"},
+        messages={Internal: "Failed to load pricing integrations"},
         headers={"Cache-Control": "public, s-maxage=300, stale-while-revalidate=3600"},
         summary="Integrations with public meters, for the /pricing sidebar",
         responds=json_schemas.PRICING_INTEGRATIONS,
@@ -172,10 +173,10 @@ ROUTES: tuple[LegacyRoute, ...] = (
         "GET", "/api/pricing/public/{slug}", "public_pricing",
         example={"path": {"slug": "openrouter"}},
         variables=common.slug, shape=pricing.public_pricing,
-        messages={"NOT_FOUND": "Not found", "INTERNAL": "Failed to load pricing detail"},
+        messages={NotFound: "Not found", Internal: "Failed to load pricing detail"},
         headers={"Cache-Control": "s-maxage=300"},
         summary="An integration's public rate table",
-        responds=json_schemas.PUBLIC_PRICING, errors=("NOT_FOUND",),
+        responds=json_schemas.PUBLIC_PRICING, errors=(NotFound,),
     ),
     # Bulk save (docs/CONTRACT.md §5)
     LegacyRoute(
@@ -185,7 +186,7 @@ ROUTES: tuple[LegacyRoute, ...] = (
         shape=bulk_save.saved, body=json_schemas.BULK_SAVE_BODY,
         aliases=("/api/integrations/",),
         summary="Create or update integrations with their apis (staff), all or nothing",
-        responds=json_schemas.BULK_SAVED, errors=("FORBIDDEN",),
+        responds=json_schemas.BULK_SAVED, errors=(Forbidden,),
     ),
     # Account integrations: /api/v1, text error bodies, CORS (docs/CONTRACT.md §4)
     LegacyRoute(
@@ -193,9 +194,9 @@ ROUTES: tuple[LegacyRoute, ...] = (
         example={"headers": DEMO_ACCOUNT, "query": {"status": "available"}},
         variables=account_integrations.account_list,
         shape=account_integrations.account_list_body, **V1,
-        messages={"INTERNAL": "Database error"},
+        messages={Internal: "Database error"},
         summary="The account's integrations with install state and per-category counts",
-        responds=json_schemas.ACCOUNT_INTEGRATIONS, errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.ACCOUNT_INTEGRATIONS, errors=(BadUserInput, NotFound),
         query=("category", "status"),
     ),
     LegacyRoute(
@@ -203,27 +204,27 @@ ROUTES: tuple[LegacyRoute, ...] = (
         example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}},
         variables=account_integrations.account_item,
         shape=account_integrations.account_item_body, **V1,
-        messages={"INTERNAL": "Database error"},
+        messages={Internal: "Database error"},
         summary="One integration by UUID or snake_case name",
-        responds=json_schemas.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.ACCOUNT_INTEGRATION, errors=(BadUserInput, NotFound),
     ),
     LegacyRoute(
         "POST", "/api/v1/integrations/{id}/install", "v1_integration_install",
         example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}, "body": INSTALL_EXAMPLE},
         variables=account_integrations.install,
         shape=account_integrations.changed_item_body, body=json_schemas.INSTALL_BODY, **V1,
-        messages={"INTERNAL": "Database error"},
+        messages={Internal: "Database error"},
         summary="Install: params stored, secrets encrypted, status installed",
-        responds=json_schemas.ACCOUNT_INTEGRATION, errors=("NOT_FOUND",),
+        responds=json_schemas.ACCOUNT_INTEGRATION, errors=(NotFound,),
     ),
     LegacyRoute(
         "POST", "/api/v1/integrations/{id}/uninstall", "v1_integration_uninstall",
         example={"headers": DEMO_ACCOUNT, "path": {"id": "openai"}},
         variables=account_integrations.account_item,
         shape=account_integrations.changed_item_body, **V1,
-        messages={"INTERNAL": "Database error"},
+        messages={Internal: "Database error"},
         summary="Uninstall: status available, installed_at cleared, stored values kept",
-        responds=json_schemas.ACCOUNT_INTEGRATION, errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.ACCOUNT_INTEGRATION, errors=(BadUserInput, NotFound),
     ),
     LegacyRoute(
         "GET", "/api/v1/mcp-connections", "v1_account",
@@ -231,7 +232,7 @@ ROUTES: tuple[LegacyRoute, ...] = (
         variables=account_integrations.account,
         shape=account_integrations.stub("mcp_connections"), **V1,
         summary="MCP connections (reserved: always an empty list)",
-        responds=json_schemas.empty_list("mcp_connections"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.empty_list("mcp_connections"), errors=(BadUserInput, NotFound),
     ),
     LegacyRoute(
         "GET", "/api/v1/native-tools", "v1_account",
@@ -239,6 +240,6 @@ ROUTES: tuple[LegacyRoute, ...] = (
         variables=account_integrations.account,
         shape=account_integrations.stub("native_tools"), **V1,
         summary="Native tools (reserved: always an empty list)",
-        responds=json_schemas.empty_list("native_tools"), errors=("BAD_USER_INPUT", "NOT_FOUND"),
+        responds=json_schemas.empty_list("native_tools"), errors=(BadUserInput, NotFound),
     ),
 )  # fmt: skip

@@ -11,12 +11,12 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
-from app import outage_latch
-from app.errors import BadUserInput, is_unavailable
+from app.errors import BadUserInput, note_outage
 from app.settings import Settings
 from app.web.request_log import current, request_id
 from resolvers.accounts.mutations import AccountMutations
@@ -26,10 +26,12 @@ from resolvers.engine.document_caches import SafeParserCache, SizedValidationCac
 from resolvers.engine.masking import MaskInternalErrors, is_internal
 from resolvers.engine.pagination import DEFAULT_PAGE_SIZE
 from resolvers.engine.persisted import PersistedOperations, load_manifest
-from resolvers.engine.protections import Limits, Protections, validation_rules
+from resolvers.engine.protections import Limits, Protections, rebuilt_schema, validation_rules
 from resolvers.engine.scalars import SCALAR_MAP
+from resolvers.engine.speedups import graphql_schema
 from resolvers.engine.speedups.extension_runner import ExtensionsRunner
 from resolvers.engine.speedups.fastpath import FastExecutionContext
+from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
 from resolvers.integrations.save import SaveMutations
@@ -62,10 +64,16 @@ class Mutation(IntegrationMutations, SaveMutations, AccountMutations):
 
 
 class GatewaySchema(strawberry.Schema):
+    def __init__(self, *args: Any, speedups: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.speedups = speedups
+
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> ExtensionsRunner:
-        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+    ) -> SchemaExtensionsRunner:
+        if self.speedups:
+            return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+        return super().create_extensions_runner(execution_context, extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -73,9 +81,9 @@ class GatewaySchema(strawberry.Schema):
         """Log what will be masked, with its traceback and the request id the client sees;
         client errors are not ours to log."""
         for error in errors:
-            if is_unavailable(error.original_error):
-                outage_latch.DATABASE.failed(error.original_error)  # type: ignore[arg-type]
-            elif is_internal(error):
+            if note_outage(error.original_error):
+                continue  # logged once per outage, by the latch
+            if is_internal(error):
                 log.error(
                     "unexpected error in %s (request %s)",
                     error.path,
@@ -113,19 +121,22 @@ def build_schema(
     *,
     registered: Mapping[str, str] | None = None,
     tracing: Any = None,
-    fast: bool = True,
+    fast: bool | None = None,
 ) -> GatewaySchema:
     """The schema with its extensions. ``registered``: hash → text of the gateway's own
     operations (always allowed, and known to persisted queries); ``tracing``: an extension
-    factory that traces operations and resolvers, when tracing is on; ``fast``: build plain lists
-    with the fast path (off only to compare it with graphql-core's own execution)."""
+    factory that traces operations and resolvers, when tracing is on; ``fast``: run on the
+    speed-ups of resolvers/engine/speedups (default: ``VENDO_SPEEDUPS``), or on the libraries'
+    stock paths, which give the same answers."""
     settings = settings or Settings()
+    fast = settings.speedups if fast is None else fast
+    masking = FastMaskInternalErrors if fast else MaskInternalErrors
     limits = limits_from(settings)
     rules = validation_rules(limits)
     known = {**load_manifest(settings.persisted_operations_file), **(registered or {})}
     extensions: list[Any] = [
         # First in, last out: masks what every other hook produced.
-        lambda: MaskInternalErrors(hide_suggestions=settings.is_production),
+        lambda: masking(hide_suggestions=settings.is_production),
         lambda: PersistedOperations(
             known,
             allowlist=settings.graphql_allowlist,
@@ -134,7 +145,8 @@ def build_schema(
         # Documents longer than an APQ text may be are parsed and validated, not kept.
         lambda: SafeParserCache(maxsize=512, max_chars=settings.persisted_query_max_bytes),
         lambda: SizedValidationCache(maxsize=512, max_chars=settings.persisted_query_max_bytes),
-        lambda: Protections(limits, rules),  # after ValidationCache: prices validated documents
+        # After ValidationCache: prices validated documents.
+        lambda: Protections(limits, rules, graphql_schema if fast else rebuilt_schema),
         RecordOperation,
         *([tracing] if tracing is not None else []),
     ]
@@ -143,6 +155,7 @@ def build_schema(
         mutation=Mutation,
         extensions=extensions,
         execution_context_class=FastExecutionContext if fast else None,
+        speedups=fast,
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP,
             disable_field_suggestions=settings.is_production,

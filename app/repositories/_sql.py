@@ -46,9 +46,10 @@ async def execute(
 async def fetch_rows(
     session: Reader, query: Executable, parameters: Mapping[str, Any] | None = None
 ) -> list[Any]:
-    """The rows of ``execute``, each as a named tuple of the selected columns: reading a field of
-    one costs ~15 ns, of a SQLAlchemy ``Row`` ~400 ns (building one object for the API reads 16
-    of them, for every row of every list). The catalog lists read this way."""
+    """The rows of ``execute``, each as a named tuple of the selected columns: a field of one is
+    much cheaper to read than a SQLAlchemy ``Row``'s (docs/PERFORMANCE.md), and building one
+    object for the API reads 16 of them, for every row of every list. The catalog lists read
+    this way."""
     result = await execute(session, query, parameters)
     record = _record(tuple(result.keys()))
     return list(map(record._make, result.all()))
@@ -73,9 +74,10 @@ async def fetch_row_groups(
 class ListedDateTime(UTCDateTime):
     """``UTCDateTime`` read with one ``datetime.fromisoformat`` on SQLite, where SQLAlchemy parses
     the stored text with a regular expression and SQLModel's decorator then adds the time zone
-    (~8 % of a 200-row listing, whose two datetime columns are read whether or not they are
-    asked for). Only the text SQLAlchemy itself writes (``YYYY-MM-DD HH:MM:SS[.ffffff]``, UTC)
-    takes the short way; anything else, and every other database, is read as before."""
+    (a listing's two datetime columns are read whether or not they are asked for; what that
+    costs: docs/PERFORMANCE.md). Only the text SQLAlchemy itself writes
+    (``YYYY-MM-DD HH:MM:SS[.ffffff]``, UTC) takes the short way; anything else, and every other
+    database, is read as before."""
 
     cache_ok = True
 

@@ -24,6 +24,8 @@ from prometheus_client import (
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
+from app.web import speedups
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The classic text format every Prometheus understands (0.26's default says version=1.0.0).
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
@@ -93,14 +95,15 @@ def cache_counter(tag: str, result: str) -> Any:
 
 class Tally:
     """The per-request samples (request counts, latencies, cache lookups) of a single-process
-    server, kept as plain numbers and added to the Prometheus series when ``/metrics`` is read.
+    server, kept as plain numbers and added to the Prometheus series when ``/metrics`` is read:
+    a speed-up (``VENDO_SPEEDUPS``), see :func:`tally_samples`.
 
-    prometheus-client takes a lock on every ``inc`` and ``observe`` — three per request, ~5 % of
-    a cached answer's cost. With one process nothing else reads the series, so a scrape (which
-    calls :meth:`flush` first) sees exactly what immediate updates would have shown. Under several
-    workers (multiprocess mode) any worker may answer a scrape from the others' files, so every
-    sample goes to the series at once (``DEFERRED`` is decided at import, as prometheus-client
-    decides how it stores values)."""
+    prometheus-client takes a lock on every ``inc`` and ``observe``, three per request (what
+    that costs: docs/PERFORMANCE.md). With one process nothing else reads the series, so a
+    scrape (which calls :meth:`flush` first) sees exactly what immediate updates would have
+    shown. Under several workers (multiprocess mode) any worker may answer a scrape from the
+    others' files, so every sample goes to the series at once (decided at import, as
+    prometheus-client decides how it stores values)."""
 
     _UPPER_BOUNDS = (*LATENCY_BUCKETS, float("inf"))
 
@@ -130,20 +133,22 @@ class Tally:
         for (route, operation, status), count in requests.items():
             request_counter(route, operation, status).inc(count)
         for route, tally in latencies.items():
-            # A histogram has no public bulk ``observe``: its buckets and sum are counters
-            # (prometheus-client is pinned; tests/app/test_metrics.py compares the result with
-            # ``observe`` one sample at a time).
-            histogram = latency_histogram(route)
-            for bucket, count in enumerate(tally[:-1]):
-                if count:
-                    histogram._buckets[bucket].inc(count)
-            histogram._sum.inc(tally[-1])
+            speedups.add_to_histogram(latency_histogram(route), tally[:-1], tally[-1])
         for (tag, result), count in lookups.items():
             cache_counter(tag, result).inc(count)
 
 
-DEFERRED = not os.environ.get(MULTIPROC_ENV)
+MULTIPROCESS = bool(os.environ.get(MULTIPROC_ENV))
+DEFERRED = not MULTIPROCESS
 TALLY = Tally()
+
+
+def tally_samples(enabled: bool) -> None:
+    """Whether a single-process server tallies its samples (``VENDO_SPEEDUPS``); off, every
+    sample is a plain prometheus-client ``inc`` or ``observe``. Samples tallied already are
+    added at the next scrape either way."""
+    global DEFERRED
+    DEFERRED = enabled and not MULTIPROCESS
 
 
 def count_request(route: str, operation: str, status: int, seconds: float) -> None:

@@ -19,12 +19,12 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-TOO_LARGE = "Request body too large"
-READ_TIMEOUT = "Request body not received in time"
+from app.errors import BodyReadTimeout, DomainError, RequestTooLarge
+
 # The routes never read a body here; uvicorn answers such a request at once and, when a body
 # is still coming, closes the connection after the answer.
 BODYLESS_METHODS = ("GET", "HEAD", "OPTIONS")
-Refuse = Callable[[Scope, int, str], Response]  # (scope, status, message) → the answer
+Refuse = Callable[[Scope, DomainError], Response]  # (scope, refusal) → the answer
 
 
 class BodyTooLarge(Exception):
@@ -46,16 +46,16 @@ class BodyLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self.refuse(scope, 413, TOO_LARGE)(scope, receive, send)
+            await self.refuse(scope, RequestTooLarge())(scope, receive, send)
             return
         try:
             async with asyncio.timeout(self.read_timeout):
                 body = await self._read(receive)
         except BodyTooLarge:
-            await self.refuse(scope, 413, TOO_LARGE)(scope, receive, send)
+            await self.refuse(scope, RequestTooLarge())(scope, receive, send)
             return
         except TimeoutError:
-            response = self.refuse(scope, 408, READ_TIMEOUT)
+            response = self.refuse(scope, BodyReadTimeout())
             response.headers["Connection"] = "close"  # the rest of the body is not awaited
             await response(scope, receive, send)
             return

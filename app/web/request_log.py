@@ -127,7 +127,7 @@ def _log(info: RequestInfo, duration_ms: float) -> None:
 
 def _direct_handler(level: int) -> BufferedStreamHandler | None:
     """The handler an access line can be given as a finished JSON line, skipping the
-    ``LogRecord`` and logging's dispatch (~5 µs of a ~25 µs cached answer): when the line
+    ``LogRecord`` and logging's dispatch (docs/PERFORMANCE.md): when the line
     would reach exactly one handler, ours, with our JSON formatter and no filter on the way
     (``serve``'s configuration). Any other configuration — a test's capture handler, text
     lines, an operator's own handlers — gets the standard path. The line is the same."""
@@ -225,15 +225,6 @@ class TextFormatter(logging.Formatter):
             f"{k}={v}" for k, v in fields.items() if v is not None and k not in self.SAID_IN_FRONT
         )
         return f"{super().format(access)} {details}"
-
-
-def quicken_logging() -> None:
-    """What the standard library records on every LogRecord and we never print: the calling
-    frame (a stack walk), thread, process and multiprocessing names."""
-    logging._srcfile = None  # type: ignore[attr-defined]
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
 
 
 class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from app.errors import NotFound
+from app.errors import AccountNotFound
 from app.models import Tenant
 from app.repositories import accounts
 from resolvers.context import Info
-
-ACCOUNT_NOT_FOUND = "Account not found"
-
-
-class AccountNotFound(NotFound):
-    default_message = ACCOUNT_NOT_FOUND
 
 
 def may_act_for(info: Info, tenant: Tenant) -> bool:

@@ -9,20 +9,25 @@ make the gateway write a long list of errors (graphql-cop's directive overloadin
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types.execution import StreamExecutionResult
 
-from app.errors import DomainError, is_unavailable
+from app.errors import BadUserInput, DomainError, Internal, classify
 from app.web.request_log import request_id
 
-INTERNAL_MESSAGE = "Internal server error"
-UNAVAILABLE_MESSAGE = "Service unavailable"
 MAX_ERRORS = 20
 
 
 def is_internal(error: GraphQLError) -> bool:
     return error.path is not None and not isinstance(error.original_error, DomainError)
+
+
+def graphql_error(error: DomainError) -> GraphQLError:
+    """A catalogue error raised where Strawberry expects a GraphQLError (an extension's hook)."""
+    return GraphQLError(error.message, extensions=error.extensions)
 
 
 # graphql-core's "Did you mean 'first'?" tails (unknown arguments, types, enum values...);
@@ -31,38 +36,63 @@ SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 class MaskInternalErrors(MaskErrors):
-    """With ``hide_suggestions`` (production), no message suggests a name: together with
+    """Strawberry's MaskErrors through its public hooks: what it masks is answered as
+    :func:`app.errors.classify` says (INTERNAL with the request id, or UNAVAILABLE); then every
+    error gets a code, and the list is merged and capped (:meth:`shaped`).
+
+    With ``hide_suggestions`` (production), no message suggests a name: together with
     ``disable_field_suggestions`` and introspection off, the schema cannot be guessed from
     errors."""
 
     def __init__(self, *, hide_suggestions: bool = False) -> None:
-        super().__init__(should_mask_error=is_internal, error_message=INTERNAL_MESSAGE)
+        super().__init__(should_mask_error=is_internal, error_message=Internal.default_message)
         self.hide_suggestions = hide_suggestions
+        self.streamed = False
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        if is_unavailable(error.original_error):
-            masked.message = UNAVAILABLE_MESSAGE
-            masked.extensions = {"code": "UNAVAILABLE"}
-        else:
-            masked.extensions = {"code": "INTERNAL", "requestId": request_id()}
+        answer = classify(error.original_error)
+        if isinstance(answer, Internal):
+            answer.extensions["requestId"] = request_id()
+        masked.message, masked.extensions = answer.message, answer.extensions
         return masked
 
-    def _process_result(self, result: object) -> None:
-        # Strawberry checks ``isinstance(result, <runtime-checkable Protocol>)``, which walks the
-        # protocol's members on every operation (~5 µs); the attribute says the same.
+    def on_operation(self) -> Iterator[None]:
+        self.streamed = False
+        yield from super().on_operation()  # masks the result, unless it was streamed
+        if not self.streamed:
+            result = self.execution_context.result
+            self._shape(result)
+            self._shape(getattr(result, "initial_result", None))
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Each result of a stream (a subscription's events) before it is sent: masked by
+        Strawberry, then shaped."""
+        self.streamed = True
+        for pause in super().on_stream_result(result):
+            for part in (
+                result,
+                *(getattr(result, "incremental", None) or ()),
+                *(getattr(result, "completed", None) or ()),
+            ):
+                self._shape(part)
+            yield pause
+
+    def _shape(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+            result.errors = self.shaped(errors)  # type: ignore[attr-defined]
 
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = super()._process_errors(errors)
-        for error in processed:
+    def shaped(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """Errors found before execution (syntax, validation, variables) are the client's:
+        BAD_USER_INPUT with their message (minus suggestions in production); identical ones
+        merged, at most ``MAX_ERRORS``."""
+        for error in errors:
             if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+                error.extensions = {**(error.extensions or {}), "code": BadUserInput.code}
             if self.hide_suggestions and "Did you mean" in error.message:
                 error.message = SUGGESTION.sub("", error.message)
-        return capped(merge_identical(processed))
+        return capped(merge_identical(errors))
 
 
 def merge_identical(errors: list[GraphQLError]) -> list[GraphQLError]:

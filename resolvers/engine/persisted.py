@@ -23,8 +23,10 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from app.errors import BadUserInput, Forbidden, PersistedQueryNotFound
+from resolvers.engine.masking import graphql_error
 
 TAG = "apq"
 TTL_SECONDS = 7 * 24 * 3600
@@ -33,10 +35,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _error(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
 
 
 def load_manifest(path: str | None) -> dict[str, str]:
@@ -77,7 +75,7 @@ class PersistedOperations(SchemaExtension):
                 and execution.query
                 and sha256(execution.query) not in self.registered
             ):
-                raise _error("Operation is not in the allowlist", "FORBIDDEN")
+                raise graphql_error(Forbidden("Operation is not in the allowlist"))
         yield
         if self.unstored is not None and self.valid:
             digest, text = self.unstored
@@ -92,15 +90,15 @@ class PersistedOperations(SchemaExtension):
 
     async def _resolve(self, persisted: Any, query: str | None, context: Any) -> str:
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            raise _error("Unsupported persisted query version", "BAD_USER_INPUT")
+            raise graphql_error(BadUserInput("Unsupported persisted query version"))
         digest = persisted.get("sha256Hash")
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-            raise _error(
-                "persistedQuery.sha256Hash must be 64 lowercase hex digits", "BAD_USER_INPUT"
+            raise graphql_error(
+                BadUserInput("persistedQuery.sha256Hash must be 64 lowercase hex digits")
             )
         if query:
             if sha256(query) != digest:
-                raise _error("provided sha does not match query", "BAD_USER_INPUT")
+                raise graphql_error(BadUserInput("provided sha does not match query"))
             text = query.encode()
             if not self.allowlist and digest not in self.registered and len(text) <= self.max_bytes:
                 self.unstored = (digest, text)
@@ -110,5 +108,5 @@ class PersistedOperations(SchemaExtension):
             stored = await context.runtime.cache.get(TAG, digest)
             known = stored.decode() if stored is not None else None
         if known is None:
-            raise _error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+            raise graphql_error(PersistedQueryNotFound())
         return known

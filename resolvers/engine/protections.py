@@ -11,10 +11,13 @@ The gateway's own registered operations (the legacy routes) run trusted and skip
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import graphql
+import strawberry
 from graphql import (
     ASTValidationRule,
     DirectiveNode,
@@ -41,6 +44,10 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.printer import print_schema
+
+from app.errors import Unavailable
+from resolvers.engine.masking import graphql_error
 
 # A list field that is not a paginated connection is assumed to hold this many items.
 ASSUMED_LIST_SIZE = 10
@@ -184,10 +191,29 @@ def operation_cost(
     )
 
 
+_REBUILT: weakref.WeakKeyDictionary[strawberry.Schema, GraphQLSchema] = weakref.WeakKeyDictionary()
+
+
+def rebuilt_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The graphql-core schema the cost is priced on, through public APIs only: built once per
+    schema from its SDL, equal in every type, field and argument. (With the speed-ups on, the
+    one inside Strawberry's schema is read directly: resolvers/engine/speedups.)"""
+    found = _REBUILT.get(schema)
+    if found is None:
+        found = _REBUILT[schema] = graphql.build_schema(print_schema(schema))
+    return found
+
+
 class Protections(SchemaExtension):
-    def __init__(self, limits: Limits, rules: tuple[type[ASTValidationRule], ...]) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        rules: tuple[type[ASTValidationRule], ...],
+        graphql_schema: Callable[[strawberry.Schema], GraphQLSchema] = rebuilt_schema,
+    ) -> None:
         self.limits = limits
         self.rules = rules
+        self.graphql_schema = graphql_schema
 
     def _trusted(self) -> bool:
         return bool(getattr(self.execution_context.context, "trusted", False))
@@ -204,7 +230,7 @@ class Protections(SchemaExtension):
         context = self.execution_context
         if not self._trusted() and not context.pre_execution_errors and context.graphql_document:
             cost = operation_cost(
-                context.schema._schema,
+                self.graphql_schema(context.schema),
                 context.graphql_document,
                 context.operation_name,
                 context.variables,
@@ -221,7 +247,5 @@ class Protections(SchemaExtension):
             async with asyncio.timeout(self.limits.timeout_seconds):
                 yield
         except TimeoutError as error:
-            raise GraphQLError(
-                f"Operation timed out after {self.limits.timeout_seconds:g} s",
-                extensions={"code": "UNAVAILABLE"},
-            ) from error
+            timed_out = Unavailable(f"Operation timed out after {self.limits.timeout_seconds:g} s")
+            raise graphql_error(timed_out) from error

@@ -21,7 +21,8 @@ Micros = NewType("Micros", int)
 
 
 # ``str`` of a UUID, remembered per worker: a listing prints the same catalog ids request after
-# request, twice per row (``id`` and ``databaseId``), and formatting one costs ~1 µs.
+# request, twice per row (``id`` and ``databaseId``); formatting one is not free
+# (docs/PERFORMANCE.md).
 uuid_text: Callable[[uuid.UUID], str] = remembered(str, MAX_UUID_TEXTS)
 
 

@@ -18,8 +18,14 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http.base import BaseRequestProtocol
 
-from app import outage_latch
-from app.errors import is_unavailable
+from app.errors import (
+    CrossSiteRequestRefused,
+    DomainError,
+    MalformedRequest,
+    Unavailable,
+    UnparsableJson,
+    classify,
+)
 from app.web import request_log
 from resolvers.context import Context, context_for
 
@@ -27,14 +33,6 @@ PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 SIMPLE_CONTENT_TYPES = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
 )
-CSRF_MESSAGE = (
-    "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please "
-    "either specify a 'content-type' header (with a type that is not one of "
-    "application/x-www-form-urlencoded, multipart/form-data, text/plain) or provide a non-empty "
-    "value for one of the following headers: x-apollo-operation-name, apollo-require-preflight"
-)
-
-REQUEST_SHAPE_MESSAGE = "A GraphQL request must be a JSON object, or a list of objects for a batch"
 
 
 @cache
@@ -62,10 +60,10 @@ def csrf_blocked(scope: Scope) -> bool:
     return not (scope["method"] == "GET" and wants_page)
 
 
-def errors_response(status: int, message: str, code: str) -> Response:
-    """A GraphQL-shaped error answered before any operation ran."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+def errors_response(error: DomainError) -> Response:
+    """A GraphQL-shaped error answered before any operation ran, with the error's status."""
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    return Response(orjson.dumps(body), status_code=error.status, media_type="application/json")
 
 
 CONTEXT_KEY = "vendo.context"
@@ -76,15 +74,15 @@ class GatewayGraphQL(GraphQL[Context, None]):
         if (info := request_log.current()) is not None:
             info.route = "/graphql"
         if scope["type"] == "http" and scope["method"] != "OPTIONS" and csrf_blocked(scope):
-            await errors_response(400, CSRF_MESSAGE, "BAD_USER_INPUT")(scope, receive, send)
+            await errors_response(CrossSiteRequestRefused())(scope, receive, send)
             return
         try:
             await super().__call__(scope, receive, send)
         except Exception as error:
-            if not is_unavailable(error):
+            answer = classify(error)  # e.g. the database down while authenticating
+            if not isinstance(answer, Unavailable):
                 raise
-            outage_latch.DATABASE.failed(error)  # e.g. while authenticating
-            await errors_response(503, "Service unavailable", "UNAVAILABLE")(scope, receive, send)
+            await errors_response(answer)(scope, receive, send)
         finally:
             if (context := scope.pop(CONTEXT_KEY, None)) is not None:
                 context.close()
@@ -106,12 +104,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as error:
-            raise HTTPException(400, "Unable to parse request body as JSON") from error
+            raise HTTPException(UnparsableJson.status, UnparsableJson.default_message) from error
         if isinstance(value, dict):
             return value
         if isinstance(value, list) and all(isinstance(item, dict) for item in value):
             return value
-        raise HTTPException(400, REQUEST_SHAPE_MESSAGE)
+        raise HTTPException(MalformedRequest.status, MalformedRequest.default_message)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         """Only for a browser asking for a page: Strawberry's rule also answers ``*/*``, which

@@ -72,7 +72,7 @@ def settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 def schemas(runtime: Runtime) -> tuple[GatewaySchema, GatewaySchema]:
     settings = runtime.settings
-    return build_schema(settings), build_schema(settings, fast=False)
+    return build_schema(settings, fast=True), build_schema(settings, fast=False)
 
 
 @pytest.fixture

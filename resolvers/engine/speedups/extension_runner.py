@@ -4,8 +4,8 @@ Strawberry instantiates the extensions for every operation (so that they keep pe
 and, for each of the four lifecycle stages, inspects every extension again: is the hook
 overridden, is it a generator or an async generator — then wraps the bound method with
 ``contextlib.contextmanager``, which copies its metadata with ``functools.update_wrapper``. With
-our six extensions that is 24 inspections and 8 decorations per request, ~60 µs of a ~230 µs
-``{ __typename }``. The answers depend only on the class, so here they are computed once per
+our six extensions that is 24 inspections and 8 decorations per request (what they cost:
+docs/PERFORMANCE.md). The answers depend only on the class, so here they are computed once per
 (class, stage) and each request only binds the ready context-manager factory to its extension:
 the same ``contextlib`` managers, entered and exited by Strawberry's own code in the same order.
 """

@@ -48,6 +48,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from strawberry.relay import Node
 from strawberry.relay.utils import to_base64
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
@@ -133,9 +134,9 @@ class Plan:
     def compile(self) -> Callable[[Any], dict[str, Any]]:
         """A function building the object's dictionary in one expression, as graphql-jit does
         in JavaScript: attributes read inline, leaves of the scalar's own type passed as they
-        are, everything else through its getter and completer (~3x faster than looping over
-        the fields). Only literals (``repr``) and identifiers (attribute names, checked) reach
-        the source; every value comes from the namespace."""
+        are, everything else through its getter and completer (faster than looping over the
+        fields; docs/PERFORMANCE.md). Only literals (``repr``) and identifiers (attribute names,
+        checked) reach the source; every value comes from the namespace."""
         namespace: dict[str, Any] = {"Unsupported": Unsupported, "check": self.type_.is_type_of}
         entries = []
         for index, (key, get, complete, attribute) in enumerate(self.fields):
@@ -367,7 +368,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._prefetched(field_def, definition, prefetch, details, prefetches, items)
         if field_def.args:
             raise Unsupported
-        if getattr(field_def.resolve, "_is_default", False) and definition is not None:
+        if is_default_resolver(field_def.resolve) and definition is not None:
             return _attribute(definition.python_name), field_def.type
         origin = _origin(type_)
         if name == "id" and origin is not None and _default_node_id(origin):
