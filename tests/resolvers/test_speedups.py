@@ -25,7 +25,7 @@ from resolvers.engine.speedups.fastpath import FastExecutionContext
 from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.schema import build_schema
 from tests.resolvers.test_fastpath import EDGE_CASES, EXAMPLES
-from tests.resolvers.test_protections import (
+from tests.resolvers.protections.helpers import (
     COST_FRAGMENTS,
     COST_LITERAL,
     COST_VARIABLE,
