@@ -29,6 +29,7 @@ from app.problems import (
     database_place,
     database_problem,
     require_database_file,
+    require_database_folder,
     setting_problems,
 )
 from app.settings import Settings
@@ -62,6 +63,7 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from app.migrations import head_revision, upgrade
 
+    require_database_folder(settings)
     applied = upgrade(settings.database_url)
     for revision, doc in applied:
         print(f"applied {revision}: {doc}")
@@ -77,6 +79,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     if not args.demo:
         print("nothing to seed: pass --demo", file=sys.stderr)
         return 2
+    require_database_folder(settings)
     upgrade(settings.database_url)
 
     async def work(db: Database) -> str:

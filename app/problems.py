@@ -80,6 +80,17 @@ def require_database_file(settings: Settings) -> None:
     raise CommandError(f"no database at {path} (VENDO_DATABASE_URL): run vendo-gateway migrate")
 
 
+def require_database_folder(settings: Settings) -> None:
+    """Commands that create the SQLite file (migrate, seed) need its folder; said before any
+    connection is tried (a failed aiosqlite connect can outlive the event loop and print a
+    thread's traceback after the one line)."""
+    path = sqlite_file(settings)
+    if path is not None and not path.parent.is_dir():
+        raise CommandError(
+            f"cannot use the database at {path}: its folder {path.parent} does not exist"
+        )
+
+
 def database_problem(settings: Settings, error: BaseException) -> str | None:
     """One line for a database that cannot be used as configured, else None (a bug, or not
     the database's: an OSError raised by anything but the drivers is not)."""

@@ -281,7 +281,11 @@ def test_parse_keys_splits_and_trims() -> None:
     assert Fernet(K2).decrypt(token) == b"x"
 
 
-@pytest.mark.parametrize("value", ["not-a-fernet-key", f"{K1},short", "x" * 44])
+@pytest.mark.parametrize(
+    "value",
+    ["not-a-fernet-key", f"{K1},short", "x" * 44],
+    ids=["not-base64", "one-good-one-short", "44-bytes-not-base64"],
+)
 def test_parse_keys_rejects_a_malformed_key(value: str) -> None:
     with pytest.raises(ValueError, match="Fernet key must be 32 url-safe base64-encoded bytes"):
         parse_keys(value)
