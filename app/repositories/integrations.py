@@ -154,6 +154,7 @@ async def set_tenant_enabled(
     now: datetime,
 ) -> None:
     """One atomic upsert, so concurrent toggles never collide on the primary key."""
+    # SQLModel sets __table__ when it builds the class; its typing does not declare it.
     statement = upsert(session, TenantIntegration.__table__).values(  # type: ignore[attr-defined]
         tenant_id=tenant_id, integration_id=integration_id, enabled=enabled, updated_at=now
     )
@@ -294,6 +295,7 @@ async def _locked_state(
     session: AsyncSession, tenant_id: uuid.UUID, integration_id: uuid.UUID, now: datetime
 ) -> TenantIntegration:
     """The tenant's state row, created if missing, locked for this transaction."""
+    # SQLModel sets __table__ when it builds the class; its typing does not declare it.
     statement = upsert(session, TenantIntegration.__table__).values(  # type: ignore[attr-defined]
         tenant_id=tenant_id, integration_id=integration_id, updated_at=now
     )
@@ -373,6 +375,7 @@ async def lock_or_create_integration(
 ) -> tuple[Integration, bool]:
     """The integration called ``name``, created if missing, locked for this transaction. Two
     concurrent saves of one new name create one row (the insert does nothing on conflict)."""
+    # SQLModel sets __table__ when it builds the class; its typing does not declare it.
     statement = upsert(session, Integration.__table__).values(  # type: ignore[attr-defined]
         id=uuid.uuid4(),
         provider=name,
