@@ -11,10 +11,11 @@ shared window is used again as soon as Redis answers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as redis
 from limits import RateLimitItem, parse
+from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -46,7 +47,8 @@ class RateLimits:
                 "key_prefix": settings.redis_prefix + "limits",
                 "connection_pool": self._pool,
             }
-        self.storage = storage_from_string(uri, **options)
+        # Every URI here is an ``async+…`` one, so the storage is an asynchronous one.
+        self.storage = cast(AsyncStorage, storage_from_string(uri, **options))
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.fallback = MovingWindowRateLimiter(storage_from_string("async+memory://"))
         self.latch = Latch("rate-limit storage", "limits fall back to per-worker memory")

@@ -147,7 +147,8 @@ class LegacyEndpoint:
         tag = self._anonymous_tag
         if tag is None or self._has_credentials(scope):
             return None
-        return scope["app"].state.runtime.cache.peek(tag, self._cache_key(scope))
+        payload: bytes | None = scope["app"].state.runtime.cache.peek(tag, self._cache_key(scope))
+        return payload
 
     def anonymous_hit(self, scope: Scope) -> Response | None:
         payload = self.anonymous_payload(scope)

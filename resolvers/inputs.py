@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 
 def has_nul(value: object) -> bool:
     """Whether a JSON value holds a NUL character in any key or string (PostgreSQL cannot store
@@ -32,7 +35,7 @@ def too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
     while pending:
         item, depth = pending.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children: Iterable[Any] = item.values()
         elif isinstance(item, list):
             children = item
         else:

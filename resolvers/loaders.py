@@ -19,8 +19,9 @@ from asyncio import Future
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG
@@ -33,6 +34,8 @@ from resolvers.usage.periods import Periods
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 Fetch = Callable[[Reader, list[K]], Awaitable[Mapping[K, V]]]
+# What the loaders' fetches get: a ``read`` session, or with ``core=True`` a plain connection.
+OrmFetch = Callable[[AsyncSession, list[K]], Awaitable[Mapping[K, V]]]
 EMPTY: frozenset[str] = frozenset()
 
 # The whole sets (see Loaders.ready).
@@ -63,7 +66,7 @@ class Catalog:
         found = self.views.get(row.id)
         if found is None:
             found = self.views[row.id] = build(row)
-        return found  # type: ignore[no-any-return]
+        return found
 
 
 class Loaders:
@@ -83,9 +86,29 @@ class Loaders:
         self._sets: dict[str, Any] = {}
         self._whole_loaders: dict[str, DataLoader[None, Any]] = {}
 
+    @overload
+    def _loader(
+        self,
+        fetch: OrmFetch[K, V],
+        default: Any = None,
+        *,
+        snapshot: tuple[str, str] | None = None,
+        core: Literal[False] = False,
+    ) -> DataLoader[K, V]: ...
+
+    @overload
     def _loader(
         self,
         fetch: Fetch[K, V],
+        default: Any = None,
+        *,
+        snapshot: tuple[str, str] | None = None,
+        core: Literal[True],
+    ) -> DataLoader[K, V]: ...
+
+    def _loader(
+        self,
+        fetch: Callable[[Any, list[K]], Awaitable[Mapping[K, V]]],
         default: Any = None,
         *,
         snapshot: tuple[str, str] | None = None,
@@ -111,9 +134,27 @@ class Loaders:
 
         return DataLoader(load)
 
+    @overload
+    def _whole(
+        self,
+        fetch: Callable[[AsyncSession], Awaitable[V]],
+        *,
+        snapshot: tuple[str, str] | None = None,
+        core: Literal[False] = False,
+    ) -> DataLoader[None, V]: ...
+
+    @overload
     def _whole(
         self,
         fetch: Callable[[Reader], Awaitable[V]],
+        *,
+        snapshot: tuple[str, str] | None = None,
+        core: Literal[True],
+    ) -> DataLoader[None, V]: ...
+
+    def _whole(
+        self,
+        fetch: Callable[[Any], Awaitable[V]],
         *,
         snapshot: tuple[str, str] | None = None,
         core: bool = False,
@@ -225,14 +266,16 @@ class Loaders:
         return self.catalog_now().by_provider.get(provider)
 
     def state_now(self, integration_id: uuid.UUID) -> TenantIntegration | None:
-        return self._sets[STATES].get(integration_id)
+        state: TenantIntegration | None = self._sets[STATES].get(integration_id)
+        return state
 
     def profiles_now(self, provider: str) -> frozenset[str]:
         """Profiles of the workspace's active connections for a provider."""
         return frozenset(self._sets[PROFILES].get(provider, EMPTY))
 
     def month_usage_now(self, provider: str) -> tuple[int, int]:
-        return self._sets[MONTH_USAGE].get(provider, (0, 0))
+        usage: tuple[int, int] = self._sets[MONTH_USAGE].get(provider, (0, 0))
+        return usage
 
     # ... and awaited
 

@@ -53,7 +53,7 @@ class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
         if not isinstance(named, StrawberryObjectDefinition) or named.is_interface:
             return None  # names no object type: nothing, a scalar, or the Node interface itself
         try:
-            return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+            return await global_id.resolve_node(info, required=False)
         except (KeyError, ValueError):  # a well-formed id naming no type of this schema
             return None
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aiocache.base import BaseCache  # type: ignore[import-untyped]
-from aiocache.serializers import NullSerializer  # type: ignore[import-untyped]
+from aiocache.base import BaseCache
+from aiocache.serializers import NullSerializer
 
 from app.cache.local import BoundedStore
 

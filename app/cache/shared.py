@@ -211,7 +211,7 @@ class Cache:
             return False
         self.local.observe(tag, int(generation))
         if self.invalidations is not None:
-            announce = self.backend.client.publish(  # type: ignore[attr-defined]
+            announce = self.backend.client.publish(
                 self.invalidations.channel, message(tag, int(generation))
             )
             await self._guard(announce, None)

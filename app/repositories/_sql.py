@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Dialect, Executable, TypeDecorator, Uuid, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util.typing import TupleAny
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from app.cache.memo import remembered
@@ -33,7 +34,7 @@ def dialect_name(session: AsyncSession) -> str:
 
 async def execute(
     session: Reader, query: Executable, parameters: Mapping[str, Any] | None = None
-) -> CursorResult[Any]:
+) -> CursorResult[*TupleAny]:
     """A Core ``select`` of columns run on the session's connection (its transaction), or on a
     plain connection (``Database.connect``), without the ORM's execution layer, which only adds
     per-statement and per-row work when no entity is loaded. Hot statements are built once, with
@@ -134,8 +135,9 @@ def listed(columns: Iterable[Any]) -> tuple[ColumnElement[Any], ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _record(fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
-    return collections.namedtuple("Record", fields)  # type: ignore[return-value]
+def _record(fields: tuple[str, ...]) -> Any:
+    """A named tuple class of ``fields``, built at run time (so its fields are unknown to mypy)."""
+    return collections.namedtuple("Record", fields)
 
 
 def upsert(session: AsyncSession, table: Any) -> Any:

@@ -8,8 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Select, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import Session, Tenant, User
 from app.repositories import Reader
@@ -27,13 +28,13 @@ class Principal:
     tenant_slug: str | None
 
 
-def _principal_query():  # type: ignore[no-untyped-def]
-    workspace = and_(Tenant.owner_id == User.id, Tenant.is_production.is_(True))
+def _principal_query() -> Select[uuid.UUID, str, bool, uuid.UUID, str]:
+    workspace = and_(col(Tenant.owner_id) == col(User.id), col(Tenant.is_production).is_(True))
     return (
-        select(User.id, User.email, User.is_staff, Tenant.id, Tenant.slug)
+        select(col(User.id), col(User.email), col(User.is_staff), col(Tenant.id), col(Tenant.slug))
         .select_from(User)
         .outerjoin(Tenant, workspace)
-        .order_by(Tenant.created_at)
+        .order_by(col(Tenant.created_at))
         .limit(1)
     )
 
@@ -41,15 +42,15 @@ def _principal_query():  # type: ignore[no-untyped-def]
 # Built once: every signed-in request runs one of them (see ``_sql.execute``).
 _BY_SESSION = (
     _principal_query()
-    .join(Session, Session.user_id == User.id)
+    .join(Session, col(Session.user_id) == col(User.id))
     .where(
-        Session.token_hash == bindparam("token_hash"),
-        Session.revoked_at.is_(None),
+        col(Session.token_hash) == bindparam("token_hash"),
+        col(Session.revoked_at).is_(None),
         Session.expires_at > bindparam("now"),
     )
 )
-_BY_USER_ID = _principal_query().where(User.id == bindparam("user_id"))
-_BY_EMAIL = _principal_query().where(User.email == bindparam("email"))
+_BY_USER_ID = _principal_query().where(col(User.id) == bindparam("user_id"))
+_BY_EMAIL = _principal_query().where(col(User.email) == bindparam("email"))
 
 
 async def principal_for_session(
@@ -76,7 +77,7 @@ async def principal_for_user(
 async def get_user_by_email(*, session: AsyncSession, email: str) -> User | None:
     if not searchable(email):
         return None
-    result = await session.execute(select(User).where(User.email == email.lower()))
+    result = await session.execute(select(User).where(col(User.email) == email.lower()))
     return result.scalar_one_or_none()
 
 
@@ -100,7 +101,7 @@ async def ensure_user(
 async def _free_slug(*, session: AsyncSession, email: str) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-")[:40] or "workspace"
     slug = base
-    while await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+    while await session.scalar(select(col(Tenant.id)).where(col(Tenant.slug) == slug)) is not None:
         slug = f"{base}-{secrets.token_hex(3)}"
     return slug
 
@@ -122,9 +123,11 @@ async def revoke_sessions(
     user_id: uuid.UUID | None = None,
 ) -> int:
     """Revoke one session (by token hash) or every live session of a user; returns the count."""
-    condition = Session.token_hash == token_hash if token_hash else Session.user_id == user_id
+    condition = (
+        col(Session.token_hash) == token_hash if token_hash else col(Session.user_id) == user_id
+    )
     result = await session.execute(
-        update(Session).where(condition, Session.revoked_at.is_(None)).values(revoked_at=now)
+        update(Session).where(condition, col(Session.revoked_at).is_(None)).values(revoked_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -132,9 +135,9 @@ async def revoke_sessions(
 async def find_tenant(*, session: AsyncSession, ref: str) -> Tenant | None:
     """A tenant by its id or its slug (``X-Account-ID``)."""
     try:
-        condition = Tenant.id == uuid.UUID(ref)
+        condition = col(Tenant.id) == uuid.UUID(ref)
     except ValueError:
         if len(ref) > 63 or not searchable(ref):
             return None
-        condition = Tenant.slug == ref
+        condition = col(Tenant.slug) == ref
     return (await session.execute(select(Tenant).where(condition))).scalar_one_or_none()

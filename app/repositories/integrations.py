@@ -69,9 +69,9 @@ def _listing(  # type: ignore[no-untyped-def]
     (``category``, ``after``, ``limit``: whether each is given)."""
     query = select(*listed_columns(columns))
     if enabled_only:
-        query = query.where(Integration.enabled.is_(True))
+        query = query.where(col(Integration.enabled).is_(True))
     if category:
-        query = query.where(Integration.category == bindparam("category"))
+        query = query.where(col(Integration.category) == bindparam("category"))
     if after:
         query = query.where(Integration.provider > bindparam("after"))
     query = query.order_by(Integration.provider)
@@ -108,14 +108,14 @@ async def count_integrations(
 async def get_integration(*, session: AsyncSession, provider: str) -> Integration | None:
     if not searchable(provider):
         return None
-    result = await session.execute(select(Integration).where(Integration.provider == provider))
+    result = await session.execute(select(Integration).where(col(Integration.provider) == provider))
     return result.scalar_one_or_none()
 
 
 async def get_integrations_by_id(
     *, session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Integration]:
-    rows = await session.scalars(select(Integration).where(Integration.id.in_(ids)))
+    rows = await session.scalars(select(Integration).where(col(Integration.id).in_(ids)))
     return {row.id: row for row in rows}
 
 
@@ -124,13 +124,13 @@ async def tenant_states(
 ) -> dict[uuid.UUID, TenantIntegration]:
     """Every state row of the tenant (at most one per integration), by integration id."""
     rows = await session.scalars(
-        select(TenantIntegration).where(TenantIntegration.tenant_id == tenant_id)
+        select(TenantIntegration).where(col(TenantIntegration.tenant_id) == tenant_id)
     )
     return {row.integration_id: row for row in rows}
 
 
-_ACTIVE_PROFILES = select(Connection.provider, Connection.profile).where(
-    Connection.tenant_id == bindparam("tenant_id"), Connection.active.is_(True)
+_ACTIVE_PROFILES = select(col(Connection.provider), col(Connection.profile)).where(
+    col(Connection.tenant_id) == bindparam("tenant_id"), col(Connection.active).is_(True)
 )
 
 
@@ -154,7 +154,8 @@ async def set_tenant_enabled(
     now: datetime,
 ) -> None:
     """One atomic upsert, so concurrent toggles never collide on the primary key."""
-    statement = upsert(session, TenantIntegration.__table__).values(
+    # SQLModel sets __table__ when it builds the class; its typing does not declare it.
+    statement = upsert(session, TenantIntegration.__table__).values(  # type: ignore[attr-defined]
         tenant_id=tenant_id, integration_id=integration_id, enabled=enabled, updated_at=now
     )
     statement = statement.on_conflict_do_update(
@@ -261,10 +262,10 @@ def _account_query(tenant_id: uuid.UUID):  # type: ignore[no-untyped-def]
         select(Integration, TenantIntegration)
         .outerjoin(
             TenantIntegration,
-            (TenantIntegration.integration_id == Integration.id)
+            (col(TenantIntegration.integration_id) == col(Integration.id))
             & (TenantIntegration.tenant_id == tenant_id),
         )
-        .where(Integration.enabled.is_(True))
+        .where(col(Integration.enabled).is_(True))
     )
 
 
@@ -294,13 +295,14 @@ async def _locked_state(
     session: AsyncSession, tenant_id: uuid.UUID, integration_id: uuid.UUID, now: datetime
 ) -> TenantIntegration:
     """The tenant's state row, created if missing, locked for this transaction."""
-    statement = upsert(session, TenantIntegration.__table__).values(
+    # SQLModel sets __table__ when it builds the class; its typing does not declare it.
+    statement = upsert(session, TenantIntegration.__table__).values(  # type: ignore[attr-defined]
         tenant_id=tenant_id, integration_id=integration_id, updated_at=now
     )
     await session.execute(statement.on_conflict_do_nothing())
     query = select(TenantIntegration).where(
-        TenantIntegration.tenant_id == tenant_id,
-        TenantIntegration.integration_id == integration_id,
+        col(TenantIntegration.tenant_id) == tenant_id,
+        col(TenantIntegration.integration_id) == integration_id,
     )
     if dialect_name(session) == "postgresql":
         query = query.with_for_update()
@@ -350,15 +352,17 @@ async def stored_configuration(
 ) -> dict[str, tuple[str | None, set[str], bool]]:
     """name → (type, stored configuration keys plain and secret, whether it has apis) of the
     existing integrations among ``names``."""
-    has_apis = select(IntegrationApi.id).where(IntegrationApi.integration_id == Integration.id)
+    has_apis = select(col(IntegrationApi.id)).where(
+        col(IntegrationApi.integration_id) == col(Integration.id)
+    )
     rows = await session.execute(
         select(
-            Integration.provider,
-            Integration.type,
-            Integration.configuration,
-            Integration.secret_configuration,
+            col(Integration.provider),
+            col(Integration.type),
+            col(Integration.configuration),
+            col(Integration.secret_configuration),
             has_apis.exists(),
-        ).where(Integration.provider.in_([n for n in names if searchable(n)]))
+        ).where(col(Integration.provider).in_([n for n in names if searchable(n)]))
     )
     return {
         name: (kind, set(plain) | set(secret), bool(apis))
@@ -371,7 +375,8 @@ async def lock_or_create_integration(
 ) -> tuple[Integration, bool]:
     """The integration called ``name``, created if missing, locked for this transaction. Two
     concurrent saves of one new name create one row (the insert does nothing on conflict)."""
-    statement = upsert(session, Integration.__table__).values(
+    # SQLModel sets __table__ when it builds the class; its typing does not declare it.
+    statement = upsert(session, Integration.__table__).values(  # type: ignore[attr-defined]
         id=uuid.uuid4(),
         provider=name,
         name=name,
@@ -382,7 +387,7 @@ async def lock_or_create_integration(
         updated_at=now,
     )
     result = await session.execute(statement.on_conflict_do_nothing(index_elements=["provider"]))
-    query = select(Integration).where(Integration.provider == name)
+    query = select(Integration).where(col(Integration.provider) == name)
     if dialect_name(session) == "postgresql":
         query = query.with_for_update()
     row = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
@@ -392,7 +397,7 @@ async def lock_or_create_integration(
 async def replace_apis(
     *, session: AsyncSession, integration_id: uuid.UUID, apis: Sequence[dict[str, Any]]
 ) -> None:
-    stale = delete(IntegrationApi).where(IntegrationApi.integration_id == integration_id)
+    stale = delete(IntegrationApi).where(col(IntegrationApi.integration_id) == integration_id)
     await session.execute(stale)
     session.add_all(IntegrationApi(integration_id=integration_id, **api) for api in apis)
     await session.flush()

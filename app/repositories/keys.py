@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import APP_KEY, ApiKey, App, Connection, Tenant
 from app.repositories import Reader
@@ -25,12 +26,18 @@ class KeyPrincipal:
 
 # Built once: every request signed with a key runs it (see ``_sql.execute``).
 _BY_KEY = (
-    select(ApiKey.kind, ApiKey.tenant_id, Tenant.slug, ApiKey.app_id, ApiKey.connection_id)
-    .join(Tenant, Tenant.id == ApiKey.tenant_id)
+    select(
+        col(ApiKey.kind),
+        col(ApiKey.tenant_id),
+        col(Tenant.slug),
+        col(ApiKey.app_id),
+        col(ApiKey.connection_id),
+    )
+    .join(Tenant, col(Tenant.id) == col(ApiKey.tenant_id))
     .where(
-        ApiKey.key_hash == bindparam("key_hash"),
-        ApiKey.revoked_at.is_(None),
-        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > bindparam("now")),
+        col(ApiKey.key_hash) == bindparam("key_hash"),
+        col(ApiKey.revoked_at).is_(None),
+        or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > bindparam("now")),
     )
 )
 
@@ -47,8 +54,10 @@ async def scope_tenant(
 ) -> uuid.UUID | None:
     """The tenant owning the app or connection a new key is for."""
     if app_id is not None:
-        return await session.scalar(select(App.tenant_id).where(App.id == app_id))
-    return await session.scalar(select(Connection.tenant_id).where(Connection.id == connection_id))
+        return await session.scalar(select(col(App.tenant_id)).where(col(App.id) == app_id))
+    return await session.scalar(
+        select(col(Connection.tenant_id)).where(col(Connection.id) == connection_id)
+    )
 
 
 async def create_key(
@@ -82,8 +91,8 @@ async def revoke_key(
     key_hash: str | None = None,
     key_id: uuid.UUID | None = None,
 ) -> int:
-    condition = ApiKey.key_hash == key_hash if key_hash else ApiKey.id == key_id
+    condition = col(ApiKey.key_hash) == key_hash if key_hash else col(ApiKey.id) == key_id
     result = await session.execute(
-        update(ApiKey).where(condition, ApiKey.revoked_at.is_(None)).values(revoked_at=now)
+        update(ApiKey).where(condition, col(ApiKey.revoked_at).is_(None)).values(revoked_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import (
     App,
@@ -39,9 +40,9 @@ def publicly_listed() -> ColumnElement[bool]:
     """Enabled, not ``marketing.internal``, not a ``vendo-test-`` tool."""
     internal = func.coalesce(Tool.marketing["internal"].as_boolean(), false())
     return and_(
-        Tool.enabled.is_(True),
+        col(Tool.enabled).is_(True),
         internal.is_(False),
-        not_(Tool.slug.startswith(TEST_TOOL_PREFIX, autoescape=True)),
+        not_(col(Tool.slug).startswith(TEST_TOOL_PREFIX, autoescape=True)),
     )
 
 
@@ -52,7 +53,7 @@ async def list_tools(
     if not admin:
         query = query.where(publicly_listed())
     if after is not None:
-        query = query.where(Tool.slug > after)
+        query = query.where(col(Tool.slug) > after)
     query = query.order_by(Tool.slug)
     if limit is not None:
         query = query.limit(limit)
@@ -69,7 +70,7 @@ async def count_tools(*, session: AsyncSession, admin: bool) -> int:
 async def get_tool(*, session: AsyncSession, slug: str, admin: bool = False) -> Tool | None:
     if not searchable(slug):
         return None
-    query = select(Tool).where(Tool.slug == slug)
+    query = select(Tool).where(col(Tool.slug) == slug)
     if not admin:
         query = query.where(publicly_listed())
     return (await session.execute(query)).scalar_one_or_none()
@@ -78,13 +79,15 @@ async def get_tool(*, session: AsyncSession, slug: str, admin: bool = False) -> 
 async def get_tools_by_id(
     *, session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Tool]:
-    return {row.id: row for row in await session.scalars(select(Tool).where(Tool.id.in_(ids)))}
+    return {row.id: row for row in await session.scalars(select(Tool).where(col(Tool.id).in_(ids)))}
 
 
 async def active_releases(
     *, session: AsyncSession, tool_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ListedRelease]:
-    query = select(*RELEASE_COLUMNS).where(Release.tool_id.in_(tool_ids), Release.active.is_(True))
+    query = select(*RELEASE_COLUMNS).where(
+        col(Release.tool_id).in_(tool_ids), col(Release.active).is_(True)
+    )
     return {row.tool_id: row for row in await fetch_rows(session, query)}
 
 
@@ -99,25 +102,29 @@ async def deployable(
         .join(
             Release,
             and_(
-                Release.tool_id == Tool.id, Release.active.is_(True), Release.deploy_ready.is_(True)
+                col(Release.tool_id) == col(Tool.id),
+                col(Release.active).is_(True),
+                col(Release.deploy_ready).is_(True),
             ),
         )
     )
     if not admin:
         query = query.where(publicly_listed())
     if after is not None:
-        query = query.where(Tool.slug > after)
+        query = query.where(col(Tool.slug) > after)
     query = query.order_by(Tool.slug)
     if limit is not None:
         query = query.limit(limit)
-    return await fetch_row_groups(session, query, TOOL_FIELDS, RELEASE_FIELDS)  # type: ignore[return-value]
+    return await fetch_row_groups(session, query, TOOL_FIELDS, RELEASE_FIELDS)
 
 
 async def get_apps(
     *, session: AsyncSession, ids: Sequence[uuid.UUID], tenant_id: uuid.UUID
 ) -> dict[uuid.UUID, App]:
     """The tenant's apps among ``ids``: another tenant's app is indistinguishable from none."""
-    rows = await session.scalars(select(App).where(App.id.in_(ids), App.tenant_id == tenant_id))
+    rows = await session.scalars(
+        select(App).where(col(App.id).in_(ids), col(App.tenant_id) == tenant_id)
+    )
     return {row.id: row for row in rows}
 
 
@@ -126,9 +133,9 @@ async def bound_providers(
 ) -> dict[uuid.UUID, frozenset[str]]:
     """Providers each app is bound to through an active connection."""
     rows = await session.execute(
-        select(AppConnectionBinding.app_id, Connection.provider)
-        .join(Connection, Connection.id == AppConnectionBinding.connection_id)
-        .where(AppConnectionBinding.app_id.in_(app_ids), Connection.active.is_(True))
+        select(col(AppConnectionBinding.app_id), col(Connection.provider))
+        .join(Connection, col(Connection.id) == col(AppConnectionBinding.connection_id))
+        .where(col(AppConnectionBinding.app_id).in_(app_ids), col(Connection.active).is_(True))
     )
     found: dict[uuid.UUID, set[str]] = defaultdict(set)
     for app_id, provider in rows:
@@ -141,10 +148,14 @@ async def tool_spend(
 ) -> dict[uuid.UUID, tuple[int, datetime | None]]:
     """Total cost (micros) of each tool's apps and the time of its first usage event."""
     rows = await session.execute(
-        select(App.tool_id, func.sum(UsageEvent.cost_micros), func.min(UsageEvent.occurred_at))
-        .join(UsageEvent, UsageEvent.app_id == App.id)
-        .where(App.tool_id.in_(tool_ids))
-        .group_by(App.tool_id)
+        select(
+            col(App.tool_id),
+            func.sum(col(UsageEvent.cost_micros)),
+            func.min(col(UsageEvent.occurred_at)),
+        )
+        .join(UsageEvent, col(UsageEvent.app_id) == col(App.id))
+        .where(col(App.tool_id).in_(tool_ids))
+        .group_by(col(App.tool_id))
     )
     return {tool_id: (int(total or 0), first) for tool_id, total, first in rows}
 
@@ -153,8 +164,8 @@ async def category_fallbacks(*, session: AsyncSession, categories: Sequence[str]
     """Fallback daily spend (micros) per category, the ``*`` row standing in for missing ones."""
     wanted = [*categories, DEFAULT_CATEGORY]
     rows = await session.execute(
-        select(CategoryFallback.category, CategoryFallback.daily_spend_micros).where(
-            CategoryFallback.category.in_(wanted)
+        select(col(CategoryFallback.category), col(CategoryFallback.daily_spend_micros)).where(
+            col(CategoryFallback.category).in_(wanted)
         )
     )
     known = {category: int(micros) for category, micros in rows}
@@ -168,10 +179,12 @@ async def category_fallbacks(*, session: AsyncSession, categories: Sequence[str]
 
 async def public_pricing_integrations(*, session: AsyncSession) -> list[Integration]:
     """Enabled integrations with at least one public meter, by provider."""
-    has_public = select(Meter.id).where(Meter.integration_id == Integration.id, Meter.public)
+    has_public = select(col(Meter.id)).where(
+        col(Meter.integration_id) == col(Integration.id), col(Meter.public)
+    )
     query = (
         select(Integration)
-        .where(Integration.enabled.is_(True), has_public.exists())
+        .where(col(Integration.enabled).is_(True), has_public.exists())
         .order_by(Integration.provider)
     )
     return list((await session.scalars(query)).all())
@@ -182,7 +195,7 @@ async def public_meters(
 ) -> dict[uuid.UUID, list[Meter]]:
     rows = await session.scalars(
         select(Meter)
-        .where(Meter.integration_id.in_(integration_ids), Meter.public.is_(True))
+        .where(col(Meter.integration_id).in_(integration_ids), col(Meter.public).is_(True))
         .order_by(Meter.key)
     )
     found: dict[uuid.UUID, list[Meter]] = {key: [] for key in integration_ids}

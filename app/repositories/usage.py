@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import bindparam, func, select
+from sqlmodel import col
 
 from app.models import UsageDaily
 from app.repositories import Reader
@@ -15,16 +16,26 @@ from app.repositories._sql import execute
 
 # Built once (see ``_sql.execute``): the workspace overlay and the usage trend run them.
 _TOTALS = (
-    select(UsageDaily.provider, func.sum(UsageDaily.events), func.sum(UsageDaily.cost_micros))
-    .where(UsageDaily.tenant_id == bindparam("tenant_id"), UsageDaily.day >= bindparam("since"))
+    select(
+        col(UsageDaily.provider),
+        func.sum(col(UsageDaily.events)),
+        func.sum(col(UsageDaily.cost_micros)),
+    )
+    .where(
+        col(UsageDaily.tenant_id) == bindparam("tenant_id"),
+        col(UsageDaily.day) >= bindparam("since"),
+    )
     .group_by(UsageDaily.provider)
 )
 _DAILY = select(
-    UsageDaily.provider, UsageDaily.day, UsageDaily.events, UsageDaily.cost_micros
+    col(UsageDaily.provider),
+    col(UsageDaily.day),
+    col(UsageDaily.events),
+    col(UsageDaily.cost_micros),
 ).where(
-    UsageDaily.tenant_id == bindparam("tenant_id"),
-    UsageDaily.provider.in_(bindparam("providers", expanding=True)),
-    UsageDaily.day >= bindparam("since"),
+    col(UsageDaily.tenant_id) == bindparam("tenant_id"),
+    col(UsageDaily.provider).in_(bindparam("providers", expanding=True)),
+    col(UsageDaily.day) >= bindparam("since"),
 )
 
 

@@ -86,7 +86,7 @@ def parse_models(payload: Any, margin_percent: Decimal) -> list[PricedModel]:
 def _parse_model(entry: Any, margin_percent: Decimal) -> PricedModel | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
         return None
-    pricing = entry.get("pricing") if isinstance(entry.get("pricing"), dict) else {}
+    pricing = entry["pricing"] if isinstance(entry.get("pricing"), dict) else {}
     prompt, completion = _price(pricing.get("prompt")), _price(pricing.get("completion"))
     if prompt is None or completion is None:
         return None

@@ -171,11 +171,12 @@ def render() -> tuple[bytes, str]:
     TALLY.flush()
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        # prometheus_client leaves its multiprocess helpers unannotated.
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE
     return generate_latest(DEFAULT_REGISTRY), CONTENT_TYPE
 
 
 def mark_process_dead(pid: int) -> None:
     if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]  # as above

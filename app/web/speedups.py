@@ -15,7 +15,7 @@ def quicken_logging() -> None:
     """What the standard library records on every LogRecord and our lines never print: the
     calling frame (``logging._srcfile``: a stack walk per record), thread, process and
     multiprocessing names."""
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

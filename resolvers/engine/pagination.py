@@ -54,10 +54,12 @@ class Page(Generic[NodeType]):
     nodes: list[NodeType] = strawberry.field(description="The page's items.")
     cursor_keys: strawberry.Private[list[str]]
 
+    # relay.Edge bounds its node type to relay.Node, but its fields work for any type (a page of
+    # DeployableTool, which is no Node): mypy cannot see that, Strawberry builds it fine.
     @strawberry.field(description="Contains the nodes in this connection")
-    def edges(self) -> list[relay.Edge[NodeType]]:
+    def edges(self) -> list[relay.Edge[NodeType]]:  # type: ignore[type-var]
         return [
-            relay.Edge(cursor=encode_cursor(key), node=node)
+            relay.Edge(cursor=encode_cursor(key), node=node)  # type: ignore[type-var]  # as above
             for key, node in zip(self.cursor_keys, self.nodes, strict=True)
         ]
 

@@ -168,7 +168,7 @@ def validate_batch(
         return [], [Problem(None, None, "Body must contain at least one integration")]
     if len(payload) > max_items:
         return [], [Problem(None, None, f"At most {max_items} integrations per request")]
-    items, problems, seen = [], [], set()
+    items, problems, seen = [], [], set[str]()
     for index, raw in enumerate(payload):
         check = _Checker(index)
         item = _item(raw, check, stored, seen)

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Iterable
-from typing import Literal, Self
+from typing import Literal, Self, cast
 
 import strawberry
 from strawberry import relay
@@ -38,11 +38,11 @@ class Installation:
     @classmethod
     def from_state(cls, state: TenantIntegration | None) -> Self:
         if state is None:
-            return cls(status=AVAILABLE, installed_at=None, params={}, secret_names=[])
+            return cls(status=AVAILABLE, installed_at=None, params=JSON({}), secret_names=[])
         return cls(
             status=state.status,
             installed_at=state.installed_at,
-            params=dict(state.params),
+            params=JSON(dict(state.params)),
             secret_names=sorted(state.secrets),
         )
 
@@ -99,7 +99,7 @@ class IntegrationType(relay.Node):
         integration.logo_url = row.logo_url
         integration.icon_name = row.icon_name
         integration.docs_url = row.docs_url
-        integration.env_bootstrap = row.env_bootstrap
+        integration.env_bootstrap = cast("JSON | None", row.env_bootstrap)
         integration.created_at = row.created_at
         integration.updated_at = row.updated_at
         return integration

@@ -93,16 +93,20 @@ class ToolQueries:
         if row is None:
             return EMPTY
         arguments = {"app_id": app_id}
-        return await TOOL_INTEGRATIONS.resolve(
+        found: ToolIntegrations = await TOOL_INTEGRATIONS.resolve(
             ToolType.from_model(row), info.context.loaders, arguments
         )
+        return found
 
     @strawberry.field(description="Credit presets framed as days of usage; null for unknown slugs.")
     async def usage_framing(self, info: Info, slug: str) -> UsageFraming | None:
         row = await _find(info, slug)
         if row is None:
             return None
-        return await USAGE_FRAMING.resolve(ToolType.from_model(row), info.context.loaders, {})
+        framing: UsageFraming = await USAGE_FRAMING.resolve(
+            ToolType.from_model(row), info.context.loaders, {}
+        )
+        return framing
 
 
 def _slug(node: Any) -> str:

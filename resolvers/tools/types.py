@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import strawberry
 from strawberry import relay
@@ -45,7 +45,9 @@ class ReleaseType:
             version=row.version,
             deploy_ready=row.deploy_ready,
             requires=RequiresManifest.from_stored(row.requires),
-            wizard_inputs=[entry for entry in inputs if isinstance(entry, dict)],
+            wizard_inputs=cast(
+                "list[JSON]", [entry for entry in inputs if isinstance(entry, dict)]
+            ),
             wizard_layout=parse_wizard_layout(row.wizard_layout),
             auth_mode=row.auth_mode,
             source_repo=row.source_repo,
@@ -102,7 +104,7 @@ class ToolType(relay.Node):
             enabled=row.enabled,
             internal=marketing_internal(row.marketing),
             surface_all_connections=row.surface_all_connections,
-            marketing=dict(row.marketing),
+            marketing=JSON(dict(row.marketing)),
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
@@ -136,11 +138,12 @@ class ToolType(relay.Node):
         "workspace's apps), `alreadyEnabled` reflects that app's bindings."
     )
     @TOOL_INTEGRATIONS
-    async def integrations(self, info: Info, app_id: str | None = None) -> ToolIntegrations: ...
+    # The stubs' bodies are never run: @TOOL_INTEGRATIONS and @USAGE_FRAMING replace them.
+    async def integrations(self, info: Info, app_id: str | None = None) -> ToolIntegrations: ...  # type: ignore[empty-body]
 
     @strawberry.field(description="Credit presets framed as days of this tool's usage.")
     @USAGE_FRAMING
-    async def usage_framing(self, info: Info) -> UsageFraming: ...
+    async def usage_framing(self, info: Info) -> UsageFraming: ...  # type: ignore[empty-body]
 
 
 def _release_view(loaders: Loaders, release: Release | None) -> ReleaseType | None:

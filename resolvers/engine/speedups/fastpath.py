@@ -178,7 +178,8 @@ class _Attribute(NamedTuple):
 
 
 def _attribute(name: str) -> Callable[[Any], Any]:
-    return _Attribute(name)
+    # mypy does not see a NamedTuple's own __call__ (it checks tuple's): it is callable.
+    return _Attribute(name)  # type: ignore[return-value]
 
 
 def _constant(value: Any) -> Callable[[Any], Any]:
@@ -207,11 +208,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[tuple[Any, int], tuple[Any, ItemPlan | None]] = {}
         self._fast = not getattr(self.middleware_manager, "middlewares", None)
 
-    def complete_iterable_value(  # type: ignore[override]
+    def complete_iterable_value(
         self,
         item_type: GraphQLOutputType,
         field_details_list: Any,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         path: Any,
         items: Iterable[Any],
         position_context: Any,
