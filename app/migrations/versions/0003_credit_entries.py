@@ -5,8 +5,9 @@ Revises: 0002
 Create Date: 2026-12-05
 
 A workspace's wallet: grants and top-ups in micros, each with a reason and an idempotency key
-unique per workspace. Balance = credits − usage cost (the usage_daily rollup). Triggers refuse
-UPDATE and DELETE on every database, so the ledger is append-only whoever writes to it.
+unique per workspace. Balance = credits − usage cost (the usage_daily rollup, read through a new
+covering index on tenant, day and cost). Triggers refuse UPDATE and DELETE on every database, so
+the ledger is append-only whoever writes to it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_credit_entries_tenant_amount", "credit_entries", ["tenant_id", "amount_micros"]
     )
+    op.create_index(
+        "ix_usage_daily_tenant_day_cost", "usage_daily", ["tenant_id", "day", "cost_micros"]
+    )
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL if postgresql else SQLITE:
         op.execute(statement)
@@ -64,5 +68,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS credit_entries_append_only ON credit_entries")
         op.execute("DROP FUNCTION IF EXISTS credit_entries_append_only()")
+    op.drop_index("ix_usage_daily_tenant_day_cost", table_name="usage_daily")
     op.drop_index("ix_credit_entries_tenant_amount", table_name="credit_entries")
     op.drop_table("credit_entries")
