@@ -18,8 +18,9 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from importlib.metadata import version
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
@@ -34,6 +35,9 @@ from app.problems import (
 )
 from app.settings import Settings
 
+if TYPE_CHECKING:
+    from app.models import CreditEntry
+
 T = TypeVar("T")
 PROG = "vendo-gateway"
 DESCRIPTION = (
@@ -43,6 +47,8 @@ DESCRIPTION = (
 )
 # What a person types as an email address: something@domain.tld, no spaces.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+MICROS_PER_USD = Decimal(1_000_000)
+MAX_GRANT_USD = Decimal(1_000_000)
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -270,6 +276,66 @@ def cmd_secrets_rotate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_credits_grant(args: argparse.Namespace, settings: Settings) -> int:
+    from app.models import GRANT, utcnow
+    from app.repositories import accounts, wallet
+
+    micros = int(args.usd * MICROS_PER_USD)
+    key = args.idempotency_key or f"cli-{uuid.uuid4()}"
+
+    async def work(db: Database) -> tuple[CreditEntry, bool]:
+        async with db.write() as session, session.begin():
+            tenant = await accounts.find_tenant(session=session, ref=args.workspace)
+            if tenant is None:
+                raise CommandError(f"no workspace {args.workspace}")
+            return await wallet.add_credits(
+                session=session,
+                tenant_id=tenant.id,
+                kind=GRANT,
+                amount_micros=micros,
+                reason=args.reason,
+                idempotency_key=key,
+                now=utcnow(),
+            )
+
+    entry, added = _with_database(settings, work)
+    if not added:
+        print(
+            f"nothing added: idempotency key {key!r} was used on {entry.created_at:%Y-%m-%d} "
+            f"for {_usd(entry.amount_micros)} USD ({entry.reason})"
+        )
+        return 0
+    print(f"granted {_usd(micros)} USD ({micros} micros) to {args.workspace}, key {key!r}")
+    return 0
+
+
+def _usd(micros: int) -> str:
+    return format(Decimal(micros) / MICROS_PER_USD, "f")
+
+
+def usd(value: str) -> Decimal:
+    """An argparse type: a positive amount of USD in whole micros, up to ``MAX_GRANT_USD``."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal(0)
+    if not (amount.is_finite() and 0 < amount <= MAX_GRANT_USD) or (
+        amount * MICROS_PER_USD != int(amount * MICROS_PER_USD)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"not an amount of USD above 0, at most {MAX_GRANT_USD}, with at most 6 decimals: "
+            f"{value!r}"
+        )
+    return amount
+
+
+def bounded_text(value: str) -> str:
+    """An argparse type: 1 to 200 characters, not all blank."""
+    if not value.strip() or len(value) > 200:
+        raise argparse.ArgumentTypeError(f"must be 1 to 200 characters: {value[:40]!r}")
+    return value
+
+
 def _uuid(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(value) if value else None
@@ -349,6 +415,24 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--key", help="the key itself (required: this or --id)")
     which.add_argument("--id", help="the key's UUID (required: this or --key)")
     key_revoke.set_defaults(run=cmd_key_revoke)
+
+    credits = commands.add_parser("credits", help="workspace wallets").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    grant = credits.add_parser("grant", help="add credits to a workspace's wallet")
+    grant.add_argument("--workspace", required=True, help="the workspace's slug or id (required)")
+    grant.add_argument(
+        "--usd", required=True, type=usd, help="the amount, e.g. 50 or 12.345 (required)"
+    )
+    grant.add_argument(
+        "--idempotency-key",
+        type=bounded_text,
+        help="the same key again adds nothing (default: a new key each time)",
+    )
+    grant.add_argument(
+        "--reason", type=bounded_text, default="operator grant", help="(default: %(default)s)"
+    )
+    grant.set_defaults(run=cmd_credits_grant)
 
     secrets = commands.add_parser("secrets", help="secrets at rest").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from app import outage_latch
-
 
 class DomainError(Exception):
     """An error the client may see. Anything that is not a DomainError is masked as Internal."""
@@ -59,6 +57,13 @@ class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
     status = 401
     default_message = "Unauthorized"
+
+
+class MissingBearerToken(Unauthenticated):
+    """No Bearer token at all where the route requires one and says so (the balance routes,
+    docs/CONTRACT.md §3.10); a token that fails is plain Unauthenticated."""
+
+    default_message = "Missing Bearer token"
 
 
 class Forbidden(DomainError):
@@ -196,6 +201,8 @@ def note_outage(error: BaseException | None) -> bool:
     if not is_unavailable(error):
         return False
     assert error is not None
+    from app import outage_latch  # imports this module: the cycle closes at call time
+
     outage_latch.DATABASE.failed(error)
     return True
 

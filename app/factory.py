@@ -26,7 +26,7 @@ from app.web.static_assets import VersionedAssets
 from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
 from legacy_rest.refusals import body_refusal, http_exception_handlers
-from legacy_rest.routes import ROUTES
+from legacy_rest.routes import BALANCE_CORS_PATHS, ROUTES
 from resolvers.engine.view import GatewayGraphQL
 from resolvers.schema import GatewaySchema, build_schema
 
@@ -93,7 +93,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=_routes(settings, schema),
         middleware=_middleware(settings, provider),
-        exception_handlers=http_exception_handlers(preflight_prefixes=(V1_PREFIX, GRAPHQL_PREFIX)),
+        exception_handlers=http_exception_handlers(
+            preflight_prefixes=(V1_PREFIX, *BALANCE_CORS_PATHS, GRAPHQL_PREFIX)
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -129,7 +131,7 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
 def _middleware(settings: Settings, provider: TracerProvider | None) -> list[Middleware]:
     """Outermost first: the request id and log line wrap everything, then tracing, the anonymous
     cache hits of the legacy routes, the body's size and read-time limits, and the CORS policies
-    of /api/v1 and /graphql."""
+    of the balance routes, of the rest of /api/v1 and of /graphql."""
     return [
         Middleware(RequestLog),
         *([Middleware(tracing.TraceRequests, provider=provider)] if provider else []),
@@ -142,10 +144,18 @@ def _middleware(settings: Settings, provider: TracerProvider | None) -> list[Mid
         ),
         Middleware(
             PrefixCors,
+            prefix=BALANCE_CORS_PATHS,
+            origin_pattern=settings.cors_origins,
+            methods=("GET", "OPTIONS"),
+            headers=("Authorization", "Content-Type"),
+        ),
+        Middleware(
+            PrefixCors,
             prefix=V1_PREFIX,
             origin_pattern=settings.cors_origins,
             methods=("GET", "POST", "OPTIONS"),
             headers=("Authorization", "Content-Type", "X-Account-ID"),
+            exclude=BALANCE_CORS_PATHS,
         ),
         Middleware(
             PrefixCors,

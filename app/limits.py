@@ -24,6 +24,10 @@ from app.settings import Settings
 from app.web import metrics
 
 INTEGRATION = "integration"
+# The balance routes' own per-IP windows (CONTRACT.md §3.8): one each, spent by the route.
+V1_BALANCE = "v1_balance"
+BILLING_BALANCE = "billing_balance"
+CLI_BALANCE = "cli_balance"
 
 
 def _storage_uri(uri: str) -> str:
@@ -52,7 +56,12 @@ class RateLimits:
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.fallback = MovingWindowRateLimiter(storage_from_string("async+memory://"))
         self.latch = Latch("rate-limit storage", "limits fall back to per-worker memory")
-        self.items: dict[str, RateLimitItem] = {INTEGRATION: parse(settings.integration_rate_limit)}
+        self.items: dict[str, RateLimitItem] = {
+            INTEGRATION: parse(settings.integration_rate_limit),
+            V1_BALANCE: parse(settings.balance_rate_limit),
+            BILLING_BALANCE: parse(settings.balance_rate_limit),
+            CLI_BALANCE: parse(settings.cli_balance_rate_limit),
+        }
 
     async def hit(self, name: str, key: str) -> bool:
         """Count one call against ``name`` for ``key``; False when the budget is spent."""

@@ -12,14 +12,16 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import seed_data
-from app.models import BYOK_STATIC, MANAGED_POOL, Tenant, utcnow
-from app.repositories import accounts, integrations, seed
+from app.models import BYOK_STATIC, GRANT, MANAGED_POOL, Tenant, utcnow
+from app.repositories import accounts, integrations, seed, wallet
 
 DEMO_EMAIL = "demo@vendo.local"
 DEMO_WORKSPACE = "demo"
 STAFF_EMAIL = "admin@vendo.local"
 STAFF_WORKSPACE = "admin"
 USAGE_DAYS = 60
+# The demo wallet: $100 of credits, about twice what the 60 days of usage cost.
+DEMO_CREDITS_MICROS = 100_000_000
 
 # The demo workspace: openrouter relies on the byok_static fallback (no flag); elevenlabs is
 # enabled with its managed-pool stub; telegram was switched off and has no connection.
@@ -58,6 +60,15 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
     assert tenant is not None
     apps = await _seed_workspace(session, tenant)
     events = await _seed_usage(session, tenant, apps)
+    await wallet.add_credits(
+        session=session,
+        tenant_id=tenant.id,
+        kind=GRANT,
+        amount_micros=DEMO_CREDITS_MICROS,
+        reason="demo credits",
+        idempotency_key="demo-seed",
+        now=utcnow(),
+    )
     return SeedReport(integrations=created, tools=tools_created, usage_events=events)
 
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     redis_prefix: str = "vendo:"
     integration_rate_limit: str = "30/minute"
+    # Per client IP, per route: /api/v1/balance and /api/billing/balance each, /api/cli/balance.
+    balance_rate_limit: str = "60/minute"
+    cli_balance_rate_limit: str = "30/minute"
     session_ttl_days: int = Field(default=30, ge=1)
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
@@ -92,7 +95,7 @@ class Settings(BaseSettings):
             raise ValueError("must be memory:// or redis://host:port/db (rediss:// for TLS)")
         return value
 
-    @field_validator("integration_rate_limit")
+    @field_validator("integration_rate_limit", "balance_rate_limit", "cli_balance_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from limits import parse

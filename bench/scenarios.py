@@ -28,14 +28,16 @@ DETAIL_SLUG = "openrouter"
 # Settings of the bench server, on top of the database and cache ones. The page cap and the
 # cost limit are raised so that the 500-tool scenario is allowed at all; the alias limit so that
 # the legacy operations can be posted to /graphql (with the default of 15, LegacyIntegrationList
-# and LegacyIntegrationDetail are rejected); the integration rate limit so that the toggle
-# scenario measures toggles, not 429s.
+# and LegacyIntegrationDetail are rejected); the integration and balance rate limits so that the
+# toggle and balance scenarios measure answers, not 429s.
 BENCH_SETTINGS = {
     "VENDO_ENV": "production",
     "VENDO_GRAPHQL_MAX_PAGE_SIZE": "1000",
     "VENDO_GRAPHQL_MAX_COST": "100000000",
     "VENDO_GRAPHQL_MAX_ALIASES": "1000",
     "VENDO_INTEGRATION_RATE_LIMIT": "1000000/minute",
+    "VENDO_BALANCE_RATE_LIMIT": "1000000/minute",
+    "VENDO_CLI_BALANCE_RATE_LIMIT": "1000000/minute",
     "VENDO_LOG_FLUSH_SECONDS": "0.5",
 }
 PAGE_CAP = int(BENCH_SETTINGS["VENDO_GRAPHQL_MAX_PAGE_SIZE"])
@@ -78,6 +80,9 @@ LEGACY_SAMPLES: dict[str, list[tuple[str, dict[str, str], dict[str, str]]]] = {
     "/api/v1/integrations/{id}": [("bearer", {"id": DETAIL_SLUG}, {})],
     "/api/v1/mcp-connections": [("bearer", {}, {})],
     "/api/v1/native-tools": [("bearer", {}, {})],
+    "/api/v1/balance": [("key", {}, {})],
+    "/api/billing/balance": [("key", {}, {})],
+    "/api/cli/balance": [("key", {}, {})],
 }  # fmt: skip
 
 # Names of the scenarios the targets are computed from.
@@ -92,12 +97,23 @@ S_USAGE_REST = "GET /api/integrations/{slug}/usage [session]"
 S_USAGE_GQL = "graphql LegacyIntegrationUsage [session]"
 S_USAGE_REST_C1 = "usage trend REST, 1 connection"
 S_USAGE_GQL_C1 = "usage trend GraphQL, 1 connection"
+S_BALANCE_REST = "GET /api/v1/balance [key]"
+S_BALANCE_GQL = "graphql LegacyBalance [key]"
+S_BALANCE_REST_C1 = "balance REST, 1 connection"
+S_BALANCE_GQL_C1 = "balance GraphQL, 1 connection"
 S_TOGGLE = "toggle: POST /api/integrations/{slug} [session]"
 S_PRICING = "GET /api/pricing/models [anon]"
 # Not a legacy pair, but run as one block all the same, taking turns to go first: the first light
 # run after a round's heavy scenarios meets more of their aftermath (in three full runs, the REST
 # usage trend's p99 at one connection, always run first, was above its twin's in 13 rounds of 15).
-TAKE_TURNS = ((S_USAGE_REST_C1, S_USAGE_GQL_C1),)
+TAKE_TURNS = ((S_USAGE_REST_C1, S_USAGE_GQL_C1), (S_BALANCE_REST_C1, S_BALANCE_GQL_C1))
+# Runs again at one connection, for the p99 targets: (scenario, its name at one connection).
+ONE_CONNECTION = (
+    (S_USAGE_REST, S_USAGE_REST_C1),
+    (S_USAGE_GQL, S_USAGE_GQL_C1),
+    (S_BALANCE_REST, S_BALANCE_REST_C1),
+    (S_BALANCE_GQL, S_BALANCE_GQL_C1),
+)
 SCALING = (S_ANON_LIST, S_SIGNED_LIST, S_GQL_LIST, S_GQL_TOOLS, S_USAGE_GQL, S_TOGGLE, S_PRICING)
 QUICK_SCALING = (S_ANON_LIST, S_GQL_LIST, S_USAGE_GQL)
 
@@ -130,6 +146,8 @@ class Credentials:
             return {"Cookie": f"vendo_session={self.cookie}"}
         if variant == "bearer":
             return {"Authorization": f"Bearer {self.app_key}", "X-Account-ID": DEMO_SLUG}
+        if variant == "key":  # the SDKs' call: the App Key alone
+            return {"Authorization": f"Bearer {self.app_key}"}
         return {}
 
 
@@ -261,6 +279,7 @@ def _viewers() -> dict[str, Viewer]:
         "anon": Viewer(),
         "session": Viewer(credential=Credential.SESSION),
         "bearer": Viewer(credential=Credential.APP_KEY),
+        "key": Viewer(credential=Credential.APP_KEY),
     }
 
 
@@ -328,9 +347,9 @@ def twin_scenario(
 
 
 def one_connection_scenarios(scenarios: dict[str, Scenario]) -> list[Scenario]:
-    """The usage trend and its twin at one connection (the p99 target)."""
+    """The usage trend, the balance and their twins at one connection (the p99 targets)."""
     found = []
-    for base_name, name in ((S_USAGE_REST, S_USAGE_REST_C1), (S_USAGE_GQL, S_USAGE_GQL_C1)):
+    for base_name, name in ONE_CONNECTION:
         base = scenarios.get(base_name)
         if base is not None:
             found.append(

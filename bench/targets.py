@@ -1,7 +1,7 @@
 """The targets, each judged on a ratio of two scenarios' medians (or on one figure): the cached
 GET against static bytes, the GraphQL list and tools against raw SQL, each legacy route against
-its twin, the usage trend's p99 at one connection, RSS per worker, and two workers against one.
-Each ratio's detail also gives it round by round, as a noise gauge."""
+its twin, the usage trend's and the balance's p99 at one connection, RSS per worker, and two
+workers against one. Each ratio's detail also gives it round by round, as a noise gauge."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 
 from bench.scenarios import (
     S_ANON_LIST,
+    S_BALANCE_GQL_C1,
+    S_BALANCE_REST_C1,
     S_GQL_LIST,
     S_GQL_TOOLS,
     S_RAW_LIST,
@@ -38,7 +40,7 @@ def compute_ratios(results: Results) -> list[Ratio]:
             continue
         ratios += baseline_ratios(results, config)
         ratios += pair_ratios(results, config)
-        ratios += usage_p99(results, config)
+        ratios += one_connection_p99(results, config)
     ratios += rss_per_worker(results)
     ratios += scaling(results)
     return ratios
@@ -152,10 +154,10 @@ def _pair_detail(results: Results, config: str, rest: str, twin: str) -> str:
     return detail
 
 
-def usage_p99(results: Results, config: str) -> list[Ratio]:
-    """The usage trend's p99 at one connection, REST and GraphQL."""
+def one_connection_p99(results: Results, config: str) -> list[Ratio]:
+    """The usage trend's and the balance's p99 at one connection, REST and GraphQL."""
     found = []
-    for scenario in (S_USAGE_GQL_C1, S_USAGE_REST_C1):
+    for scenario in (S_USAGE_GQL_C1, S_USAGE_REST_C1, S_BALANCE_GQL_C1, S_BALANCE_REST_C1):
         p99 = _median(results, config, scenario, "p99_ms")
         found.append(
             ratio(

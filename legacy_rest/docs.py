@@ -39,6 +39,10 @@ def _cache(route: LegacyRoute) -> str:
     return "; ".join(parts) or "–"
 
 
+def _limit(route: LegacyRoute) -> str:
+    return route.limit or (f"{route.ip_limit} (per IP, REST only)" if route.ip_limit else "–")
+
+
 def markdown() -> str:
     lines = [
         "# Legacy REST routes and the GraphQL they run",
@@ -58,7 +62,7 @@ def markdown() -> str:
             f"| {route.method} | `{route.path}` | {_auth(route)} | {_root_fields(document)} "
             f"| [`{name.group(1) if name else route.operation}`]"
             f"(../legacy_rest/operations/{route.operation}.graphql) | {route.envelope.value} "
-            f"| {_cache(route)} | {route.limit or '–'} |"
+            f"| {_cache(route)} | {_limit(route)} |"
         )
     lines += ["", "## The operations", ""]
     for operation in dict.fromkeys(route.operation for route in ROUTES):

@@ -19,14 +19,14 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.cache.memo import remembered
-from app.errors import BadUserInput, DomainError, Internal, Unauthenticated, catalogued, classify
+from app.errors import BadUserInput, DomainError, Internal, RateLimited, catalogued, classify
 from app.services.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.web import request_log
 from legacy_rest import cookie_writes
 from legacy_rest.documents import load_operation, operation_name
 from legacy_rest.envelopes import dumps
 from legacy_rest.legacy_route import LegacyRoute, RestInput
-from resolvers.context import Context, context_for
+from resolvers.context import Context, client_ip, context_for
 
 log = logging.getLogger("vendo.legacy_rest")
 DETAIL_KEYS = ("errors",)  # error extensions a REST body carries beside its message
@@ -79,6 +79,8 @@ class LegacyEndpoint:
         early = self.anonymous_hit(request.scope)
         if early is not None:
             return early
+        if route.ip_limit is not None:
+            await self._spend_ip_limit(request)
         auth = route.auth
         if self._cookie_write:
             refused = cookie_writes.refusal(
@@ -90,11 +92,17 @@ class LegacyEndpoint:
         context.max_page_size = None  # the gateway's own operation: whole lists
         context.trusted = True
         if auth.required and not context.viewer.is_authenticated:
-            raise Unauthenticated()
+            raise auth.refusal(request.headers)
         try:
             return await self._answer(request, context)
         finally:
             context.close()
+
+    async def _spend_ip_limit(self, request: Request) -> None:
+        assert self.route.ip_limit is not None
+        limits = request.app.state.runtime.limits
+        if not await limits.hit(self.route.ip_limit, client_ip(request)):
+            raise RateLimited()
 
     async def _answer(self, request: Request, context: Context) -> Response:
         route = self.route

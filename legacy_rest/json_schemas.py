@@ -373,6 +373,20 @@ def empty_list(key: str) -> Schema:
     return obj(**{key: array({}, maxItems=0)})
 
 
+# The balance routes (CONTRACT.md §3.10): the same figures in USD (two decimals) or micros
+
+USD: Schema = {"type": "number", "description": "USD rounded to the cent, half away from zero"}
+
+
+def _balance(unit: str, number: Schema) -> Schema:
+    figures = ("balance", "credits", "spent", "spent_this_month")
+    return obj(tenant_id=UUID, **{f"{name}_{unit}": number for name in figures}, as_of=TIMESTAMP)
+
+
+BALANCE_USD = _balance("usd", USD)
+BALANCE_MICROS = _balance("micros", INTEGER)
+
+
 # Parameters beside the path's: (where, name) → the rest of the OpenAPI parameter object
 
 ACCOUNT_ID: Schema = {"type": "string", "minLength": 1, "pattern": "[!-~]"}
@@ -391,6 +405,9 @@ PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("query", "category"): {"allowEmptyValue": True, "description": "Category to filter by."},
     ("query", "appId"): {"description": "An app of the workspace: alreadyEnabled by its bindings."},
     ("path", "id"): {"description": "The integration's UUID or its snake_case name."},
+    ("query", "tenant_id"): {
+        "description": "The workspace the caller expects (its id or slug); any other answers 401."
+    },
 }
 
 
@@ -399,3 +416,4 @@ PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
 PROBLEMS = array(obj(index={"type": ["integer", "null"]}, field=TEXT_OR_NULL, message=STRING))
 FLAT_ERROR = {**obj(message=STRING, errors=PROBLEMS), "required": ["message"]}
 STRING_ERROR = obj(error=STRING)
+NESTED_ERROR = obj(error=obj(message=STRING))

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import DomainError, catalogued
-from app.services.auth import Credential, Viewer
+from app.errors import DomainError, MissingBearerToken, Unauthenticated, catalogued
+from app.services.auth import Credential, Viewer, bearer_token
 from app.settings import Settings
 from legacy_rest.envelopes import Envelope
 from legacy_rest.json_schemas import Schema
@@ -20,6 +20,14 @@ class Auth:
     accept: frozenset[Credential] = frozenset()
     required: bool = False
     bearer_headers: tuple[str, ...] = ("authorization",)
+    # What a request carrying no Bearer token in any of ``bearer_headers`` is refused with.
+    missing: type[Unauthenticated] = Unauthenticated
+
+    def refusal(self, headers: Mapping[str, str]) -> Unauthenticated:
+        """A required credential that is absent (``missing``) or failed (Unauthenticated)."""
+        if any(bearer_token(headers, name) for name in self.bearer_headers):
+            return Unauthenticated()
+        return self.missing()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,6 +44,19 @@ STAFF = Auth(
     accept=frozenset({Credential.JWT, Credential.SESSION}),
     required=True,
     bearer_headers=("x-authorization", "authorization"),
+)
+
+# The balance routes (docs/CONTRACT.md §3.10): a Bearer token told apart by counting its dot
+# segments (§3.2), never the cookie; no token at all answers "Missing Bearer token".
+BALANCE_BEARER = Auth(
+    accept=frozenset({Credential.APP_KEY, Credential.CONNECTION_KEY, Credential.JWT}),
+    required=True,
+    missing=MissingBearerToken,
+)
+CLI_BEARER = Auth(
+    accept=frozenset({Credential.APP_KEY, Credential.CONNECTION_KEY}),
+    required=True,
+    missing=MissingBearerToken,
 )
 
 
@@ -117,6 +138,9 @@ class LegacyRoute:
     # (for routes without a ``cache`` rule: a cached answer is sent with ``headers`` only).
     headers_for: Callable[[Any, Settings], Mapping[str, str]] | None = None
     limit: str | None = None  # the limiter the operation draws on (enforced in the resolver)
+    # A per-IP limiter of the route alone (app/limits.py), spent before the credential is read;
+    # GraphQL does not draw on it (CONTRACT.md §3.8).
+    ip_limit: str | None = None
     fallback: Any = None  # when set, any failure answers 200 with this body (graceful degrade)
     aliases: tuple[str, ...] = ()  # other spellings of the path (e.g. a trailing slash)
     # The documentation the OpenAPI document is generated from.

@@ -2,8 +2,9 @@
 
 Every status a route can answer is derived from the table and the error catalogue
 (app/errors.py): 200 with its ``responds`` schema (the only one for routes that degrade
-gracefully), then the status of each error class the route can answer — Unauthenticated when a
-credential is required, BadUserInput when it reads a body, RateLimited when it spends a limit,
+gracefully), then the status of each error class the route can answer — Unauthenticated (and
+the route's refusal of a missing token) when a credential is required, BadUserInput when it
+reads a body, RateLimited when it spends a limit,
 its declared ``errors``, RequestTooLarge and BodyReadTimeout when its method carries a body,
 OriginNotAllowed and UnsupportedMediaType when the session cookie may authenticate a write,
 Internal and Unavailable — each in the route's own error envelope, described by the messages it
@@ -51,7 +52,11 @@ COOKIE_WRITE = (
 def _error_content(envelope: Envelope) -> dict[str, Any]:
     if envelope is Envelope.TEXT:
         return {"text/plain": {"schema": json_schemas.STRING}}
-    schema = json_schemas.STRING_ERROR if envelope is Envelope.STRING else json_schemas.FLAT_ERROR
+    schemas = {
+        Envelope.STRING: json_schemas.STRING_ERROR,
+        Envelope.NESTED: json_schemas.NESTED_ERROR,
+    }
+    schema = schemas.get(envelope, json_schemas.FLAT_ERROR)
     return {"application/json": {"schema": schema}}
 
 
@@ -61,10 +66,10 @@ def error_classes(route: LegacyRoute) -> list[type[DomainError]]:
         return []
     found: list[type[DomainError]] = []
     if route.auth.required:
-        found.append(Unauthenticated)
+        found += [route.auth.missing, Unauthenticated]
     if route.reads_body:
         found.append(BadUserInput)
-    if route.limit:
+    if route.limit or route.ip_limit:
         found.append(RateLimited)
     found += route.errors
     if route.method not in BODYLESS_METHODS:

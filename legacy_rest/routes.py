@@ -7,11 +7,14 @@ from typing import Any, TypedDict
 
 from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
 from app.errors import BadUserInput, Forbidden, Internal, NotFound, NoWorkspace, UpstreamFailed
+from app.limits import BILLING_BALANCE, CLI_BALANCE, V1_BALANCE
 from app.settings import Settings
 from legacy_rest import json_schemas
 from legacy_rest.envelopes import Envelope
 from legacy_rest.legacy_route import (
+    BALANCE_BEARER,
     BEARER,
+    CLI_BEARER,
     OPTIONAL_SESSION,
     SESSION,
     STAFF,
@@ -29,6 +32,7 @@ from legacy_rest.shapes import (
     integrations,
     pricing,
     tools,
+    wallet,
 )
 
 FIVE_MINUTES = 300
@@ -69,6 +73,10 @@ class V1Defaults(TypedDict):
 
 
 V1: V1Defaults = {"auth": BEARER, "envelope": Envelope.TEXT, "request_headers": ("X-Account-ID",)}
+
+# The balance routes with the CORS of CONTRACT.md §3.6 (app/factory.py installs it).
+BALANCE_CORS_PATHS = ("/api/v1/balance", "/api/billing/balance")
+BALANCE_SUMMARY = "The caller's workspace wallet: balance, credits, spend, spend this month"
 
 ROUTES: tuple[LegacyRoute, ...] = (
     # Integrations (docs/CONTRACT.md §1)
@@ -241,5 +249,27 @@ ROUTES: tuple[LegacyRoute, ...] = (
         shape=account_integrations.stub("native_tools"), **V1,
         summary="Native tools (reserved: always an empty list)",
         responds=json_schemas.empty_list("native_tools"), errors=(BadUserInput, NotFound),
+    ),
+    # The wallet: balances for the SDKs and the CLI (docs/CONTRACT.md §3.10)
+    LegacyRoute(
+        "GET", "/api/v1/balance", "balance",
+        auth=BALANCE_BEARER, variables=wallet.caller_workspace, shape=wallet.balance_usd,
+        envelope=Envelope.NESTED, ip_limit=V1_BALANCE, query=("tenant_id",),
+        summary=f"{BALANCE_SUMMARY}, in USD (two decimals)",
+        responds=json_schemas.BALANCE_USD, errors=(NoWorkspace,),
+    ),
+    LegacyRoute(
+        "GET", "/api/billing/balance", "balance",
+        auth=BALANCE_BEARER, variables=wallet.caller_workspace, shape=wallet.balance_micros,
+        envelope=Envelope.NESTED, ip_limit=BILLING_BALANCE, query=("tenant_id",),
+        summary=f"{BALANCE_SUMMARY}, in micros",
+        responds=json_schemas.BALANCE_MICROS, errors=(NoWorkspace,),
+    ),
+    LegacyRoute(
+        "GET", "/api/cli/balance", "balance",
+        auth=CLI_BEARER, variables=wallet.caller_workspace, shape=wallet.balance_usd,
+        ip_limit=CLI_BALANCE, query=("tenant_id",),
+        summary=f"{BALANCE_SUMMARY}, in USD (two decimals), for the CLI",
+        responds=json_schemas.BALANCE_USD, errors=(NoWorkspace,),
     ),
 )  # fmt: skip

@@ -15,20 +15,24 @@ from app.models.integrations import (
 )
 from app.models.tools import App, AppConnectionBinding, CategoryFallback, Meter, Release, Tool
 from app.models.usage import UsageDaily, UsageEvent
+from app.models.wallet import GRANT, TOP_UP, CreditEntry
 
 __all__ = [
     "APP_KEY",
     "AVAILABLE",
     "BYOK_STATIC",
     "CONNECTION_KEY",
+    "GRANT",
     "INSTALLED",
     "MANAGED_POOL",
     "MANAGED_POOL_ACTIVE",
+    "TOP_UP",
     "ApiKey",
     "App",
     "AppConnectionBinding",
     "CategoryFallback",
     "Connection",
+    "CreditEntry",
     "Integration",
     "IntegrationApi",
     "Meter",

@@ -40,6 +40,9 @@ class UsageDaily(SQLModel, table=True):
     usage figure the gateway shows is a sum of these days: trend, day, ISO week, month."""
 
     __tablename__ = "usage_daily"
+    # The wallet's sums over all of a tenant's days and over this month's read this index alone
+    # (migration 0003; docs/decisions/0090).
+    __table_args__ = (Index("ix_usage_daily_tenant_day_cost", "tenant_id", "day", "cost_micros"),)
 
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True)
     provider: str = Field(max_length=100, primary_key=True)

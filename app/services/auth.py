@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ SESSION_COOKIE = "vendo_session"
 SESSION_TOKEN_PREFIX = "vs_"
 API_KEY_PREFIX = "vendo_sk_"
 log = logging.getLogger("vendo.auth")
+JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class Credential(StrEnum):
@@ -85,8 +87,9 @@ def new_api_key() -> str:
 
 
 def looks_like_jwt(token: str) -> bool:
-    """CONTRACT.md §3.2: exactly three dot-separated segments is a JWT; anything else is opaque."""
-    return token.count(".") == 2 and all(token.split("."))
+    """CONTRACT.md §3.2: exactly three dot-separated base64url segments is a JWT; anything else
+    is opaque."""
+    return JWT_SHAPE.fullmatch(token) is not None
 
 
 def bearer_token(headers: Mapping[str, str], header: str = "authorization") -> str | None:

@@ -92,7 +92,8 @@ def _under(path: str, prefix: str) -> bool:
 
 
 class PrefixCors:
-    """CORS for one path prefix. Origins matching ``origin_pattern`` are reflected with
+    """CORS for path prefixes (``prefix``: one, or several), but not under ``exclude`` (which
+    another policy answers). Origins matching ``origin_pattern`` are reflected with
     ``Vary: Origin``; any other origin gets ``fallback`` (``*`` for /api/v1: CONTRACT.md §3.6)
     or no CORS header at all when ``fallback`` is None (/graphql: configured origins only).
     ``credentials`` allows cookies, for the configured origins only."""
@@ -101,22 +102,29 @@ class PrefixCors:
         self,
         app: ASGIApp,
         *,
-        prefix: str,
+        prefix: str | tuple[str, ...],
         origin_pattern: str,
         methods: tuple[str, ...],
         headers: tuple[str, ...],
         fallback: str | None = "*",
         credentials: bool = False,
         max_age: int = 600,
+        exclude: tuple[str, ...] = (),
     ) -> None:
         self.app = app
-        self.prefix = prefix
+        self.prefixes = (prefix,) if isinstance(prefix, str) else prefix
+        self.exclude = exclude
         self.origin = re.compile(origin_pattern) if origin_pattern else None
         self.methods = ", ".join(methods)
         self.headers = ", ".join(headers)
         self.fallback = fallback
         self.credentials = credentials
         self.max_age = str(max_age)
+
+    def _applies(self, path: str) -> bool:
+        return any(_under(path, prefix) for prefix in self.prefixes) and not any(
+            _under(path, other) for other in self.exclude
+        )
 
     def _allow(self, origin: str) -> dict[str, str]:
         if self.origin is not None and self.origin.fullmatch(origin):
@@ -129,7 +137,7 @@ class PrefixCors:
         return {"Access-Control-Allow-Origin": self.fallback, "Vary": "Origin"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _under(scope["path"], self.prefix):
+        if scope["type"] != "http" or not self._applies(scope["path"]):
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)

@@ -9,13 +9,19 @@ import strawberry
 
 from app.models import Integration, TenantIntegration
 from app.services.auth import Viewer
+from resolvers.context import Info
 from resolvers.integrations.types import Installation, IntegrationType
+from resolvers.wallet.types import Wallet, workspace_wallet
 
 
 @strawberry.type(description="A tenant workspace.")
 class Workspace:
     id: uuid.UUID
     slug: str
+
+    @strawberry.field(description="Credits, spend and balance (the credits ledger).")
+    async def wallet(self, info: Info) -> Wallet:
+        return await workspace_wallet(self.id, info)
 
 
 @strawberry.type(name="Viewer", description="The signed-in caller.")

@@ -389,6 +389,9 @@ class TestJwtRs256:
         ("vs_opaque-session-token", False),
         ("one.two", False),
         ("a.b.c.d", False),
+        ("a+b.c.d", False),  # three segments, not all base64url: opaque
+        ("a.b.c=", False),
+        ("a..b", False),
         ("nodots", False),
         ("", False),
     ],

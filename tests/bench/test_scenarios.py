@@ -6,10 +6,9 @@ from __future__ import annotations
 import orjson
 
 from bench.scenarios import (
-    S_USAGE_GQL,
-    S_USAGE_GQL_C1,
-    S_USAGE_REST,
-    S_USAGE_REST_C1,
+    ONE_CONNECTION,
+    S_BALANCE_GQL,
+    S_BALANCE_REST,
     Credentials,
     build_scenarios,
 )
@@ -53,9 +52,21 @@ def test_a_list_twin_asks_for_the_whole_list_as_its_route_does():
     assert variables(twin.body) == {"signedIn": False, "first": 1000}
 
 
-def test_the_usage_trend_runs_again_at_one_connection_with_the_same_request():
+def test_the_balance_is_measured_with_the_app_key_alone_beside_its_twin():
+    scenarios, pairs, _ = build_scenarios(CREDS)
+    named = {s.name: s for s in scenarios}
+    assert (S_BALANCE_REST, S_BALANCE_GQL) in pairs
+    assert named[S_BALANCE_REST].path == "/api/v1/balance"
+    assert named[S_BALANCE_REST].headers == {"Authorization": "Bearer key-1"}
+    twin = named[S_BALANCE_GQL]
+    assert twin.headers == {"Content-Type": "application/json", "Authorization": "Bearer key-1"}
+    assert variables(twin.body) == {}
+
+
+def test_the_usage_trend_and_the_balance_run_again_at_one_connection_with_the_same_request():
     scenarios = {s.name: s for s in build_scenarios(CREDS)[0]}
-    for base, single in ((S_USAGE_REST, S_USAGE_REST_C1), (S_USAGE_GQL, S_USAGE_GQL_C1)):
+    assert len(ONE_CONNECTION) == 4
+    for base, single in ONE_CONNECTION:
         one = scenarios[single]
         assert one.connections == 1
         assert (one.method, one.path, one.headers, one.body) == (

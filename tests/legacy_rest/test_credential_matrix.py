@@ -3,7 +3,11 @@ drawn from the route table: each row's ``auth`` says which credentials it reads 
 (CONTRACT.md §3.2, §3.3). A route that requires a credential refuses a failed one with 401 in its
 envelope (§3.4) and writes nothing; a route where one is optional answers a failed one exactly as
 it answers an anonymous caller. Each case first sends the live credential and checks that it is
-answered otherwise, so that no case can pass by accident."""
+answered otherwise, so that no case can pass by accident.
+
+Then every route that requires a credential × every kind of live credential (App Key,
+Connection Key, identity JWT, session cookie, each in the usual header): the kinds its ``auth``
+accepts are let through, the others are refused with 401 in its envelope — the matrix of §3.3."""
 
 from __future__ import annotations
 
@@ -185,13 +189,23 @@ async def send(
     return await client.request(route.method, path, content=content, headers=headers)
 
 
-def assert_refused(route: LegacyRoute, response: httpx.Response) -> None:
+def assert_refused(
+    route: LegacyRoute, response: httpx.Response, message: str = UNAUTHORIZED
+) -> None:
     """401 in the route's envelope."""
     if route.envelope is Envelope.TEXT:
-        assert_text(response, 401, UNAUTHORIZED)
+        assert_text(response, 401, message)
+    elif route.envelope is Envelope.NESTED:
+        assert_json(response, 401, {"error": {"message": message}})
     else:
         assert route.envelope is Envelope.FLAT, route.envelope  # a new envelope: say its body
-        assert_json(response, 401, {"message": UNAUTHORIZED})
+        assert_json(response, 401, {"message": message})
+
+
+def refusal_message(route: LegacyRoute, failure: str) -> str:
+    """What a route says of a failed credential: its own words when no token was sent at all
+    (the balance routes: "Missing Bearer token"), "Unauthorized" otherwise."""
+    return route.auth.missing.default_message if failure == "missing" else UNAUTHORIZED
 
 
 def answer(response: httpx.Response) -> tuple[int, str | None, bytes]:
@@ -225,7 +239,72 @@ async def test_failed_credential_is_refused_or_anonymous(
     before = await snapshot(runtime)
     response = await send(client, route, presented.headers)
     if route.auth.required:
-        assert_refused(route, response)
+        assert_refused(route, response, refusal_message(route, failure))
     else:
         assert answer(response) == answer(await send(client, route, {}))
     assert await snapshot(runtime) == before, "a failed credential wrote something"
+
+
+# --------------------------------------------------------------------------------------------
+# The kinds of live credential each route takes (CONTRACT.md §3.3)
+
+
+async def live_app_key(route: LegacyRoute, runtime: Runtime, sessions: Sessions) -> Presented:
+    return Presented(in_header("authorization", await demo_key(runtime, APP_KEY)))
+
+
+async def live_connection_key(
+    route: LegacyRoute, runtime: Runtime, sessions: Sessions
+) -> Presented:
+    return Presented(in_header("authorization", await demo_key(runtime, CONNECTION_KEY)))
+
+
+async def live_jwt(route: LegacyRoute, runtime: Runtime, sessions: Sessions) -> Presented:
+    await sessions.create(DEMO_EMAIL, staff=True)
+    token = identity_jwt(await user_id_of(runtime, DEMO_EMAIL))
+    return Presented(in_header("authorization", token))
+
+
+KINDS: dict[Credential, Make] = {
+    Credential.APP_KEY: live_app_key,
+    Credential.CONNECTION_KEY: live_connection_key,
+    Credential.JWT: live_jwt,
+    Credential.SESSION: session_cookie,
+}
+
+
+def takes(route: LegacyRoute, kind: Credential) -> bool:
+    """Whether the route reads this kind where the case sends it (keys and JWTs: the
+    Authorization header; sessions: the cookie)."""
+    if kind not in route.auth.accept:
+        return False
+    return kind is Credential.SESSION or "authorization" in route.auth.bearer_headers
+
+
+KIND_CASES = [
+    pytest.param(route, kind, id=f"{route.method} {route.path} {kind.value}")
+    for route in ROUTES
+    if route.auth.required
+    for kind in KINDS
+]
+
+
+@pytest.mark.parametrize(("route", "kind"), KIND_CASES)
+async def test_live_credential_is_taken_or_refused_by_kind(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    sessions: Sessions,
+    demo: None,
+    route: LegacyRoute,
+    kind: Credential,
+) -> None:
+    presented = await KINDS[kind](route, runtime, sessions)
+    response = await send(client, route, presented.headers)
+    if takes(route, kind):
+        assert response.status_code != 401, response.text
+    else:
+        # A cookie alone is no Bearer token: a route that words a missing one says so.
+        sent_bearer = kind is not Credential.SESSION
+        assert_refused(
+            route, response, refusal_message(route, "other" if sent_bearer else "missing")
+        )
