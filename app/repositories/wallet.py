@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Date, Uuid, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import CreditEntry, UsageDaily
 from app.repositories import Reader
@@ -86,7 +87,8 @@ async def add_credits(
     await session.execute(insert)
     entry = await session.scalar(
         select(CreditEntry).where(
-            CreditEntry.tenant_id == tenant_id, CreditEntry.idempotency_key == idempotency_key
+            col(CreditEntry.tenant_id) == tenant_id,
+            col(CreditEntry.idempotency_key) == idempotency_key,
         )
     )
     assert entry is not None
