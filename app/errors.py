@@ -61,6 +61,12 @@ class Unauthenticated(DomainError):
     default_message = "Unauthorized"
 
 
+class MissingBearerToken(Unauthenticated):
+    """No ``Authorization: Bearer`` token where a route reads only Bearer tokens."""
+
+    default_message = "Missing Bearer token"
+
+
 class Forbidden(DomainError):
     code = "FORBIDDEN"
     status = 403
@@ -81,6 +87,18 @@ class AccountNotFound(NotFound):
     """An account (workspace) the credential may not act for, existing or not."""
 
     default_message = "Account not found"
+
+
+class ConnectionNotFound(NotFound):
+    """A connection of another workspace is answered as one that does not exist."""
+
+    default_message = "Connection not found"
+
+
+class KeyNotFound(NotFound):
+    """A key of another workspace is answered as one that does not exist."""
+
+    default_message = "Key not found"
 
 
 class NoWorkspace(DomainError):

@@ -10,14 +10,13 @@ import statistics
 from typing import Any
 
 from bench.scenarios import (
+    ONE_CONNECTION,
     S_ANON_LIST,
     S_GQL_LIST,
     S_GQL_TOOLS,
     S_RAW_LIST,
     S_RAW_TOOLS,
     S_STATIC,
-    S_USAGE_GQL_C1,
-    S_USAGE_REST_C1,
     SCALING,
 )
 
@@ -38,7 +37,7 @@ def compute_ratios(results: Results) -> list[Ratio]:
             continue
         ratios += baseline_ratios(results, config)
         ratios += pair_ratios(results, config)
-        ratios += usage_p99(results, config)
+        ratios += one_connection_p99(results, config)
     ratios += rss_per_worker(results)
     ratios += scaling(results)
     return ratios
@@ -152,10 +151,11 @@ def _pair_detail(results: Results, config: str, rest: str, twin: str) -> str:
     return detail
 
 
-def usage_p99(results: Results, config: str) -> list[Ratio]:
-    """The usage trend's p99 at one connection, REST and GraphQL."""
+def one_connection_p99(results: Results, config: str) -> list[Ratio]:
+    """The p99 at one connection, REST and GraphQL, of the usage trend and of a deployment's
+    connections."""
     found = []
-    for scenario in (S_USAGE_GQL_C1, S_USAGE_REST_C1):
+    for _, scenario in ONE_CONNECTION:
         p99 = _median(results, config, scenario, "p99_ms")
         found.append(
             ratio(

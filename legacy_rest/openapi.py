@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from http import HTTPStatus
 from typing import Any
 
 from app.errors import (
@@ -51,7 +52,10 @@ COOKIE_WRITE = (
 def _error_content(envelope: Envelope) -> dict[str, Any]:
     if envelope is Envelope.TEXT:
         return {"text/plain": {"schema": json_schemas.STRING}}
-    schema = json_schemas.STRING_ERROR if envelope is Envelope.STRING else json_schemas.FLAT_ERROR
+    schema = {
+        Envelope.STRING: json_schemas.STRING_ERROR,
+        Envelope.NESTED: json_schemas.NESTED_ERROR,
+    }.get(envelope, json_schemas.FLAT_ERROR)
     return {"application/json": {"schema": schema}}
 
 
@@ -61,7 +65,7 @@ def error_classes(route: LegacyRoute) -> list[type[DomainError]]:
         return []
     found: list[type[DomainError]] = []
     if route.auth.required:
-        found.append(Unauthenticated)
+        found += [route.auth.missing, Unauthenticated]
     if route.reads_body:
         found.append(BadUserInput)
     if route.limit:
@@ -134,8 +138,8 @@ def operation_id(route: LegacyRoute) -> str:
 
 def operation(route: LegacyRoute) -> dict[str, Any]:
     responses: dict[str, Any] = {
-        "200": {
-            "description": "OK",
+        str(route.status): {
+            "description": HTTPStatus(route.status).phrase,
             "content": {"application/json": {"schema": route.responds}},
             **({"headers": _headers(route)} if route.headers else {}),
         }

@@ -121,6 +121,35 @@ async def get_apps(
     return {row.id: row for row in rows}
 
 
+async def workspace_apps(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID] | None = None
+) -> list[tuple[App, Tool]]:
+    """The workspace's apps (those among ``ids`` when given), each with its tool, oldest first."""
+    query = select(App, Tool).join(Tool, Tool.id == App.tool_id).where(App.tenant_id == tenant_id)
+    if ids is not None:
+        query = query.where(App.id.in_(ids))
+    rows = await session.execute(query.order_by(App.created_at, App.id))
+    return [(app, tool) for app, tool in rows]
+
+
+async def bound_connections(
+    *, session: AsyncSession, app_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[Connection, datetime]]]:
+    """Each app's bound connections with when they were bound, in binding order; a binding to a
+    connection of another workspace than the app's is not one."""
+    rows = await session.execute(
+        select(AppConnectionBinding.app_id, Connection, AppConnectionBinding.created_at)
+        .join(Connection, Connection.id == AppConnectionBinding.connection_id)
+        .join(App, App.id == AppConnectionBinding.app_id)
+        .where(AppConnectionBinding.app_id.in_(app_ids), Connection.tenant_id == App.tenant_id)
+        .order_by(AppConnectionBinding.created_at, Connection.provider, Connection.id)
+    )
+    found: dict[uuid.UUID, list[tuple[Connection, datetime]]] = defaultdict(list)
+    for app_id, connection, bound_at in rows:
+        found[app_id].append((connection, bound_at))
+    return dict(found)
+
+
 async def bound_providers(
     *, session: AsyncSession, app_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, frozenset[str]]:

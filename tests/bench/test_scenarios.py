@@ -1,15 +1,15 @@
 """The bench's scenarios (bench/scenarios.py): every legacy GET route measured beside its twin,
-the twin asking for what the route answers, the usage trend at one connection."""
+the twin asking for what the route answers, the usage trend and a deployment's connections at one
+connection."""
 
 from __future__ import annotations
 
 import orjson
 
 from bench.scenarios import (
-    S_USAGE_GQL,
-    S_USAGE_GQL_C1,
-    S_USAGE_REST,
-    S_USAGE_REST_C1,
+    ONE_CONNECTION,
+    S_DEPLOY_GQL,
+    S_DEPLOY_REST,
     Credentials,
     build_scenarios,
 )
@@ -53,9 +53,20 @@ def test_a_list_twin_asks_for_the_whole_list_as_its_route_does():
     assert variables(twin.body) == {"signedIn": False, "first": 1000}
 
 
-def test_the_usage_trend_runs_again_at_one_connection_with_the_same_request():
+def test_a_deployment_s_connections_are_asked_with_the_app_key_alone():
     scenarios = {s.name: s for s in build_scenarios(CREDS)[0]}
-    for base, single in ((S_USAGE_REST, S_USAGE_REST_C1), (S_USAGE_GQL, S_USAGE_GQL_C1)):
+    rest, twin = scenarios[S_DEPLOY_REST], scenarios[S_DEPLOY_GQL]
+    assert (rest.method, rest.path) == ("GET", "/api/deployments/me/connections")
+    assert rest.headers == {"Authorization": "Bearer key-1"}
+    assert twin.headers == {"Content-Type": "application/json", "Authorization": "Bearer key-1"}
+    assert variables(twin.body) == {}
+
+
+def test_the_one_connection_scenarios_repeat_their_base_request():
+    """The usage trend and a deployment's connections, REST and GraphQL."""
+    scenarios = {s.name: s for s in build_scenarios(CREDS)[0]}
+    assert len(ONE_CONNECTION) == 4
+    for base, single in ONE_CONNECTION:
         one = scenarios[single]
         assert one.connections == 1
         assert (one.method, one.path, one.headers, one.body) == (
