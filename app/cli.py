@@ -186,38 +186,24 @@ def cmd_session_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.models import APP_KEY, CONNECTION_KEY, utcnow
-    from app.repositories import keys
-    from app.services.auth import hash_token, new_api_key
+    from app.services.auth import mint_api_key
 
     kind = APP_KEY if args.app else CONNECTION_KEY
     scope = _uuid(args.app or args.connection)
     if scope is None:
         print("--app / --connection take an app or connection UUID", file=sys.stderr)
         return 2
-    key = new_api_key()
     expires_at = utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
 
-    async def work(db: Database) -> bool:
+    async def work(db: Database) -> str | None:
         async with db.write() as session, session.begin():
-            app_id = scope if kind == APP_KEY else None
-            connection_id = None if kind == APP_KEY else scope
-            tenant = await keys.scope_tenant(
-                session=session, app_id=app_id, connection_id=connection_id
+            minted = await mint_api_key(
+                db=session, kind=kind, scope_id=scope, expires_at=expires_at
             )
-            if tenant is None:
-                return False
-            await keys.create_key(
-                session=session,
-                kind=kind,
-                tenant_id=tenant,
-                scope_id=scope,
-                key_hash=hash_token(key),
-                prefix=key[:13],
-                expires_at=expires_at,
-            )
-        return True
+        return minted[0] if minted is not None else None
 
-    if not _with_database(settings, work):
+    key = _with_database(settings, work)
+    if key is None:
         print(f"no {kind} {scope}", file=sys.stderr)
         return 1
     print(f"{kind} key (shown once; only its hash is stored):")

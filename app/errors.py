@@ -88,6 +88,18 @@ class AccountNotFound(NotFound):
     default_message = "Account not found"
 
 
+class ConnectionNotFound(NotFound):
+    """A connection of another workspace is answered as one that does not exist."""
+
+    default_message = "Connection not found"
+
+
+class KeyNotFound(NotFound):
+    """A key of another workspace is answered as one that does not exist."""
+
+    default_message = "Key not found"
+
+
 class NoWorkspace(DomainError):
     code = "NO_WORKSPACE"
     status = 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app.errors import DomainError, is_not_migrated
+from app import errors  # a module: app.errors imports this one
 
 log = logging.getLogger("vendo.faults")
 NOT_MIGRATED = "not migrated (run vendo-gateway migrate)"
@@ -47,7 +47,7 @@ def is_database_error(error: BaseException | None) -> bool:
     (asyncpg raises them as they are)."""
     seen = 0
     while error is not None and seen < 8:
-        if isinstance(error, DomainError):
+        if isinstance(error, errors.DomainError):
             return False
         module = type(error).__module__
         if module.startswith(_OTHER_BACKENDS):
@@ -70,7 +70,7 @@ class DatabaseLatch(Latch):
     def failed(self, error: BaseException) -> None:
         if not is_database_error(error):
             return
-        if is_not_migrated(error):
+        if errors.is_not_migrated(error):
             self.schema.failed(error)
         else:
             super().failed(error)

@@ -3,7 +3,8 @@
 The core scenarios (the GraphQL list and tools, the toggle), the baselines they are compared
 with, every legacy GET route with a sample request beside its GraphQL twin (the route's own
 operation posted to /graphql with the variables the route computes), and the usage trend at one
-connection. The names below are the ones the targets are computed from (``bench.targets``).
+connection, and a deployment's connections (App Key) at one connection. The names below are the
+ones the targets are computed from (``bench.targets``).
 """
 
 from __future__ import annotations
@@ -80,9 +81,16 @@ LEGACY_SAMPLES: dict[str, list[tuple[str, dict[str, str], dict[str, str]]]] = {
     "/api/v1/integrations/{id}": [("bearer", {"id": DETAIL_SLUG}, {})],
     "/api/v1/mcp-connections": [("bearer", {}, {})],
     "/api/v1/native-tools": [("bearer", {}, {})],
-    "/api/v1/balance": [("key", {}, {})],
-    "/api/billing/balance": [("key", {}, {})],
-    "/api/cli/balance": [("key", {}, {})],
+    "/api/v1/balance": [("app_key", {}, {})],
+    "/api/billing/balance": [("app_key", {}, {})],
+    "/api/cli/balance": [("app_key", {}, {})],
+    # Keys and apps (docs/CONTRACT.md §3.11)
+    "/api/deployments/me/connections": [("app_key", {}, {})],
+    "/api/auth/me": [("session", {}, {})],
+    "/api/user/me": [("session", {}, {})],
+    "/api/tenants/me": [("session", {}, {})],
+    "/api/apps": [("session", {}, {})],
+    "/api/keys": [("session", {}, {})],
 }  # fmt: skip
 
 # Names of the scenarios the targets are computed from.
@@ -97,22 +105,32 @@ S_USAGE_REST = "GET /api/integrations/{slug}/usage [session]"
 S_USAGE_GQL = "graphql LegacyIntegrationUsage [session]"
 S_USAGE_REST_C1 = "usage trend REST, 1 connection"
 S_USAGE_GQL_C1 = "usage trend GraphQL, 1 connection"
-S_BALANCE_REST = "GET /api/v1/balance [key]"
-S_BALANCE_GQL = "graphql LegacyBalance [key]"
+S_BALANCE_REST = "GET /api/v1/balance [app_key]"
+S_BALANCE_GQL = "graphql LegacyBalance [app_key]"
 S_BALANCE_REST_C1 = "balance REST, 1 connection"
 S_BALANCE_GQL_C1 = "balance GraphQL, 1 connection"
+S_DEPLOY_REST = "GET /api/deployments/me/connections [app_key]"
+S_DEPLOY_GQL = "graphql LegacyDeploymentConnections [app_key]"
+S_DEPLOY_REST_C1 = "deployment connections REST, 1 connection"
+S_DEPLOY_GQL_C1 = "deployment connections GraphQL, 1 connection"
 S_TOGGLE = "toggle: POST /api/integrations/{slug} [session]"
 S_PRICING = "GET /api/pricing/models [anon]"
 # Not a legacy pair, but run as one block all the same, taking turns to go first: the first light
 # run after a round's heavy scenarios meets more of their aftermath (in three full runs, the REST
 # usage trend's p99 at one connection, always run first, was above its twin's in 13 rounds of 15).
-TAKE_TURNS = ((S_USAGE_REST_C1, S_USAGE_GQL_C1), (S_BALANCE_REST_C1, S_BALANCE_GQL_C1))
-# Runs again at one connection, for the p99 targets: (scenario, its name at one connection).
+TAKE_TURNS = (
+    (S_USAGE_REST_C1, S_USAGE_GQL_C1),
+    (S_BALANCE_REST_C1, S_BALANCE_GQL_C1),
+    (S_DEPLOY_REST_C1, S_DEPLOY_GQL_C1),
+)
+# Measured again at one connection, for the p99 targets: (base scenario, its one-connection run).
 ONE_CONNECTION = (
     (S_USAGE_REST, S_USAGE_REST_C1),
     (S_USAGE_GQL, S_USAGE_GQL_C1),
     (S_BALANCE_REST, S_BALANCE_REST_C1),
     (S_BALANCE_GQL, S_BALANCE_GQL_C1),
+    (S_DEPLOY_REST, S_DEPLOY_REST_C1),
+    (S_DEPLOY_GQL, S_DEPLOY_GQL_C1),
 )
 SCALING = (S_ANON_LIST, S_SIGNED_LIST, S_GQL_LIST, S_GQL_TOOLS, S_USAGE_GQL, S_TOGGLE, S_PRICING)
 QUICK_SCALING = (S_ANON_LIST, S_GQL_LIST, S_USAGE_GQL)
@@ -146,7 +164,7 @@ class Credentials:
             return {"Cookie": f"vendo_session={self.cookie}"}
         if variant == "bearer":
             return {"Authorization": f"Bearer {self.app_key}", "X-Account-ID": DEMO_SLUG}
-        if variant == "key":  # the SDKs' call: the App Key alone
+        if variant == "app_key":  # an SDK's or a deployed tool's call: the App Key alone
             return {"Authorization": f"Bearer {self.app_key}"}
         return {}
 
@@ -279,7 +297,7 @@ def _viewers() -> dict[str, Viewer]:
         "anon": Viewer(),
         "session": Viewer(credential=Credential.SESSION),
         "bearer": Viewer(credential=Credential.APP_KEY),
-        "key": Viewer(credential=Credential.APP_KEY),
+        "app_key": Viewer(credential=Credential.APP_KEY),
     }
 
 
@@ -347,7 +365,8 @@ def twin_scenario(
 
 
 def one_connection_scenarios(scenarios: dict[str, Scenario]) -> list[Scenario]:
-    """The usage trend, the balance and their twins at one connection (the p99 targets)."""
+    """The usage trend, the balance, a deployment's connections and their twins at one
+    connection (the p99 targets)."""
     found = []
     for base_name, name in ONE_CONNECTION:
         base = scenarios.get(base_name)

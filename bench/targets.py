@@ -10,16 +10,13 @@ import statistics
 from typing import Any
 
 from bench.scenarios import (
+    ONE_CONNECTION,
     S_ANON_LIST,
-    S_BALANCE_GQL_C1,
-    S_BALANCE_REST_C1,
     S_GQL_LIST,
     S_GQL_TOOLS,
     S_RAW_LIST,
     S_RAW_TOOLS,
     S_STATIC,
-    S_USAGE_GQL_C1,
-    S_USAGE_REST_C1,
     SCALING,
 )
 
@@ -155,9 +152,10 @@ def _pair_detail(results: Results, config: str, rest: str, twin: str) -> str:
 
 
 def one_connection_p99(results: Results, config: str) -> list[Ratio]:
-    """The usage trend's and the balance's p99 at one connection, REST and GraphQL."""
+    """The p99 at one connection, REST and GraphQL, of the usage trend, the balance and a
+    deployment's connections."""
     found = []
-    for scenario in (S_USAGE_GQL_C1, S_USAGE_REST_C1, S_BALANCE_GQL_C1, S_BALANCE_REST_C1):
+    for _, scenario in ONE_CONNECTION:
         p99 = _median(results, config, scenario, "p99_ms")
         found.append(
             ratio(

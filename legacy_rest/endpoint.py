@@ -19,8 +19,16 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.cache.memo import remembered
-from app.errors import BadUserInput, DomainError, Internal, RateLimited, catalogued, classify
-from app.services.auth import ANONYMOUS, SESSION_COOKIE, Credential
+from app.errors import (
+    BadUserInput,
+    DomainError,
+    Internal,
+    RateLimited,
+    Unauthenticated,
+    catalogued,
+    classify,
+)
+from app.services.auth import ANONYMOUS, SESSION_COOKIE, Credential, bearer_token
 from app.web import request_log
 from legacy_rest import cookie_writes
 from legacy_rest.documents import load_operation, operation_name
@@ -88,6 +96,8 @@ class LegacyEndpoint:
             )
             if refused is not None:
                 return route.envelope.render(refused)
+        if auth.token_prefix is not None:
+            self._check_prefix(request)
         context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
         context.max_page_size = None  # the gateway's own operation: whole lists
         context.trusted = True
@@ -139,6 +149,17 @@ class LegacyEndpoint:
             return self.ok(payload, route.headers_for(shaped, context.runtime.settings))
         return self.ok(payload)
 
+    def _check_prefix(self, request: Request) -> None:
+        """The route's token rule, before any verification work: no Bearer token is the
+        route's ``missing`` error; one without the prefix (an identity JWT included) is
+        refused as it is, never decoded nor looked up."""
+        auth = self.route.auth
+        tokens = [token for h in auth.bearer_headers if (token := bearer_token(request.headers, h))]
+        if not tokens:
+            raise auth.missing()
+        if not any(token.startswith(auth.token_prefix or "") for token in tokens):
+            raise Unauthenticated()
+
     def _name_request(self) -> None:
         if (info := request_log.current()) is not None:
             info.route = self.name
@@ -188,7 +209,12 @@ class LegacyEndpoint:
 
     def ok(self, payload: bytes, more: Mapping[str, str] | None = None) -> Response:
         headers = {**self.route.headers, **(more or {})}
-        return Response(payload, media_type="application/json", headers=headers or None)
+        return Response(
+            payload,
+            status_code=self.route.status,
+            media_type="application/json",
+            headers=headers or None,
+        )
 
     def ok_headers(self, payload: bytes) -> list[tuple[bytes, bytes]]:
         """The raw headers ``ok(payload)`` sends, remembered for the last payload: a cached

@@ -234,6 +234,53 @@ ACCOUNT_INTEGRATIONS = obj(
 )
 
 
+# Keys and apps (docs/CONTRACT.md §3.11): the runtime in snake_case, the dashboard in camelCase
+
+NULLABLE_UUID: Schema = {"type": ["string", "null"], "format": "uuid"}
+NULLABLE_TIMESTAMP: Schema = {"type": ["string", "null"], "format": "date-time"}
+_BOUND = {
+    "id": UUID,
+    "provider": STRING,
+    "profile": STRING,
+    "active": BOOLEAN,
+    "label": TEXT_OR_NULL,
+}
+DEPLOYMENT_CONNECTIONS = obj(app_id=UUID, connections=array(obj(**_BOUND, bound_at=TIMESTAMP)))
+AUTH_USER = obj(id=UUID, email=STRING, isStaff=BOOLEAN)
+AUTH_WORKSPACE = obj(id=UUID, slug=STRING, name=STRING)
+AUTH_ME = {
+    "oneOf": [
+        obj(authenticated={"const": True}, user=AUTH_USER, workspace=nullable(AUTH_WORKSPACE)),
+        obj(authenticated={"const": False}, user={"type": "null"}, workspace={"type": "null"}),
+    ]
+}
+TENANT_ME = obj(id=UUID, slug=STRING, name=STRING, isProduction=BOOLEAN, createdAt=TIMESTAMP)
+APPS = obj(
+    apps=array(
+        obj(
+            id=UUID,
+            name=STRING,
+            createdAt=TIMESTAMP,
+            tool=obj(slug=STRING, name=STRING),
+            connections=array(obj(**_BOUND, boundAt=TIMESTAMP)),
+        )
+    )
+)
+_KEY = {
+    "id": UUID,
+    "kind": {"enum": ["app", "connection"]},
+    "prefix": STRING,
+    "appId": NULLABLE_UUID,
+    "connectionId": NULLABLE_UUID,
+    "createdAt": TIMESTAMP,
+    "expiresAt": NULLABLE_TIMESTAMP,
+    "revokedAt": NULLABLE_TIMESTAMP,
+}
+API_KEY = obj(**_KEY)
+API_KEYS = obj(keys=array(API_KEY))
+MINTED_KEY = obj(**_KEY, key={"type": "string", "pattern": "^vendo_sk_"})
+
+
 # Any JSON value without a NUL character in a string or a key: a named component, as it refers
 # to itself.
 JSON_VALUE: Schema = {"$ref": "#/components/schemas/JsonValue"}
@@ -407,6 +454,14 @@ PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("path", "id"): {"description": "The integration's UUID or its snake_case name."},
     ("query", "tenant_id"): {
         "description": "The workspace the caller expects (its id or slug); any other answers 401."
+    },
+    ("path", "connectionId"): {
+        "schema": UUID,
+        "description": "One of the workspace's connections (its UUID; any other: 404).",
+    },
+    ("path", "keyId"): {
+        "schema": UUID,
+        "description": "One of the workspace's keys (its UUID; any other: 404).",
     },
 }
 

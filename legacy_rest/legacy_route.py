@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import DomainError, MissingBearerToken, Unauthenticated, catalogued
-from app.services.auth import Credential, Viewer, bearer_token
+from app.services.auth import API_KEY_PREFIX, Credential, Viewer, bearer_token
 from app.settings import Settings
 from legacy_rest.envelopes import Envelope
 from legacy_rest.json_schemas import Schema
@@ -20,6 +20,9 @@ class Auth:
     accept: frozenset[Credential] = frozenset()
     required: bool = False
     bearer_headers: tuple[str, ...] = ("authorization",)
+    # A Bearer token must start with this, or it is refused before any verification work
+    # (no JWT decoding, no SQL).
+    token_prefix: str | None = None
     # What a request carrying no Bearer token in any of ``bearer_headers`` is refused with.
     missing: type[Unauthenticated] = Unauthenticated
 
@@ -38,6 +41,13 @@ SESSION = Auth(accept=frozenset({Credential.SESSION}), required=True, bearer_hea
 # /api/v1/*: a Bearer App Key, Connection Key or identity JWT (docs/CONTRACT.md §4).
 BEARER = Auth(
     accept=frozenset({Credential.APP_KEY, Credential.CONNECTION_KEY, Credential.JWT}), required=True
+)
+# /api/deployments/me/*: an App Key only, told by its prefix first (docs/CONTRACT.md §3.11).
+APP_KEY_ONLY = Auth(
+    accept=frozenset({Credential.APP_KEY}),
+    required=True,
+    token_prefix=API_KEY_PREFIX,
+    missing=MissingBearerToken,
 )
 # Bulk save (CONTRACT.md §5): a staff JWT or session, in X-Authorization, Authorization or cookie.
 STAFF = Auth(
@@ -130,6 +140,7 @@ class LegacyRoute:
     variables: Callable[[RestInput], dict[str, Any]] = no_variables
     shape: Callable[[dict[str, Any]], Any] = first_field
     envelope: Envelope = Envelope.FLAT
+    status: int = 200  # of a successful answer
     # The documented message of each code, by the class naming it: {NotFound: "Tool not found"}.
     messages: Mapping[type[DomainError], str] = field(default_factory=dict)
     cache: CacheRule | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from http import HTTPStatus
 from typing import Any
 
 from app.errors import (
@@ -52,11 +53,10 @@ COOKIE_WRITE = (
 def _error_content(envelope: Envelope) -> dict[str, Any]:
     if envelope is Envelope.TEXT:
         return {"text/plain": {"schema": json_schemas.STRING}}
-    schemas = {
+    schema = {
         Envelope.STRING: json_schemas.STRING_ERROR,
         Envelope.NESTED: json_schemas.NESTED_ERROR,
-    }
-    schema = schemas.get(envelope, json_schemas.FLAT_ERROR)
+    }.get(envelope, json_schemas.FLAT_ERROR)
     return {"application/json": {"schema": schema}}
 
 
@@ -139,8 +139,8 @@ def operation_id(route: LegacyRoute) -> str:
 
 def operation(route: LegacyRoute) -> dict[str, Any]:
     responses: dict[str, Any] = {
-        "200": {
-            "description": "OK",
+        str(route.status): {
+            "description": HTTPStatus(route.status).phrase,
             "content": {"application/json": {"schema": route.responds}},
             **({"headers": _headers(route)} if route.headers else {}),
         }

@@ -6,12 +6,22 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG, USAGE_FRAMING
-from app.errors import BadUserInput, Forbidden, Internal, NotFound, NoWorkspace, UpstreamFailed
+from app.errors import (
+    BadUserInput,
+    ConnectionNotFound,
+    Forbidden,
+    Internal,
+    KeyNotFound,
+    NotFound,
+    NoWorkspace,
+    UpstreamFailed,
+)
 from app.limits import BILLING_BALANCE, CLI_BALANCE, V1_BALANCE
 from app.settings import Settings
 from legacy_rest import json_schemas
 from legacy_rest.envelopes import Envelope
 from legacy_rest.legacy_route import (
+    APP_KEY_ONLY,
     BALANCE_BEARER,
     BEARER,
     CLI_BEARER,
@@ -29,6 +39,8 @@ from legacy_rest.shapes import (
     account_integrations,
     bulk_save,
     common,
+    dashboard,
+    deployments,
     integrations,
     pricing,
     tools,
@@ -50,6 +62,8 @@ BULK_EXAMPLE = [
     }
 ]
 INSTALL_EXAMPLE = {"params": {"region": "eu"}}
+# Ids in the demo data are random: the write examples name one that is not there (404).
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def pricing_models_cache(body: Any, settings: Settings) -> Mapping[str, str]:
@@ -271,5 +285,55 @@ ROUTES: tuple[LegacyRoute, ...] = (
         ip_limit=CLI_BALANCE, query=("tenant_id",),
         summary=f"{BALANCE_SUMMARY}, in USD (two decimals), for the CLI",
         responds=json_schemas.BALANCE_USD, errors=(NoWorkspace,),
+    ),
+    # Keys and apps: the runtime and the dashboard's account reads (docs/CONTRACT.md §3.11)
+    LegacyRoute(
+        "GET", "/api/deployments/me/connections", "deployment_connections",
+        auth=APP_KEY_ONLY, shape=deployments.connections, envelope=Envelope.NESTED,
+        summary="The calling app's bound connections (an App Key only, `vendo_sk_` first)",
+        responds=json_schemas.DEPLOYMENT_CONNECTIONS,
+    ),
+    LegacyRoute(
+        "GET", "/api/auth/me", "auth_me", auth=OPTIONAL_SESSION, shape=dashboard.auth_me,
+        summary="The signed-in user and workspace, or the signed-out answer",
+        responds=json_schemas.AUTH_ME,
+    ),
+    LegacyRoute(
+        "GET", "/api/user/me", "user_me", auth=SESSION,
+        summary="The signed-in user", responds=json_schemas.AUTH_USER,
+    ),
+    LegacyRoute(
+        "GET", "/api/tenants/me", "tenant_me", auth=SESSION,
+        messages={NoWorkspace: "No workspace"},
+        summary="The signed-in user's production workspace",
+        responds=json_schemas.TENANT_ME, errors=(NoWorkspace,),
+    ),
+    LegacyRoute(
+        "GET", "/api/apps", "workspace_apps", auth=SESSION,
+        shape=dashboard.workspace_field("apps"), messages={NoWorkspace: "No workspace"},
+        summary="The workspace's apps with their tools and bound connections",
+        responds=json_schemas.APPS, errors=(NoWorkspace,),
+    ),
+    LegacyRoute(
+        "GET", "/api/keys", "workspace_keys", auth=SESSION,
+        shape=dashboard.workspace_field("keys"), messages={NoWorkspace: "No workspace"},
+        summary="The workspace's keys: never a key itself, nor its hash",
+        responds=json_schemas.API_KEYS, errors=(NoWorkspace,),
+    ),
+    LegacyRoute(
+        "POST", "/api/connections/{connectionId}/keys", "connection_key_create",
+        example={"path": {"connectionId": UNKNOWN_ID}},
+        auth=SESSION, variables=dashboard.connection_id, shape=dashboard.minted_key, status=201,
+        messages={NoWorkspace: "No workspace"},
+        summary="Mint a Connection Key, shown this once (201)",
+        responds=json_schemas.MINTED_KEY, errors=(NoWorkspace, ConnectionNotFound),
+    ),
+    LegacyRoute(
+        "DELETE", "/api/keys/{keyId}", "key_revoke",
+        example={"path": {"keyId": UNKNOWN_ID}},
+        auth=SESSION, variables=dashboard.key_id,
+        messages={NoWorkspace: "No workspace"},
+        summary="Revoke a key of the workspace (again: the same answer)",
+        responds=json_schemas.API_KEY, errors=(NoWorkspace, KeyNotFound),
     ),
 )  # fmt: skip

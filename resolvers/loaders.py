@@ -27,8 +27,18 @@ from strawberry.dataloader import DataLoader
 from app.cache.shared import INTEGRATIONS_CATALOG, TOOLS_CATALOG
 from app.cache.snapshots import Snapshots
 from app.db import Database
-from app.models import App, Integration, Meter, Release, TenantIntegration, Tool
-from app.repositories import Reader, integrations, tools, usage
+from app.models import (
+    App,
+    Connection,
+    Integration,
+    Meter,
+    Release,
+    Tenant,
+    TenantIntegration,
+    Tool,
+    User,
+)
+from app.repositories import Reader, accounts, integrations, tools, usage
 from resolvers.usage.periods import Periods
 
 K = TypeVar("K", bound=Hashable)
@@ -350,6 +360,23 @@ class Loaders:
     def bound_providers(self) -> DataLoader[uuid.UUID, frozenset[str]]:
         return self._loader(
             lambda s, ids: tools.bound_providers(session=s, app_ids=ids), default=EMPTY
+        )
+
+    # Keys and apps (docs/CONTRACT.md §3.11)
+
+    @cached_property
+    def tenant_by_id(self) -> DataLoader[uuid.UUID, Tenant | None]:
+        return self._loader(lambda s, ids: accounts.tenants_by_id(session=s, ids=ids))
+
+    @cached_property
+    def user_by_id(self) -> DataLoader[uuid.UUID, User | None]:
+        return self._loader(lambda s, ids: accounts.users_by_id(session=s, ids=ids))
+
+    @cached_property
+    def bound_connections(self) -> DataLoader[uuid.UUID, list[tuple[Connection, datetime]]]:
+        """Each app's bound connections, with when they were bound."""
+        return self._loader(
+            lambda s, ids: tools.bound_connections(session=s, app_ids=ids), default=[]
         )
 
     @cached_property

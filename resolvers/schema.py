@@ -19,6 +19,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from app.errors import BadUserInput, note_outage
 from app.settings import Settings
 from app.web.request_log import current, request_id
+from resolvers.accounts.keys import KeyMutations
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.context import Info
@@ -59,7 +60,7 @@ class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
 
 
 @strawberry.type
-class Mutation(IntegrationMutations, SaveMutations, AccountMutations):
+class Mutation(IntegrationMutations, SaveMutations, AccountMutations, KeyMutations):
     pass
 
 

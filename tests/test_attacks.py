@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import string
 import time
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from starlette.applications import Starlette
 from app.models import App
 from app.runtime import Runtime
 from app.services.auth import Credential
-from legacy_rest.legacy_route import LegacyRoute
+from legacy_rest.legacy_route import SAFE_METHODS, LegacyRoute
 from legacy_rest.routes import ROUTES
 from resolvers.engine.document_caches import SafeParserCache, SizedValidationCache
 from tests.conftest import Sessions, session_headers
@@ -667,6 +668,12 @@ LEGACY_EVIL = [
 ]
 
 
+# Path parameters of a plain request: a real slug and integration; ids of the workspace's rows
+# (random in the demo data) are an unknown UUID.
+PLAIN_PARAMETERS = {"slug": "openrouter", "id": "openai"}
+UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
+
+
 def legacy_paths() -> list[tuple[str, LegacyRoute]]:
     return [(path, route) for route in ROUTES for path in (route.path, *route.aliases)]
 
@@ -736,15 +743,16 @@ async def test_legacy_route_survives_unicode_and_nul_everywhere(
         url: str, body: Any = None, extra: dict[str, Any] | None = None
     ) -> httpx.Response:
         # A cookie write declares JSON even without a body (legacy_rest/cookie_writes.py).
-        declared = {"Content-Type": "application/json"} if route.method == "POST" else {}
+        declared = {"Content-Type": "application/json"} if route.method not in SAFE_METHODS else {}
         return await raw_client.request(
             route.method, url, json=body, headers={**headers, **declared, **(extra or {})}
         )
 
     for value in LEGACY_EVIL:
-        encoded = quote(value, safe="")
-        url = path.replace("{slug}", encoded).replace("{id}", encoded)
-        plain = path.replace("{slug}", "openrouter").replace("{id}", "openai")
+        # A dot segment is percent-encoded, or the client resolves it to another path.
+        encoded = quote(value, safe="") if value != ".." else "%2E%2E"
+        url = re.sub(r"{\w+}", encoded.replace("\\", "\\\\"), path)
+        plain = re.sub(r"{(\w+)}", lambda m: PLAIN_PARAMETERS.get(m[1], UNKNOWN_UUID), path)
         if url != path:
             assert_safe(await call(url), f"path {value!r}")
         query = {"appId": value, "category": value, "status": value, "slug": value, value: value}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -141,3 +142,15 @@ async def find_tenant(*, session: AsyncSession, ref: str) -> Tenant | None:
             return None
         condition = col(Tenant.slug) == ref
     return (await session.execute(select(Tenant).where(condition))).scalar_one_or_none()
+
+
+async def tenants_by_id(
+    *, session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Tenant]:
+    rows = await session.scalars(select(Tenant).where(col(Tenant.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def users_by_id(*, session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, User]:
+    rows = await session.scalars(select(User).where(col(User.id).in_(ids)))
+    return {row.id: row for row in rows}

@@ -24,7 +24,9 @@ class KeyPrincipal:
     connection_id: uuid.UUID | None
 
 
-# Built once: every request signed with a key runs it (see ``_sql.execute``).
+# Built once: every request signed with a key runs it (see ``_sql.execute``). The key's app or
+# connection must still exist in the key's own workspace: a key whose scope belongs to another
+# workspace signs nothing (docs/decisions/0101).
 _BY_KEY = (
     select(
         col(ApiKey.kind),
@@ -34,10 +36,16 @@ _BY_KEY = (
         col(ApiKey.connection_id),
     )
     .join(Tenant, col(Tenant.id) == col(ApiKey.tenant_id))
+    .outerjoin(App, col(App.id) == col(ApiKey.app_id))
+    .outerjoin(Connection, col(Connection.id) == col(ApiKey.connection_id))
     .where(
         col(ApiKey.key_hash) == bindparam("key_hash"),
         col(ApiKey.revoked_at).is_(None),
         or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > bindparam("now")),
+        or_(
+            col(App.tenant_id) == col(ApiKey.tenant_id),
+            col(Connection.tenant_id) == col(ApiKey.tenant_id),
+        ),
     )
 )
 
@@ -58,6 +66,57 @@ async def scope_tenant(
     return await session.scalar(
         select(col(Connection.tenant_id)).where(col(Connection.id) == connection_id)
     )
+
+
+async def issue_key(
+    *,
+    session: AsyncSession,
+    kind: str,
+    scope_id: uuid.UUID,
+    key_hash: str,
+    prefix: str,
+    expires_at: datetime | None,
+    tenant_id: uuid.UUID | None = None,
+) -> ApiKey | None:
+    """A key for an app (``kind`` app) or a connection, in the workspace owning it; None when
+    there is no such app or connection — or, given ``tenant_id``, not in that workspace."""
+    app_id, connection_id = (scope_id, None) if kind == APP_KEY else (None, scope_id)
+    owner = await scope_tenant(session=session, app_id=app_id, connection_id=connection_id)
+    if owner is None or (tenant_id is not None and owner != tenant_id):
+        return None
+    return await create_key(
+        session=session,
+        kind=kind,
+        tenant_id=owner,
+        scope_id=scope_id,
+        key_hash=key_hash,
+        prefix=prefix,
+        expires_at=expires_at,
+    )
+
+
+async def workspace_keys(*, session: AsyncSession, tenant_id: uuid.UUID) -> list[ApiKey]:
+    """Every key of the workspace, revoked and expired ones too, oldest first."""
+    query = (
+        select(ApiKey)
+        .where(col(ApiKey.tenant_id) == tenant_id)
+        .order_by(col(ApiKey.created_at), col(ApiKey.id))
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def revoke_workspace_key(
+    *, session: AsyncSession, tenant_id: uuid.UUID, key_id: uuid.UUID, now: datetime
+) -> ApiKey | None:
+    """Revokes one key of the workspace (a key revoked already keeps its first revocation time);
+    None when the workspace has no such key."""
+    key = await session.scalar(
+        select(ApiKey).where(col(ApiKey.id) == key_id, col(ApiKey.tenant_id) == tenant_id)
+    )
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = now
+        await session.flush()
+    return key
 
 
 async def create_key(

@@ -128,6 +128,44 @@ async def get_apps(
     return {row.id: row for row in rows}
 
 
+async def workspace_apps(
+    *, session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID] | None = None
+) -> list[tuple[App, Tool]]:
+    """The workspace's apps (those among ``ids`` when given), each with its tool, oldest first."""
+    query = (
+        select(App, Tool)
+        .join(Tool, col(Tool.id) == col(App.tool_id))
+        .where(col(App.tenant_id) == tenant_id)
+    )
+    if ids is not None:
+        query = query.where(col(App.id).in_(ids))
+    rows = await session.execute(query.order_by(col(App.created_at), col(App.id)))
+    return [(app, tool) for app, tool in rows]
+
+
+async def bound_connections(
+    *, session: AsyncSession, app_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[Connection, datetime]]]:
+    """Each app's bound connections with when they were bound, in binding order; a binding to a
+    connection of another workspace than the app's is not one."""
+    rows = await session.execute(
+        select(col(AppConnectionBinding.app_id), Connection, col(AppConnectionBinding.created_at))
+        .join(Connection, col(Connection.id) == col(AppConnectionBinding.connection_id))
+        .join(App, col(App.id) == col(AppConnectionBinding.app_id))
+        .where(
+            col(AppConnectionBinding.app_id).in_(app_ids),
+            col(Connection.tenant_id) == col(App.tenant_id),
+        )
+        .order_by(
+            col(AppConnectionBinding.created_at), col(Connection.provider), col(Connection.id)
+        )
+    )
+    found: dict[uuid.UUID, list[tuple[Connection, datetime]]] = defaultdict(list)
+    for app_id, connection, bound_at in rows:
+        found[app_id].append((connection, bound_at))
+    return dict(found)
+
+
 async def bound_providers(
     *, session: AsyncSession, app_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, frozenset[str]]:

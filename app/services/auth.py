@@ -22,14 +22,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import APP_KEY, Session, utcnow
+from app.models import APP_KEY, ApiKey, Session, utcnow
 from app.repositories import Reader, accounts, keys
 from app.services.jwks import ASYMMETRIC, JwksKeys
 from app.settings import Settings
@@ -84,6 +84,33 @@ def new_session_token() -> str:
 
 def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+KEY_PREFIX_LENGTH = 13  # what a listing shows of a key: ``vendo_sk_`` and four characters
+
+
+async def mint_api_key(
+    *,
+    db: AsyncSession,
+    kind: str,
+    scope_id: uuid.UUID,
+    expires_at: datetime | None = None,
+    tenant_id: uuid.UUID | None = None,
+) -> tuple[str, ApiKey] | None:
+    """A new App Key (``kind`` app) or Connection Key and its row; only its hash is stored.
+    None when the app or connection does not exist (in ``tenant_id``'s workspace, when given).
+    ``vendo-gateway key create`` and the dashboard mint keys through this one function."""
+    key = new_api_key()
+    row = await keys.issue_key(
+        session=db,
+        kind=kind,
+        scope_id=scope_id,
+        key_hash=hash_token(key),
+        prefix=key[:KEY_PREFIX_LENGTH],
+        expires_at=expires_at,
+        tenant_id=tenant_id,
+    )
+    return (key, row) if row is not None else None
 
 
 def looks_like_jwt(token: str) -> bool:

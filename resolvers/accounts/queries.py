@@ -10,8 +10,9 @@ import strawberry
 
 from app.errors import BadUserInput, IntegrationNotFound
 from app.models import AVAILABLE, INSTALLED, Tenant
-from app.repositories import integrations
+from app.repositories import integrations, tools
 from resolvers.accounts.access import integration_ref, resolve_account
+from resolvers.accounts.apps import AppType
 from resolvers.accounts.types import (
     AccountIntegration,
     AccountIntegrationList,
@@ -90,3 +91,17 @@ class AccountQueries:
     )
     async def account(self, info: Info, id: str) -> AccountType:
         return AccountType.from_model(await resolve_account(info, id))
+
+    @strawberry.field(
+        description="The calling deployment: the app of the App Key the request is signed "
+        "with; null for any other caller (docs/CONTRACT.md §3.11)."
+    )
+    async def deployment(self, info: Info) -> AppType | None:
+        viewer = info.context.viewer
+        if viewer.app_id is None or viewer.tenant_id is None:
+            return None
+        async with info.context.runtime.db.read() as session:
+            rows = await tools.workspace_apps(
+                session=session, tenant_id=viewer.tenant_id, ids=[viewer.app_id]
+            )
+        return AppType.build(*rows[0]) if rows else None

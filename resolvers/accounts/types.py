@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Self
 
 import strawberry
 
-from app.models import Integration, TenantIntegration
+from app.errors import NoWorkspace
+from app.models import Integration, Tenant, TenantIntegration
+from app.repositories import keys as api_keys
+from app.repositories import tools
 from app.services.auth import Viewer
+from resolvers.accounts.apps import ApiKeyType, AppType, require_user_workspace
 from resolvers.context import Info
 from resolvers.integrations.types import Installation, IntegrationType
 from resolvers.wallet.types import Wallet, workspace_wallet
@@ -23,9 +28,50 @@ class Workspace:
     async def wallet(self, info: Info) -> Wallet:
         return await workspace_wallet(self.id, info)
 
+    # Keys and apps (docs/CONTRACT.md §3.11)
+
+    async def _row(self, info: Info) -> Tenant:
+        row = await info.context.loaders.tenant_by_id.load(self.id)
+        if row is None:  # deleted since the credential was read
+            raise NoWorkspace()
+        return row
+
+    @strawberry.field
+    async def name(self, info: Info) -> str:
+        return (await self._row(info)).name
+
+    @strawberry.field(description="Whether this is the owner's production workspace.")
+    async def is_production(self, info: Info) -> bool:
+        return (await self._row(info)).is_production
+
+    @strawberry.field
+    async def created_at(self, info: Info) -> dt.datetime:
+        return (await self._row(info)).created_at
+
+    @strawberry.field(
+        description="The workspace's apps, oldest first, each with its tool and bound "
+        "connections (a signed-in user's; FORBIDDEN for a key)."
+    )
+    async def apps(self, info: Info) -> list[AppType]:
+        tenant_id = require_user_workspace(info)
+        async with info.context.runtime.db.read() as session:
+            rows = await tools.workspace_apps(session=session, tenant_id=tenant_id)
+        return [AppType.build(app, tool) for app, tool in rows]
+
+    @strawberry.field(
+        description="The workspace's App Keys and Connection Keys, revoked and expired ones "
+        "too, oldest first (a signed-in user's; FORBIDDEN for a key)."
+    )
+    async def keys(self, info: Info) -> list[ApiKeyType]:
+        tenant_id = require_user_workspace(info)
+        async with info.context.runtime.db.read() as session:
+            rows = await api_keys.workspace_keys(session=session, tenant_id=tenant_id)
+        return [ApiKeyType.from_model(row) for row in rows]
+
 
 @strawberry.type(name="Viewer", description="The signed-in caller.")
 class ViewerType:
+    user_id: uuid.UUID | None = strawberry.field(description="The user; null for a key.")
     email: str | None
     is_staff: bool
     credential: str = strawberry.field(description="session, app_key, connection_key or jwt.")
@@ -37,6 +83,7 @@ class ViewerType:
         if viewer.tenant_id is not None and viewer.tenant_slug is not None:
             workspace = Workspace(id=viewer.tenant_id, slug=viewer.tenant_slug)
         return cls(
+            user_id=viewer.user_id,
             email=viewer.email,
             is_staff=viewer.is_staff,
             credential=str(viewer.credential),

@@ -1,5 +1,6 @@
 """The bench's scenarios (bench/scenarios.py): every legacy GET route measured beside its twin,
-the twin asking for what the route answers, the usage trend at one connection."""
+the twin asking for what the route answers, the usage trend and a deployment's connections at one
+connection."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from bench.scenarios import (
     ONE_CONNECTION,
     S_BALANCE_GQL,
     S_BALANCE_REST,
+    S_DEPLOY_GQL,
+    S_DEPLOY_REST,
     Credentials,
     build_scenarios,
 )
@@ -63,9 +66,19 @@ def test_the_balance_is_measured_with_the_app_key_alone_beside_its_twin():
     assert variables(twin.body) == {}
 
 
-def test_the_usage_trend_and_the_balance_run_again_at_one_connection_with_the_same_request():
+def test_a_deployment_s_connections_are_asked_with_the_app_key_alone():
     scenarios = {s.name: s for s in build_scenarios(CREDS)[0]}
-    assert len(ONE_CONNECTION) == 4
+    rest, twin = scenarios[S_DEPLOY_REST], scenarios[S_DEPLOY_GQL]
+    assert (rest.method, rest.path) == ("GET", "/api/deployments/me/connections")
+    assert rest.headers == {"Authorization": "Bearer key-1"}
+    assert twin.headers == {"Content-Type": "application/json", "Authorization": "Bearer key-1"}
+    assert variables(twin.body) == {}
+
+
+def test_the_one_connection_scenarios_repeat_their_base_request():
+    """The usage trend, the balance and a deployment's connections, REST and GraphQL."""
+    scenarios = {s.name: s for s in build_scenarios(CREDS)[0]}
+    assert len(ONE_CONNECTION) == 6
     for base, single in ONE_CONNECTION:
         one = scenarios[single]
         assert one.connections == 1

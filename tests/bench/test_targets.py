@@ -44,9 +44,11 @@ def test_missing_scenarios_give_no_value_and_no_verdict():
         ("cached anonymous GET ÷ static bytes", None, None),
         ("GraphQL list 200 ÷ raw SQL", None, None),
         ("tools nested ÷ raw SQL", None, None),
-        ("usage trend GraphQL, 1 connection: p99 ms", None, None),
         ("usage trend REST, 1 connection: p99 ms", None, None),
-        ("balance GraphQL, 1 connection: p99 ms", None, None),
+        ("usage trend GraphQL, 1 connection: p99 ms", None, None),
         ("balance REST, 1 connection: p99 ms", None, None),
+        ("balance GraphQL, 1 connection: p99 ms", None, None),
+        ("deployment connections REST, 1 connection: p99 ms", None, None),
+        ("deployment connections GraphQL, 1 connection: p99 ms", None, None),
         ("RSS per worker after the run (MB, max)", 150.5, True),
     ]

@@ -1,6 +1,7 @@
 """Cross-site writes with the session cookie (legacy_rest/cookie_writes.py): what an HTML form or
 a page of another origin can make the browser send to ``POST /api/integrations/{slug}``,
-``…/regenerate`` and the bulk save is refused — 403 for a foreign ``Origin``, 415 for a missing
+``…/regenerate``, the bulk save, ``POST /api/connections/{id}/keys`` and
+``DELETE /api/keys/{id}`` is refused — 403 for a foreign ``Origin``, 415 for a missing
 or form/text content type — before anything is read or written; curl, servers and Bearer
 callers are unaffected."""
 
@@ -14,10 +15,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from app.models import App, User
+from app.models import ApiKey, App, Connection, User
 from app.runtime import Runtime
+from app.services.auth import hash_token
 from tests.conftest import Sessions, session_headers
-from tests.support.credentials import identity_jwt, mint_key
+from tests.support.credentials import demo_key, identity_jwt, mint_key
 from tests.support.http import assert_json
 from tests.support.sql import snapshot
 
@@ -72,10 +74,14 @@ def settings_overrides() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(params=["toggle", "regenerate", "bulk save"])
-async def write(request: pytest.FixtureRequest, demo: None, sessions: Sessions) -> dict[str, Any]:
+@pytest.fixture(params=["toggle", "regenerate", "bulk save", "mint key", "revoke key"])
+async def write(
+    request: pytest.FixtureRequest, demo: None, sessions: Sessions, runtime: Runtime
+) -> dict[str, Any]:
     """A cookie write that succeeds (or, for regenerate, answers its documented 400) when sent
-    as the dashboard sends it: path, JSON body, session cookie and the answer then."""
+    as the dashboard sends it: method, path, JSON body, session cookie and the answer then."""
+    if request.param in ("mint key", "revoke key"):
+        return await key_write(request.param, runtime, sessions)
     if request.param == "bulk save":
         cookie = session_headers(await sessions.create("root@example.com", staff=True))
         return {"path": "/api/integrations", "body": [SAVE_ITEM], "cookie": cookie, "ok": 200}
@@ -85,6 +91,24 @@ async def write(request: pytest.FixtureRequest, demo: None, sessions: Sessions) 
         return {"path": "/api/integrations/telegram", "body": body, "cookie": cookie, "ok": 200}
     path = "/api/integrations/openrouter/regenerate"
     return {"path": path, "body": None, "cookie": cookie, "ok": 400}
+
+
+async def key_write(which: str, runtime: Runtime, sessions: Sessions) -> dict[str, Any]:
+    """Minting a Connection Key for the demo OpenRouter connection (201), or revoking an App
+    Key of the demo workspace (200, and 200 again)."""
+    cookie = session_headers(await sessions.create("demo@vendo.local"))
+    async with runtime.db.read() as session:
+        if which == "mint key":
+            found = await session.scalar(
+                select(Connection.id).where(Connection.provider == "openrouter")
+            )
+            return {"path": f"/api/connections/{found}/keys", "body": None, "cookie": cookie,
+                    "ok": 201}  # fmt: skip
+    key = await demo_key(runtime)
+    async with runtime.db.read() as session:
+        found = await session.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_token(key)))
+    return {"method": "DELETE", "path": f"/api/keys/{found}", "body": None, "cookie": cookie,
+            "ok": 200}  # fmt: skip
 
 
 async def send(
@@ -102,7 +126,10 @@ async def send(
     if origin is not None:
         extra["Origin"] = origin
     body = b"" if write["body"] is None else httpx.Request("POST", "/", json=write["body"]).content
-    return await client.post(write["path"], content=body, headers={**write["cookie"], **extra})
+    method = write.get("method", "POST")
+    return await client.request(
+        method, write["path"], content=body, headers={**write["cookie"], **extra}
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,7 +155,7 @@ async def test_cookie_write_with_json_content_type_runs(
     for content_type in ("application/json", "application/json; charset=utf-8"):
         response = await send(client, write, content_type=content_type)
         assert response.status_code == write["ok"], response.text
-    if write["ok"] == 200:
+    if write["ok"] in (200, 201):
         assert await snapshot(runtime) != before
 
 

@@ -1,13 +1,11 @@
-"""Every legacy route × every way its credential can fail — missing, malformed, expired, revoked —
-drawn from the route table: each row's ``auth`` says which credentials it reads and where
-(CONTRACT.md §3.2, §3.3). A route that requires a credential refuses a failed one with 401 in its
-envelope (§3.4) and writes nothing; a route where one is optional answers a failed one exactly as
-it answers an anonymous caller. Each case first sends the live credential and checks that it is
-answered otherwise, so that no case can pass by accident.
-
-Then every route that requires a credential × every kind of live credential (App Key,
-Connection Key, identity JWT, session cookie, each in the usual header): the kinds its ``auth``
-accepts are let through, the others are refused with 401 in its envelope — the matrix of §3.3."""
+"""Every legacy route × every way its credential can fail — missing, malformed, expired, revoked,
+a key whose app or connection is another workspace's — and × every live credential of a kind it
+does not take, drawn from the route table: each row's ``auth`` says which credentials it reads
+and where (CONTRACT.md §3.2, §3.3). A route that requires a credential refuses a failed one, or
+one of another kind, with 401 in its envelope (§3.4) and writes nothing; a route where one is
+optional answers it exactly as it answers an anonymous caller. Each failure case first sends the
+live credential and checks that it is answered otherwise, so that no case can pass by
+accident."""
 
 from __future__ import annotations
 
@@ -31,6 +29,7 @@ from tests.support.credentials import (
     demo_key,
     expire_session,
     identity_jwt,
+    move_key_to,
     revoke_key,
     revoke_session,
     user_id_of,
@@ -88,7 +87,7 @@ async def revoked_session(route: LegacyRoute, runtime: Runtime, sessions: Sessio
     return presented
 
 
-def key_of(kind: str, header: str, *, revoked: bool) -> Make:
+def key_of(kind: str, header: str, *, breaking: str) -> Make:
     async def make(route: LegacyRoute, runtime: Runtime, sessions: Sessions) -> Presented:
         key = await demo_key(runtime, kind)
         presented = Presented(in_header(header, key))
@@ -97,7 +96,12 @@ def key_of(kind: str, header: str, *, revoked: bool) -> Make:
             old = await demo_key(runtime, kind, expires_at=utcnow() - timedelta(seconds=1))
             presented.headers.update(in_header(header, old))
 
-        presented.breaks = (lambda: revoke_key(runtime, key)) if revoked else expire
+        breaks = {
+            "revoked": lambda: revoke_key(runtime, key),
+            "expired": expire,
+            "foreign": lambda: move_key_to(runtime, key, "admin"),
+        }
+        presented.breaks = breaks[breaking]
         return presented
 
     return make
@@ -152,8 +156,8 @@ def failures(route: LegacyRoute) -> dict[str, Make]:
         for credential, kind in keys:
             if credential in accept:
                 name = f"{credential.value}-in-{header}"
-                cases[f"expired-{name}"] = key_of(kind, header, revoked=False)
-                cases[f"revoked-{name}"] = key_of(kind, header, revoked=True)
+                for breaking in ("expired", "revoked", "foreign"):
+                    cases[f"{breaking}-{name}"] = key_of(kind, header, breaking=breaking)
         if Credential.JWT in accept:
             cases[f"expired-jwt-in-{header}"] = expired_jwt(header)
     return cases
@@ -189,10 +193,9 @@ async def send(
     return await client.request(route.method, path, content=content, headers=headers)
 
 
-def assert_refused(
-    route: LegacyRoute, response: httpx.Response, message: str = UNAUTHORIZED
-) -> None:
-    """401 in the route's envelope."""
+def assert_refused(route: LegacyRoute, response: httpx.Response, failure: str) -> None:
+    """401 in the route's envelope; with no credential at all, in the route's words for that."""
+    message = route.auth.missing.default_message if failure == "missing" else UNAUTHORIZED
     if route.envelope is Envelope.TEXT:
         assert_text(response, 401, message)
     elif route.envelope is Envelope.NESTED:
@@ -200,12 +203,6 @@ def assert_refused(
     else:
         assert route.envelope is Envelope.FLAT, route.envelope  # a new envelope: say its body
         assert_json(response, 401, {"message": message})
-
-
-def refusal_message(route: LegacyRoute, failure: str) -> str:
-    """What a route says of a failed credential: its own words when no token was sent at all
-    (the balance routes: "Missing Bearer token"), "Unauthorized" otherwise."""
-    return route.auth.missing.default_message if failure == "missing" else UNAUTHORIZED
 
 
 def answer(response: httpx.Response) -> tuple[int, str | None, bytes]:
@@ -239,58 +236,77 @@ async def test_failed_credential_is_refused_or_anonymous(
     before = await snapshot(runtime)
     response = await send(client, route, presented.headers)
     if route.auth.required:
-        assert_refused(route, response, refusal_message(route, failure))
+        assert_refused(route, response, failure)
     else:
         assert answer(response) == answer(await send(client, route, {}))
     assert await snapshot(runtime) == before, "a failed credential wrote something"
 
 
 # --------------------------------------------------------------------------------------------
-# The kinds of live credential each route takes (CONTRACT.md §3.3)
-
-
-async def live_app_key(route: LegacyRoute, runtime: Runtime, sessions: Sessions) -> Presented:
-    return Presented(in_header("authorization", await demo_key(runtime, APP_KEY)))
-
-
-async def live_connection_key(
-    route: LegacyRoute, runtime: Runtime, sessions: Sessions
-) -> Presented:
-    return Presented(in_header("authorization", await demo_key(runtime, CONNECTION_KEY)))
+# The "no" cells of §3.3: a live credential of a kind the route does not take
 
 
 async def live_jwt(route: LegacyRoute, runtime: Runtime, sessions: Sessions) -> Presented:
     await sessions.create(DEMO_EMAIL, staff=True)
-    token = identity_jwt(await user_id_of(runtime, DEMO_EMAIL))
-    return Presented(in_header("authorization", token))
+    return Presented(
+        in_header("authorization", identity_jwt(await user_id_of(runtime, DEMO_EMAIL)))
+    )
+
+
+def live_key(kind: str) -> Make:
+    async def make(route: LegacyRoute, runtime: Runtime, sessions: Sessions) -> Presented:
+        return Presented(in_header("authorization", await demo_key(runtime, kind)))
+
+    return make
 
 
 KINDS: dict[Credential, Make] = {
-    Credential.APP_KEY: live_app_key,
-    Credential.CONNECTION_KEY: live_connection_key,
-    Credential.JWT: live_jwt,
     Credential.SESSION: session_cookie,
+    Credential.APP_KEY: live_key(APP_KEY),
+    Credential.CONNECTION_KEY: live_key(CONNECTION_KEY),
+    Credential.JWT: live_jwt,
 }
-
-
-def takes(route: LegacyRoute, kind: Credential) -> bool:
-    """Whether the route reads this kind where the case sends it (keys and JWTs: the
-    Authorization header; sessions: the cookie)."""
-    if kind not in route.auth.accept:
-        return False
-    return kind is Credential.SESSION or "authorization" in route.auth.bearer_headers
-
-
-KIND_CASES = [
+OTHER_KINDS = [
     pytest.param(route, kind, id=f"{route.method} {route.path} {kind.value}")
     for route in ROUTES
-    if route.auth.required
-    for kind in KINDS
+    if route.auth.accept
+    for kind in Credential
+    if kind not in route.auth.accept
 ]
 
 
-@pytest.mark.parametrize(("route", "kind"), KIND_CASES)
-async def test_live_credential_is_taken_or_refused_by_kind(
+@pytest.mark.parametrize(("route", "kind"), OTHER_KINDS)
+async def test_credential_of_another_kind_is_refused_or_anonymous(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    sessions: Sessions,
+    demo: None,
+    route: LegacyRoute,
+    kind: Credential,
+) -> None:
+    presented = await KINDS[kind](route, runtime, sessions)
+    before = await snapshot(runtime)
+    response = await send(client, route, presented.headers)
+    if route.auth.required:
+        assert_refused(route, response, "missing" if kind is Credential.SESSION else kind.value)
+    else:
+        assert answer(response) == answer(await send(client, route, {}))
+    assert await snapshot(runtime) == before, "a refused credential wrote something"
+
+
+# The "yes" cells of §3.3: a live credential of each kind the route takes, where it reads it
+# (keys and JWTs: the Authorization header; sessions: the cookie).
+TAKEN_KINDS = [
+    pytest.param(route, kind, id=f"{route.method} {route.path} {kind.value}")
+    for route in ROUTES
+    if route.auth.required
+    for kind in sorted(route.auth.accept, key=lambda kind: kind.value)
+    if kind is Credential.SESSION or "authorization" in route.auth.bearer_headers
+]
+
+
+@pytest.mark.parametrize(("route", "kind"), TAKEN_KINDS)
+async def test_live_credential_of_a_kind_the_route_takes_is_let_through(
     client: httpx.AsyncClient,
     runtime: Runtime,
     sessions: Sessions,
@@ -300,11 +316,4 @@ async def test_live_credential_is_taken_or_refused_by_kind(
 ) -> None:
     presented = await KINDS[kind](route, runtime, sessions)
     response = await send(client, route, presented.headers)
-    if takes(route, kind):
-        assert response.status_code != 401, response.text
-    else:
-        # A cookie alone is no Bearer token: a route that words a missing one says so.
-        sent_bearer = kind is not Credential.SESSION
-        assert_refused(
-            route, response, refusal_message(route, "other" if sent_bearer else "missing")
-        )
+    assert response.status_code != 401, response.text

@@ -24,8 +24,8 @@ from app.settings import Settings
 from resolvers.loaders import CATALOG, Loaders
 from tests.conftest import GraphQLClient, Sessions, needs_redis
 from tests.legacy_rest.test_integrations_cache import delivered, running
-from tests.resolvers.test_tools_graphql import counting_statements
 from tests.support.clock import Clock
+from tests.support.sql import counting_statements
 
 HERMES = "/api/tools/hermes/integrations"  # Hermes offers every enabled integration
 

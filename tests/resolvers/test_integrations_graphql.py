@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from strawberry.relay import to_base64
 
 from app.models import MANAGED_POOL, Connection, Integration, Tenant, UsageEvent, User
@@ -23,7 +22,7 @@ from tests.support.builders import add_rows, usage_event
 from tests.support.catalog import ENABLED_PROVIDERS
 from tests.support.credentials import sign_up, sign_up_without_workspace
 from tests.support.documents import REGENERATE_MUTATION, TOGGLE_MUTATION, codes
-from tests.support.sql import failing_inserts
+from tests.support.sql import counting_statements, failing_inserts
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -178,21 +177,6 @@ async def managed_connections(runtime: Runtime, tenant_id: uuid.UUID, provider: 
             )
         )
         return len(list(rows))
-
-
-@contextmanager
-def counting_statements(runtime: Runtime) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    engine = runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def boom(*_: Any, **__: Any) -> Any:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from strawberry.relay import to_base64
 
 from app.models import App, Integration, Release, Tool
@@ -19,6 +17,7 @@ from app.runtime import Runtime
 from tests.conftest import GraphQLClient, Sessions, session_headers
 from tests.support.catalog import ENABLED_PROVIDERS
 from tests.support.documents import codes
+from tests.support.sql import counting_statements
 
 # --------------------------------------------------------------------------------------------
 # Documents
@@ -220,21 +219,6 @@ async def app_id(runtime: Runtime, name: str) -> str:
         found = await session.scalar(select(App.id).where(App.name == name))
     assert found is not None
     return str(found)
-
-
-@contextmanager
-def counting_statements(runtime: Runtime) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = runtime.db.engine.sync_engine
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

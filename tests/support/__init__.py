@@ -7,5 +7,7 @@
 - ``sql``: raw SQL behind the gateway's back, a whole-database snapshot, a held write lock;
 - ``documents``: the GraphQL documents more than one module sends;
 - ``catalog``: facts of the demo catalog derived from ``app/seed_data.py``, look-ups of its rows;
-- ``builders``: rows of the catalog and of a workspace, with defaults, added in one transaction.
+- ``builders``: rows of the catalog and of a workspace, with defaults, added in one transaction;
+- ``workspace``: a workspace's apps, bindings and keys as stored, and the keys and apps routes'
+  bodies built from them.
 """

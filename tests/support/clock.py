@@ -39,3 +39,8 @@ def freeze_utcnow(monkeypatch: pytest.MonkeyPatch, when: datetime = FROZEN_NOW) 
 
     monkeypatch.setattr(app.models.base, "datetime", FrozenDatetime)
     return when
+
+
+def iso(when: datetime) -> str:
+    """An instant as the API prints it (CONTRACT.md §3.7): UTC, milliseconds, a ``Z`` suffix."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -10,7 +10,17 @@ from typing import Any
 import jwt
 from sqlalchemy import delete, select, update
 
-from app.models import APP_KEY, CONNECTION_KEY, App, Connection, Session, Tenant, User, utcnow
+from app.models import (
+    APP_KEY,
+    CONNECTION_KEY,
+    ApiKey,
+    App,
+    Connection,
+    Session,
+    Tenant,
+    User,
+    utcnow,
+)
 from app.repositories import accounts, keys
 from app.runtime import Runtime
 from app.services.auth import hash_token, new_api_key
@@ -23,6 +33,7 @@ __all__ = [
     "expire_session",
     "identity_jwt",
     "mint_key",
+    "move_key_to",
     "revoke_key",
     "revoke_session",
     "session_headers",
@@ -133,6 +144,18 @@ async def revoke_key(runtime: Runtime, key: str) -> None:
     async with runtime.db.write() as session, session.begin():
         count = await keys.revoke_key(session=session, now=utcnow(), key_hash=hash_token(key))
     assert count == 1
+
+
+async def move_key_to(runtime: Runtime, key: str, workspace: str) -> None:
+    """The key's row says it belongs to ``workspace`` while its app or connection stays in its
+    own: a key of another workspace (as a tampered or mis-migrated row would be)."""
+    async with runtime.db.write() as session, session.begin():
+        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == workspace))
+        assert tenant_id is not None
+        result = await session.execute(
+            update(ApiKey).where(ApiKey.key_hash == hash_token(key)).values(tenant_id=tenant_id)
+        )
+    assert result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def user_id_of(runtime: Runtime, email: str) -> uuid.UUID:

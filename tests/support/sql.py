@@ -1,14 +1,14 @@
 """The database behind the gateway's back: raw statements, a snapshot of every row, a write lock
-held from another connection."""
+held from another connection; and the statements the gateway sends, counted."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import SQLModel
 
 from app.runtime import Runtime
@@ -107,3 +107,29 @@ class WriteLock:
             await self._pg_tx.rollback()
             await self._pg.close()
             self._pg = None
+
+
+@contextmanager
+def counting_statements(runtime: Runtime) -> Iterator[list[str]]:
+    """Every statement the gateway's engine sends while the block runs (BEGIN and COMMIT are not
+    statements SQLAlchemy sends through its cursor)."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def queries(statements: list[str]) -> list[str]:
+    """The statements but transaction control, which SQLite's driver sends through its cursor and
+    PostgreSQL's does not."""
+    return [s for s in statements if not s.lstrip().upper().startswith(TRANSACTION_CONTROL)]
