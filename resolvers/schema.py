@@ -35,6 +35,7 @@ from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
 from resolvers.integrations.save import SaveMutations
+from resolvers.integrations.subscriptions import IntegrationSubscriptions
 from resolvers.pricing.queries import PricingQueries
 from resolvers.tools.queries import ToolQueries
 
@@ -60,6 +61,11 @@ class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
 
 @strawberry.type
 class Mutation(IntegrationMutations, SaveMutations, AccountMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(IntegrationSubscriptions):
     pass
 
 
@@ -153,6 +159,7 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         execution_context_class=FastExecutionContext if fast else None,
         speedups=fast,
