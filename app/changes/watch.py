@@ -52,10 +52,14 @@ class _Loop:
     async def _run(self) -> None:
         raise NotImplementedError
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep ``seconds``, or less when asked to stop."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+    async def _pause(self, seconds: float, *wake: asyncio.Event) -> None:
+        """Sleep ``seconds``, or less when asked to stop (or when one of ``wake`` is set)."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (self._stop, *wake)]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def stop(self) -> None:
         self._stop.set()
@@ -114,6 +118,8 @@ class PostgresListener(_Loop):
         connection = await asyncpg.connect(
             self.dsn, timeout=self.timeout, server_settings={"application_name": "vendo-changes"}
         )
+        lost = asyncio.Event()  # the socket closed: no need to wait for the next check
+        connection.add_termination_listener(lambda _: lost.set())
         try:
             await connection.add_listener(CHANNEL, self._notified)
             if self.down_since is not None:
@@ -122,7 +128,9 @@ class PostgresListener(_Loop):
             self.latch.recovered()
             self.listening.set()
             while not self._stopping:
-                await self._pause(self.check_seconds)
+                await self._pause(self.check_seconds, lost)
+                if lost.is_set():
+                    raise ConnectionError("the database closed the listening connection")
                 if not self._stopping:
                     await connection.execute("SELECT 1", timeout=self.timeout)
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -108,4 +109,8 @@ async def changes_for(info: Info, kinds: Iterable[str]) -> AsyncIterator[Change]
         finally:
             subscription.close()
 
-    return stream()
+    changes = stream()
+    # A stream dropped before its first read never runs its ``finally``: its slot is freed when
+    # it is collected.
+    weakref.finalize(changes, subscription.close)
+    return changes

@@ -443,3 +443,49 @@ async def test_a_worker_that_lost_redis_catches_up_when_it_returns(
         "tenantEnabled": True,
         "provisioned": False,
     }
+
+
+@needs_postgres
+async def test_the_database_listener_catches_up_after_an_outage(
+    demo: None, sessions: Sessions, settings: Settings, runtime: Runtime
+) -> None:
+    """The gateway reaches PostgreSQL through a proxy, which is stopped (the listening
+    connection dies) while another system inserts a connection row, then started again: the
+    row's change, whose NOTIFY nobody heard, arrives once the listener is back."""
+    token = await sessions.create("demo@vendo.local")
+    tenant = await _demo_tenant(runtime)
+    target = urlparse(settings.database_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    behind = settings.model_copy(update={"database_url": through(settings.database_url, proxy)})
+    connection_id = uuid.uuid4()
+    try:
+        with served(behind, wait=False) as (base, serving):
+            await until(lambda: listening(serving))
+            watcher = serving.changes.watcher
+            async with socket(base, session_headers(token)) as ws:
+                await subscribe(ws, CONNECTION_CHANGED)
+                await until(lambda: subscribers(serving) == 1)
+                await proxy.stop()
+                await until(lambda: not watcher.listening.is_set())
+                async with runtime.db.write() as session, session.begin():
+                    await session.execute(
+                        text(
+                            "INSERT INTO connections (id, tenant_id, provider, profile, active, "
+                            "created_at) VALUES (:id, :tenant, 'anthropic', 'byok_static', true, "
+                            "now())"
+                        ),
+                        {"id": connection_id, "tenant": tenant},
+                    )
+                with pytest.raises(TimeoutError):
+                    await receive(ws, 1.0)  # its NOTIFY went to no one
+                await proxy.start()
+                message = await receive(ws, 15.0)
+    finally:
+        await proxy.stop()
+    assert message["payload"]["data"]["connectionChanged"] == {
+        "id": str(connection_id),
+        "provider": "anthropic",
+        "profile": "byok_static",
+        "active": True,
+    }
