@@ -107,6 +107,8 @@ class PostgresListener(_Loop):
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if self.listening.is_set():
+                    delay = 0.2  # it was up: try again soon
                 self.listening.clear()
                 if self.down_since is None:
                     self.down_since = utcnow()
