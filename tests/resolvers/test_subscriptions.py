@@ -489,3 +489,46 @@ async def test_the_database_listener_catches_up_after_an_outage(
         "profile": "byok_static",
         "active": True,
     }
+
+
+async def test_a_catalog_save_reaches_every_workspace(
+    demo: None, sessions: Sessions, settings: Settings
+) -> None:
+    """A bulk save changes the catalog, which every workspace sees: each subscriber is told,
+    with its own workspace's state."""
+    staff = await sessions.create("admin@vendo.local", staff=True)
+    tokens = [await sessions.create(e) for e in ("demo@vendo.local", "someone@example.com")]
+    save = (
+        "mutation Save($items: JSON) "
+        "{ saveIntegrations(integrations: $items) { integrations { name } } }"
+    )
+    item = {
+        "name": "live-made",
+        "type": "ollama",
+        "configuration": {"endpoint": "http://127.0.0.1:11434"},
+        "apis": [{"integrationName": "live-made", "api": "llama3", "description": "Llama 3"}],
+    }
+    with served(settings) as (base, runtime):
+        async with (
+            socket(base, session_headers(tokens[0])) as mine,
+            socket(base, session_headers(tokens[1])) as theirs,
+        ):
+            for ws in (mine, theirs):
+                await subscribe(ws, INTEGRATION_CHANGED)
+            await until(lambda: subscribers(runtime) == 2)
+            async with httpx.AsyncClient(base_url=base) as http:
+                saved = await http.post(
+                    "/graphql",
+                    json={
+                        "query": save,
+                        "variables": {"items": [item]},
+                    },
+                    headers=session_headers(staff),
+                )
+            assert saved.json() == {
+                "data": {"saveIntegrations": {"integrations": [{"name": "live-made"}]}}
+            }
+            told = [await receive(ws) for ws in (mine, theirs)]
+    assert [message["payload"]["data"]["integrationChanged"] for message in told] == [
+        {"provider": "live-made", "tenantEnabled": False, "provisioned": False}
+    ] * 2
