@@ -14,6 +14,7 @@ from sqlalchemy import text
 from app.changes import INTEGRATION, Change
 from app.changes.hub import Hub, SubscriptionEnded, TooManySubscriptions
 from app.models import utcnow
+from app.repositories import changes as changes_log
 from app.runtime import Runtime
 
 WORKSPACE = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -109,3 +110,35 @@ async def test_the_log_forgets_changes_older_than_its_hours(runtime: Runtime) ->
     async with runtime.db.connect() as connection:
         left = (await connection.execute(text("SELECT subject FROM change_events"))).all()
     assert [tuple(row) for row in left] == [("new",)]
+
+
+async def test_the_replay_read_holds_the_workspace_its_app_and_catalog_changes(
+    runtime: Runtime,
+) -> None:
+    """What the events channel's ``Last-Event-ID`` will replay: after an id, the workspace's
+    changes (its app's, or no app's) and the catalog's, oldest first; no other workspace's or
+    app's."""
+    app, other_app = uuid.uuid4(), uuid.uuid4()
+    written = [
+        (WORKSPACE, None, "workspace"),
+        (ELSEWHERE, None, "elsewhere"),
+        (WORKSPACE, app, "its app"),
+        (WORKSPACE, other_app, "another app"),
+        (None, None, "catalog"),
+    ]
+    async with runtime.db.write() as session, session.begin():
+        for tenant, app_id, subject in written:
+            await runtime.changes.record(
+                session, tenant_id=tenant, app_id=app_id, kind=INTEGRATION, subject=subject
+            )
+    async with runtime.db.connect() as connection:
+        rows = await changes_log.for_workspace_after(
+            session=connection, tenant_id=WORKSPACE, app_id=app, after_id=0, limit=10
+        )
+        ids = [row[0] for row in rows]
+        later = await changes_log.for_workspace_after(
+            session=connection, tenant_id=WORKSPACE, app_id=app, after_id=ids[0], limit=10
+        )
+    assert [row[4] for row in rows] == ["workspace", "its app", "catalog"]
+    assert ids == sorted(ids)
+    assert [row[4] for row in later] == ["its app", "catalog"]
