@@ -14,7 +14,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from strawberry.subscriptions import (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 
 from app.runtime import Runtime
 from app.settings import Settings
@@ -109,10 +113,15 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
         schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         multipart_uploads_enabled=False,
+        # Subscriptions: graphql-transport-ws on the WebSocket (and multipart over HTTP).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL),
+        max_subscriptions_per_connection=settings.subscriptions_per_connection,
+        allowed_origins=list(settings.graphql_origins),
     )
     routes: list[BaseRoute] = [
         # First: the router tries routes in order, and /graphql is the busiest.
         Route(GRAPHQL_PREFIX, graphql, methods=["GET", "POST"]),
+        WebSocketRoute(GRAPHQL_PREFIX, graphql),
         *build_routes(ROUTES, schema, allowed_origins=frozenset(settings.graphql_origins)),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     pricing_cache_seconds: int = Field(default=3600, ge=1)
     pricing_stale_seconds: int = Field(default=86400, ge=0)
     catalog_snapshot_seconds: float = Field(default=60.0, ge=0, le=86400)
+    # Subscriptions and the change stream (docs/decisions/0150-0153).
+    subscriptions_per_connection: int = Field(default=10, ge=1, le=1000)
+    subscriptions_per_workspace: int = Field(default=100, ge=1)
+    subscription_queue_size: int = Field(default=100, ge=1, le=100_000)
+    changes_poll_seconds: float = Field(default=0.5, gt=0, le=2)
+    change_log_hours: float = Field(default=24, gt=0, le=24 * 30)
     # false: the libraries' stock paths everywhere (resolvers/engine/speedups, app/web/speedups.py)
     speedups: bool = True
 

@@ -36,6 +36,7 @@ from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
 from resolvers.integrations.save import SaveMutations
+from resolvers.integrations.subscriptions import IntegrationSubscriptions
 from resolvers.pricing.queries import PricingQueries
 from resolvers.tools.queries import ToolQueries
 
@@ -61,6 +62,11 @@ class Query(AccountQueries, IntegrationQueries, ToolQueries, PricingQueries):
 
 @strawberry.type
 class Mutation(IntegrationMutations, SaveMutations, AccountMutations, KeyMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(IntegrationSubscriptions):
     pass
 
 
@@ -154,6 +160,7 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         execution_context_class=FastExecutionContext if fast else None,
         speedups=fast,

@@ -11,7 +11,8 @@
 # the repo. Needs node + npm (registry access) and tar.
 #
 # The versions are those of Strawberry's stock graphiql.html (strawberry-graphql 0.341.2); the
-# sha384 values are the `integrity` attributes of that page. graphiql 5.x ships no browser bundle:
+# sha384 values are the `integrity` attributes of that page; graphql-ws (not on the stock page) is
+# pinned to its own npm tarball. graphiql 5.x ships no browser bundle:
 # do not bump past 3.x without a bundler.
 set -euo pipefail
 
@@ -26,6 +27,8 @@ PACKAGES=(
   "@graphiql/plugin-explorer@1.0.2|sha512-9j+kg2UjtLZD5EBmGjeWHkoVVxtbShYg2DzbUVebibnZYZM/iMBEF4vaccXJIAm5KaomIPLx0aoNs4LbODyc3Q=="
   # Not served on its own: bundled inside @graphiql/plugin-explorer's UMD; fetched for its LICENSE.
   "graphiql-explorer@0.9.0|sha512-fZC/wsuatqiQDO2otchxriFO0LaWIo/ovF/CQJ1yOudmY0P7pzDiP+l9CEHUiWbizk3e99x6DQG4XG1VxA+d6A=="
+  # GraphiQL's subscriptions (graphql-transport-ws): its UMD build, window.graphqlWs.
+  "graphql-ws@6.4.2|sha512-wxhPhhOGJo8PbGDkBYVE76sZLDrS+GkyrR4bZECSLVbo0pZZNKs0HtBh2Ip/uaUuiVUxwO9ssI9R92buQfNSqQ=="
 )
 
 # package@version | path inside the tarball | file name in $DEST | sha384 (= index.html integrity)
@@ -36,6 +39,7 @@ FILES=(
   "graphiql@3.8.3|package/graphiql.min.css|graphiql.min.css|sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM"
   "@graphiql/plugin-explorer@1.0.2|package/dist/index.umd.js|plugin-explorer.umd.js|sha384-2oonKe47vfHIZnmB6ZZ10vl7T0Y+qrHQF2cmNTaFDuPshpKqpUMGMc9jgj9MLDZ9"
   "@graphiql/plugin-explorer@1.0.2|package/dist/style.css|plugin-explorer.css|sha384-5DFJlDPW2tSATRbM8kzoP1j194jexLswuNmClWoRr2Q0x7R68JIQzPHZ02Faktwi"
+  "graphql-ws@6.4.2|package/umd/graphql-ws.min.js|graphql-ws.min.js|sha384-mxvR4Mzbsb6QVx/9xI2gtQikQA6m8zMDBFnu3l//4/ROsWt7y2sUGWd+/tYQqDm7"
 )
 
 # package@version | path inside the tarball | file name under $DEST/LICENSES
@@ -47,6 +51,7 @@ LICENSES=(
   # it lives in the same monorepo (github.com/graphql/graphiql) as graphiql, whose LICENSE applies.
   "graphiql@3.8.3|package/LICENSE|graphiql-plugin-explorer.LICENSE"
   "graphiql-explorer@0.9.0|package/LICENSE|graphiql-explorer.LICENSE"
+  "graphql-ws@6.4.2|package/LICENSE.md|graphql-ws.LICENSE"
 )
 
 die() { echo "vendor-graphiql: $*" >&2; exit 1; }

@@ -121,11 +121,12 @@ async def _pg_fill(connection: Any, snapshot: Snapshot) -> None:
         if records:
             await connection.copy_records_to_table(table, records=records, columns=columns)
     await connection.execute("SET session_replication_role = DEFAULT")
-    if snapshot["usage_events"][1]:
-        await connection.execute(
-            "SELECT setval(pg_get_serial_sequence('usage_events', 'id'), "
-            "(SELECT max(id) FROM usage_events))"
-        )
+    for table in ("usage_events", "change_events"):  # the tables with serial ids
+        if snapshot[table][1]:
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
 
 
 async def _seed(url: str) -> None:

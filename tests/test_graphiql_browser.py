@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlparse
 
+import httpx
 import pytest
 
+from app.factory import create_app
+from app.runtime import Runtime
 from app.settings import Settings
 from tests.support.servers import demo_credentials, gateway, seeded_database
 
@@ -239,5 +242,57 @@ def test_graphiql_runs_a_signed_in_query_with_no_request_off_the_machine(
     assert all(isinstance(node["tenantEnabled"], bool) for node in nodes)  # signed in
     assert "demo@vendo.local" in shown
     assert blocked == []
-    assert len(requests) >= 7  # the page, its six assets, the introspection and the query
+    assert len(requests) >= 9  # the page, its seven assets, the introspection and the query
     assert {urlparse(url).hostname for url in requests} == {"127.0.0.1"}
+
+
+SUBSCRIPTION = "subscription Live { integrationChanged { provider tenantEnabled provisioned } }"
+
+
+def test_graphiql_runs_a_subscription_over_its_vendored_graphql_ws_client(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The page's play button on a subscription opens a WebSocket to /graphql (the session
+    cookie signs it in), and a toggle made through REST shows up in the result pane."""
+    from playwright.sync_api import sync_playwright
+
+    url = seeded_database(tmp_path_factory.mktemp("browser-live") / "vendo.db")
+    token, _ = demo_credentials(url)
+    settings = Settings(database_url=url)
+    app = create_app(settings)
+    with gateway(settings, app) as base, sync_playwright() as playwright:
+        runtime: Runtime = app.state.runtime
+        browser = Browser(playwright, base, token)
+        page = browser.page
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.goto(f"{base}/graphql?q={quote(SUBSCRIPTION)}", wait_until="networkidle")
+        page.wait_for_selector(EDITOR, timeout=20_000)
+        page.click(".graphiql-execute-button")
+        deadline = time.monotonic() + 20
+        while runtime.changes.hub.count < 1:
+            assert time.monotonic() < deadline, "the subscription never reached the gateway"
+            page.wait_for_timeout(50)
+        toggled = httpx.post(
+            f"{base}/api/integrations/telegram",
+            json={"enabled": True},
+            cookies={"vendo_session": token},
+        )
+        result = json.loads(
+            browser.poll(RESULT, lambda v: "telegram" in v, "the change never reached the page")
+        )
+        browser.close()
+
+    assert toggled.status_code == 200
+    assert result == {
+        "data": {
+            "integrationChanged": {
+                "provider": "telegram",
+                "tenantEnabled": True,
+                "provisioned": False,
+            }
+        }
+    }
+    assert sockets == [base.replace("http://", "ws://") + "/graphql"]
+    assert browser.blocked == []
+    assert browser.console == []

@@ -2,6 +2,7 @@
 
 from app.models.accounts import APP_KEY, CONNECTION_KEY, ApiKey, Session, Tenant, User
 from app.models.base import utcnow
+from app.models.changes import ChangeEvent
 from app.models.integrations import (
     AVAILABLE,
     BYOK_STATIC,
@@ -31,6 +32,7 @@ __all__ = [
     "App",
     "AppConnectionBinding",
     "CategoryFallback",
+    "ChangeEvent",
     "Connection",
     "CreditEntry",
     "Integration",

@@ -7,6 +7,7 @@ import uuid
 import strawberry
 from strawberry.scalars import JSON
 
+from app.changes import INTEGRATION
 from app.errors import BadUserInput, IntegrationNotFound
 from app.models import Integration, utcnow
 from app.repositories import integrations
@@ -80,6 +81,13 @@ class AccountMutations:
                 secrets=encrypted,
                 now=utcnow(),
             )
+            await info.context.runtime.changes.record(
+                session,
+                tenant_id=tenant_id,
+                kind=INTEGRATION,
+                subject=integration.provider,
+                payload={"provider": integration.provider},
+            )
         return AccountIntegration.build(integration, state)
 
     @strawberry.mutation(
@@ -94,5 +102,12 @@ class AccountMutations:
                 tenant_id=tenant_id,
                 integration_id=integration.id,
                 now=utcnow(),
+            )
+            await info.context.runtime.changes.record(
+                session,
+                tenant_id=tenant_id,
+                kind=INTEGRATION,
+                subject=integration.provider,
+                payload={"provider": integration.provider},
             )
         return AccountIntegration.build(integration, state)

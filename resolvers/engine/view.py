@@ -3,9 +3,10 @@ and Apollo's CSRF rule."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 import orjson
@@ -14,9 +15,12 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.unset import UNSET, UnsetType
 
 from app.errors import (
     CrossSiteRequestRefused,
@@ -28,6 +32,7 @@ from app.errors import (
 )
 from app.web import request_log
 from resolvers.context import Context, context_for
+from resolvers.engine.subscriptions import SocketContext, authenticate_socket
 
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -69,7 +74,20 @@ def errors_response(error: DomainError) -> Response:
 CONTEXT_KEY = "vendo.context"
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames: Strawberry sends bytes as binary frames
+    when ``encode_json`` returns bytes (ours does, for HTTP), which browsers' clients refuse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
+    websocket_adapter_class = TextFrames
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (info := request_log.current()) is not None:
             info.route = "/graphql"
@@ -91,8 +109,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = await context_for(request)
+        if isinstance(request, WebSocket):
+            context = SocketContext.of(context)
         request.scope[CONTEXT_KEY] = context  # closed once the response is sent
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """``connection_init``: its ``Authorization`` (if any) must name a valid credential."""
+        if isinstance(context, SocketContext) and not await authenticate_socket(context):
+            raise ConnectionRejectionError()
+        return cast(UnsetType, UNSET)  # strawberry types UNSET as Any
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)

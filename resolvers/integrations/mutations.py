@@ -8,6 +8,7 @@ import uuid
 import strawberry
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import changes
 from app.errors import BadUserInput, IntegrationNotFound, RateLimited
 from app.limits import INTEGRATION
 from app.models import Integration, utcnow
@@ -65,6 +66,13 @@ class IntegrationMutations:
                 await integrations.deactivate_managed_connection(
                     session=session, tenant_id=tenant_id, provider=slug
                 )
+            await context.runtime.changes.record(
+                session,
+                tenant_id=tenant_id,
+                kind=changes.INTEGRATION,
+                subject=slug,
+                payload={"provider": slug},
+            )
         error = None
         if managed and enabled:
             error = await _provision_managed_pool(context, slug, integration_id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from app.cache.shared import INTEGRATIONS_CATALOG
+from app.changes import INTEGRATION
 from app.errors import BadUserInput, Forbidden
 from app.models import utcnow
 from app.repositories import integrations
@@ -71,6 +72,20 @@ class SaveMutations:
                 item.name: await _save(session, item, secrets[item.name])
                 for item in sorted(items, key=lambda item: item.name)
             }
+            # Catalog changes: every workspace is told (tenant None).
+            await context.runtime.changes.record_many(
+                session,
+                [
+                    {
+                        "tenant_id": None,
+                        "app_id": None,
+                        "kind": INTEGRATION,
+                        "subject": name,
+                        "payload": {"provider": name},
+                    }
+                    for name in sorted(saved)
+                ],
+            )
         await context.runtime.cache.invalidate(INTEGRATIONS_CATALOG)
         return SaveIntegrationsResult(integrations=[saved[item.name] for item in items])
 

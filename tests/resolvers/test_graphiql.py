@@ -82,6 +82,7 @@ async def test_graphiql_asset_is_gzipped_and_kept_for_a_year(client: httpx.Async
         ("react.production.min.js", "text/javascript; charset=utf-8"),
         ("react-dom.production.min.js", "text/javascript; charset=utf-8"),
         ("plugin-explorer.umd.js", "text/javascript; charset=utf-8"),
+        ("graphql-ws.min.js", "text/javascript; charset=utf-8"),
     ],
 )
 async def test_graphiql_asset_is_served(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 
 from app.db import create_database
 from app.factory import create_app
@@ -129,10 +130,12 @@ async def _credentials(url: str) -> tuple[str, str]:
 
 
 @contextmanager
-def gateway(settings: Settings) -> Iterator[str]:
-    """The gateway built from ``settings``, served by uvicorn on a thread: its base URL."""
+def gateway(settings: Settings, app: Starlette | None = None) -> Iterator[str]:
+    """The gateway built from ``settings`` (or ``app``, to look at its runtime while it
+    serves), served by uvicorn on a thread: its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    app = app or create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
