@@ -7,13 +7,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Session, Tenant, User
 from app.repositories import Reader
-from app.repositories._sql import execute, searchable
+from app.repositories._sql import execute, fetch_rows, searchable
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,20 @@ async def revoke_sessions(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def find_tenant(*, session: AsyncSession, ref: str) -> Tenant | None:
-    """A tenant by its id or its slug (``X-Account-ID``)."""
+_TENANT_COLUMNS = (Tenant.id, Tenant.slug, Tenant.owner_id)
+_TENANT_BY = {
+    "id": select(*_TENANT_COLUMNS).where(Tenant.id == bindparam("ref")),
+    "slug": select(*_TENANT_COLUMNS).where(Tenant.slug == bindparam("ref")),
+}
+
+
+async def find_tenant(*, session: Reader, ref: str) -> Any | None:
+    """A tenant's id, slug and owner_id, by its id or its slug (``X-Account-ID``); a Core read."""
     try:
-        condition = Tenant.id == uuid.UUID(ref)
+        key, value = "id", uuid.UUID(ref)
     except ValueError:
         if len(ref) > 63 or not searchable(ref):
             return None
-        condition = Tenant.slug == ref
-    return (await session.execute(select(Tenant).where(condition))).scalar_one_or_none()
+        key, value = "slug", ref
+    rows = await fetch_rows(session, _TENANT_BY[key], {"ref": value})
+    return rows[0] if rows else None

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -22,7 +22,8 @@ from app.models import (
     Tool,
     UsageEvent,
 )
-from app.repositories._sql import fetch_row_groups, fetch_rows, listed, searchable
+from app.repositories import Reader
+from app.repositories._sql import execute, fetch_row_groups, fetch_rows, listed, searchable
 
 TEST_TOOL_PREFIX = "vendo-test-"
 DEFAULT_CATEGORY = "*"
@@ -33,6 +34,12 @@ TOOL_COLUMNS = listed(Tool.__table__.columns)  # type: ignore[attr-defined]
 RELEASE_COLUMNS = listed(Release.__table__.columns)  # type: ignore[attr-defined]
 ListedTool = Any  # a named tuple with the attributes of Tool (fetch_rows)
 ListedRelease = Any  # a named tuple with the attributes of Release
+ListedMeter = Any  # a named tuple with the attributes of Meter
+_PUBLIC_METERS = (
+    select(*listed(Meter.__table__.columns))  # type: ignore[attr-defined]
+    .where(Meter.integration_id.in_(bindparam("ids", expanding=True)), Meter.public.is_(True))
+    .order_by(Meter.key)
+)
 
 
 def publicly_listed() -> ColumnElement[bool]:
@@ -43,6 +50,13 @@ def publicly_listed() -> ColumnElement[bool]:
         internal.is_(False),
         not_(Tool.slug.startswith(TEST_TOOL_PREFIX, autoescape=True)),
     )
+
+
+_TOOL_BY_SLUG = {
+    True: select(*TOOL_COLUMNS).where(Tool.slug == bindparam("slug")),
+    False: select(*TOOL_COLUMNS).where(Tool.slug == bindparam("slug"), publicly_listed()),
+}
+_TOOLS_BY_ID = select(*TOOL_COLUMNS).where(Tool.id.in_(bindparam("ids", expanding=True)))
 
 
 async def list_tools(
@@ -66,19 +80,19 @@ async def count_tools(*, session: AsyncSession, admin: bool) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def get_tool(*, session: AsyncSession, slug: str, admin: bool = False) -> Tool | None:
+async def get_tool(*, session: Reader, slug: str, admin: bool = False) -> ListedTool | None:
+    """One tool by slug, as a listing reads it (a Core read: a plain connection serves)."""
     if not searchable(slug):
         return None
-    query = select(Tool).where(Tool.slug == slug)
-    if not admin:
-        query = query.where(publicly_listed())
-    return (await session.execute(query)).scalar_one_or_none()
+    rows = await fetch_rows(session, _TOOL_BY_SLUG[admin], {"slug": slug})
+    return rows[0] if rows else None
 
 
 async def get_tools_by_id(
-    *, session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Tool]:
-    return {row.id: row for row in await session.scalars(select(Tool).where(Tool.id.in_(ids)))}
+    *, session: Reader, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ListedTool]:
+    rows = await fetch_rows(session, _TOOLS_BY_ID, {"ids": list(ids)})
+    return {row.id: row for row in rows}
 
 
 async def active_releases(
@@ -137,25 +151,27 @@ async def bound_providers(
 
 
 async def tool_spend(
-    *, session: AsyncSession, tool_ids: Sequence[uuid.UUID]
+    *, session: Reader, tool_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[int, datetime | None]]:
     """Total cost (micros) of each tool's apps and the time of its first usage event."""
-    rows = await session.execute(
+    rows = await execute(
+        session,
         select(App.tool_id, func.sum(UsageEvent.cost_micros), func.min(UsageEvent.occurred_at))
         .join(UsageEvent, UsageEvent.app_id == App.id)
         .where(App.tool_id.in_(tool_ids))
-        .group_by(App.tool_id)
+        .group_by(App.tool_id),
     )
     return {tool_id: (int(total or 0), first) for tool_id, total, first in rows}
 
 
-async def category_fallbacks(*, session: AsyncSession, categories: Sequence[str]) -> dict[str, int]:
+async def category_fallbacks(*, session: Reader, categories: Sequence[str]) -> dict[str, int]:
     """Fallback daily spend (micros) per category, the ``*`` row standing in for missing ones."""
     wanted = [*categories, DEFAULT_CATEGORY]
-    rows = await session.execute(
+    rows = await execute(
+        session,
         select(CategoryFallback.category, CategoryFallback.daily_spend_micros).where(
             CategoryFallback.category.in_(wanted)
-        )
+        ),
     )
     known = {category: int(micros) for category, micros in rows}
     found: dict[str, int] = {}
@@ -178,14 +194,11 @@ async def public_pricing_integrations(*, session: AsyncSession) -> list[Integrat
 
 
 async def public_meters(
-    *, session: AsyncSession, integration_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Meter]]:
-    rows = await session.scalars(
-        select(Meter)
-        .where(Meter.integration_id.in_(integration_ids), Meter.public.is_(True))
-        .order_by(Meter.key)
-    )
-    found: dict[uuid.UUID, list[Meter]] = {key: [] for key in integration_ids}
+    *, session: Reader, integration_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ListedMeter]]:
+    """Each integration's public meters in key order, as named tuples (a Core read)."""
+    rows = await fetch_rows(session, _PUBLIC_METERS, {"ids": list(integration_ids)})
+    found: dict[uuid.UUID, list[ListedMeter]] = {key: [] for key in integration_ids}
     for meter in rows:
         found[meter.integration_id].append(meter)
     return found

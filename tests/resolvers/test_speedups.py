@@ -24,7 +24,6 @@ from resolvers.engine.speedups.extension_runner import ExtensionsRunner
 from resolvers.engine.speedups.fastpath import FastExecutionContext
 from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.schema import build_schema
-from tests.resolvers.test_fastpath import EDGE_CASES, EXAMPLES
 from tests.resolvers.protections.helpers import (
     COST_FRAGMENTS,
     COST_LITERAL,
@@ -34,6 +33,7 @@ from tests.resolvers.protections.helpers import (
     MISSPELT_TYPE,
     MISSPELT_VARIABLE_TYPE,
 )
+from tests.resolvers.test_fastpath import EDGE_CASES, EXAMPLES
 
 
 def _parts(schema: Any) -> tuple[Any, ...]:
