@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     otel_endpoint: str | None = None  # base URL of an OTLP/HTTP collector, e.g. http://host:4318
     log_level: str = "INFO"
     log_format: str | None = None  # json | text; default json in production, text otherwise
-    log_flush_seconds: float = Field(default=0.0, ge=0, le=60)
+    log_flush_seconds: float = Field(default=0.5, ge=0, le=60)
     openrouter_models_url: str = "https://openrouter.ai/api/v1/models"
     openrouter_timeout_seconds: float = Field(default=10.0, gt=0)
     margin_percent: Decimal = Field(default=Decimal(20), ge=0, le=1000)

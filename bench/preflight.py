@@ -14,11 +14,20 @@ import orjson
 
 from bench.scenarios import (
     S_ANON_LIST,
+    S_CACHED_DETAIL,
+    S_GQL_DETAIL,
     S_GQL_LIST,
     S_GQL_TOOLS,
+    S_GQL_TYPENAME,
+    S_GQL_VIEWER,
+    S_RAW_DETAIL,
     S_RAW_LIST,
     S_RAW_TOOLS,
+    S_RAW_VIEWER,
     S_STATIC,
+    S_STATIC_DETAIL,
+    S_STATIC_TYPENAME,
+    S_STOCK_DETAIL,
     Scenario,
 )
 
@@ -85,7 +94,14 @@ def compare_baselines(checks: dict[str, dict[str, Any]]) -> list[str]:
     """Mark whether each raw-SQL baseline answered the JSON of its GraphQL scenario, and the
     static bytes the anonymous list's body; the mismatches of JSON, as warnings."""
     warnings = []
-    for graphql, raw in ((S_GQL_LIST, S_RAW_LIST), (S_GQL_TOOLS, S_RAW_TOOLS)):
+    for graphql, raw in (
+        (S_GQL_LIST, S_RAW_LIST),
+        (S_GQL_TOOLS, S_RAW_TOOLS),
+        (S_GQL_DETAIL, S_RAW_DETAIL),
+        (S_GQL_DETAIL, S_STOCK_DETAIL),
+        (S_GQL_VIEWER, S_RAW_VIEWER),
+        (S_GQL_TYPENAME, S_STATIC_TYPENAME),
+    ):
         if graphql in checks and raw in checks:
             try:
                 same = orjson.loads(checks[graphql]["body"]) == orjson.loads(checks[raw]["body"])
@@ -94,8 +110,11 @@ def compare_baselines(checks: dict[str, dict[str, Any]]) -> list[str]:
             checks[raw]["same_json_as_graphql"] = same
             if not same:
                 warnings.append(f"{raw} does not answer the same JSON as {graphql}")
-    anon = checks.get(S_ANON_LIST)
-    static = checks.get(S_STATIC)
-    if anon and static:
-        static["same_bytes_as_route"] = anon["body"] == static["body"]
+    for route, bytes_ in ((S_ANON_LIST, S_STATIC), (S_CACHED_DETAIL, S_STATIC_DETAIL)):
+        anon = checks.get(route)
+        static = checks.get(bytes_)
+        if anon and static:
+            static["same_bytes_as_route"] = anon["body"] == static["body"]
+            if not static["same_bytes_as_route"]:
+                warnings.append(f"{bytes_} are not the bytes of {route}")
     return warnings

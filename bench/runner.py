@@ -27,6 +27,7 @@ from bench.figures import merge_slices, summarise
 from bench.preflight import compare_baselines, preflight
 from bench.scenarios import (
     BENCH_SETTINGS,
+    DETAIL_SLUG,
     QUICK_SCALING,
     S_USAGE_REST,
     SCALING,
@@ -208,6 +209,9 @@ class Bench:
         static = self.tmp / f"static-{target}.json"
         if static.exists():
             env["BENCH_STATIC_FILE"] = str(static)
+        detail = self.tmp / f"static-detail-{target}.json"
+        if detail.exists():
+            env["BENCH_DETAIL_STATIC_FILE"] = str(detail)
         log(f"{target}: counting SQL statements per request in-process")
         runnable = [s for s in scenarios if s.server == "gateway" or config.baselines]
         self.results["sql"][target] = asyncio.run(count_sql(runnable, env))
@@ -273,7 +277,10 @@ class Bench:
         static = self.tmp / f"static-{config.target}.json"
         body = httpx.get(f"{gateway.url}/api/integrations", timeout=300)
         static.write_bytes(body.content)
-        env = {**env, "BENCH_STATIC_FILE": str(static)}
+        detail = self.tmp / f"static-detail-{config.target}.json"
+        body = httpx.get(f"{gateway.url}/api/integrations/{DETAIL_SLUG}", timeout=300)
+        detail.write_bytes(body.content)
+        env = {**env, "BENCH_STATIC_FILE": str(static), "BENCH_DETAIL_STATIC_FILE": str(detail)}
         port = free_port()
         command = baselines_command(port, 1)
         baseline = Server(f"{config.key}-baselines", command, env, port, pinning.server, 1)

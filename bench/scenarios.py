@@ -132,7 +132,35 @@ ONE_CONNECTION = (
     (S_DEPLOY_REST, S_DEPLOY_REST_C1),
     (S_DEPLOY_GQL, S_DEPLOY_GQL_C1),
 )
-SCALING = (S_ANON_LIST, S_SIGNED_LIST, S_GQL_LIST, S_GQL_TOOLS, S_USAGE_GQL, S_TOGGLE, S_PRICING)
+# Small requests (docs/decisions/0132): one object by key, the viewer, the fixed cost of
+# any GraphQL request, a small cached answer; each beside what a user would write instead.
+S_GQL_DETAIL = "graphql: integration(slug) × 9 fields"
+S_RAW_DETAIL = "baseline: raw SQL integration by key"
+S_STOCK_DETAIL = "baseline: stock Strawberry + SQLModel session, integration(slug)"
+S_GQL_VIEWER = "graphql: viewer { email workspace { slug } } [session]"
+S_RAW_VIEWER = "baseline: raw session lookup, viewer [session]"
+S_GQL_TYPENAME = "graphql: { __typename }"
+S_STATIC_TYPENAME = "baseline: static bytes of { __typename }"
+S_CACHED_DETAIL = "GET /api/integrations/{slug} [anon]"  # a legacy route: response cache hit
+S_STATIC_DETAIL = "baseline: static bytes of the detail"
+SMALL = (S_GQL_DETAIL, S_GQL_VIEWER, S_GQL_TYPENAME, S_CACHED_DETAIL)
+DETAIL_FIELDS = "databaseId provider name description category type enabled defaultProfile logoUrl"
+DETAIL_QUERY = (
+    "query BenchIntegration($slug: String!) { integration(slug: $slug) { " + DETAIL_FIELDS + " } }"
+)
+VIEWER_QUERY = "query BenchViewer { viewer { email workspace { slug } } }"
+TYPENAME_QUERY = "{ __typename }"
+
+SCALING = (
+    S_ANON_LIST,
+    S_SIGNED_LIST,
+    S_GQL_LIST,
+    S_GQL_TOOLS,
+    S_USAGE_GQL,
+    S_TOGGLE,
+    S_PRICING,
+    *SMALL,
+)
 QUICK_SCALING = (S_ANON_LIST, S_GQL_LIST, S_USAGE_GQL)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -182,6 +210,7 @@ def build_scenarios(creds: Credentials) -> tuple[list[Scenario], list[tuple[str,
     legacy, pairs, warnings = legacy_scenarios(creds)
     scenarios: dict[str, Scenario] = {}
     _add(scenarios, [*baseline_scenarios(), *core_scenarios(creds), *legacy])
+    _add(scenarios, small_scenarios(creds))
     _add(scenarios, one_connection_scenarios(scenarios))
     return list(scenarios.values()), pairs, warnings
 
@@ -253,6 +282,91 @@ def core_scenarios(creds: Credentials) -> list[Scenario]:
             b'{"enabled": true}',
             b'{"enabled": false}',
             note="alternating true/false",
+        ),
+    ]
+
+
+def small_scenarios(creds: Credentials) -> list[Scenario]:
+    """Small requests beside what a user would write instead (``bench.baselines``). The cached
+    small GET is the legacy detail route's anonymous sample, already a scenario."""
+    session = creds.headers("session")
+    detail = graphql_body(DETAIL_QUERY, {"slug": DETAIL_SLUG})
+    return [
+        Scenario(
+            S_GQL_DETAIL,
+            "gateway",
+            "POST",
+            "/graphql",
+            JSON_HEADERS,
+            detail,
+            graphql=True,
+            note="anonymous, one integration by key",
+        ),
+        Scenario(
+            S_RAW_DETAIL,
+            "baseline",
+            "GET",
+            f"/raw/integration?slug={DETAIL_SLUG}",
+            kind="baseline",
+            note="one SQL SELECT by key, orjson; same JSON as the GraphQL detail",
+        ),
+        Scenario(
+            S_STOCK_DETAIL,
+            "baseline",
+            "POST",
+            "/stock/graphql",
+            JSON_HEADERS,
+            detail,
+            kind="baseline",
+            graphql=True,
+            note="strawberry.asgi.GraphQL, a SQLModel AsyncSession per request",
+        ),
+        Scenario(
+            S_GQL_VIEWER,
+            "gateway",
+            "POST",
+            "/graphql",
+            {**JSON_HEADERS, **session},
+            graphql_body(VIEWER_QUERY, {}),
+            graphql=True,
+            note="signed in: the session lookup",
+        ),
+        Scenario(
+            S_RAW_VIEWER,
+            "baseline",
+            "GET",
+            "/raw/viewer",
+            session,
+            kind="baseline",
+            note="the gateway's session lookup statement, orjson",
+        ),
+        Scenario(
+            S_GQL_TYPENAME,
+            "gateway",
+            "POST",
+            "/graphql",
+            JSON_HEADERS,
+            graphql_body(TYPENAME_QUERY, {}),
+            graphql=True,
+            note="the fixed cost of any GraphQL request",
+        ),
+        Scenario(
+            S_STATIC_TYPENAME,
+            "baseline",
+            "POST",
+            "/static/typename",
+            JSON_HEADERS,
+            graphql_body(TYPENAME_QUERY, {}),
+            kind="baseline",
+            note="the answer's bytes, the request body read",
+        ),
+        Scenario(
+            S_STATIC_DETAIL,
+            "baseline",
+            "GET",
+            "/static/detail",
+            kind="baseline",
+            note=f"precomputed bytes of the anonymous /api/integrations/{DETAIL_SLUG} body",
         ),
     ]
 

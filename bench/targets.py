@@ -12,11 +12,20 @@ from typing import Any
 from bench.scenarios import (
     ONE_CONNECTION,
     S_ANON_LIST,
+    S_CACHED_DETAIL,
+    S_GQL_DETAIL,
     S_GQL_LIST,
     S_GQL_TOOLS,
+    S_GQL_TYPENAME,
+    S_GQL_VIEWER,
+    S_RAW_DETAIL,
     S_RAW_LIST,
     S_RAW_TOOLS,
+    S_RAW_VIEWER,
     S_STATIC,
+    S_STATIC_DETAIL,
+    S_STATIC_TYPENAME,
+    S_STOCK_DETAIL,
     SCALING,
 )
 
@@ -27,7 +36,16 @@ BASELINE_RATIOS = (
     ("cached anonymous GET ÷ static bytes", S_ANON_LIST, S_STATIC, 0.85),
     ("GraphQL list 200 ÷ raw SQL", S_GQL_LIST, S_RAW_LIST, 0.5),
     ("tools nested ÷ raw SQL", S_GQL_TOOLS, S_RAW_TOOLS, 0.5),
+    # Small requests (docs/decisions/0132).
+    ("one object by key ÷ raw SQL by key", S_GQL_DETAIL, S_RAW_DETAIL, 0.7),
+    ("signed-in viewer ÷ raw session lookup", S_GQL_VIEWER, S_RAW_VIEWER, 0.6),
+    ("{ __typename } ÷ static bytes", S_GQL_TYPENAME, S_STATIC_TYPENAME, 0.4),
+    ("cached small GET ÷ static bytes, every line logged", S_CACHED_DETAIL, S_STATIC_DETAIL, 0.9),
+    ("one object by key ÷ stock Strawberry + SQLModel", S_GQL_DETAIL, S_STOCK_DETAIL, None),
 )
+# Server CPU per request with two workers ÷ with one (PostgreSQL + Redis): what a 2-core machine
+# can show of scaling (wall clock cannot: server, wrk and PostgreSQL share the cores).
+CPU_SCALING_CEILING = 1.15
 
 
 def compute_ratios(results: Results) -> list[Ratio]:
@@ -40,6 +58,7 @@ def compute_ratios(results: Results) -> list[Ratio]:
         ratios += one_connection_p99(results, config)
     ratios += rss_per_worker(results)
     ratios += scaling(results)
+    ratios += cpu_scaling(results)
     return ratios
 
 
@@ -107,8 +126,8 @@ def baseline_ratios(results: Results, config: str) -> list[Ratio]:
                 name,
                 config,
                 value,
-                f"≥ {floor}",
-                None if value is None else value >= floor,
+                f"≥ {floor}" if floor is not None else "— (the peer)",
+                None if value is None or floor is None else value >= floor,
                 f"{rps_a} / {rps_b} req/s; by server CPU per request: {cpu}"
                 + _paired(results, config, a, b, "rps"),
             )
@@ -224,6 +243,31 @@ def scaling(results: Results) -> list[Ratio]:
                 "≥ 1.7",
                 mean >= 1.7,
                 pinning,
+            )
+        )
+    return found
+
+
+def cpu_scaling(results: Results) -> list[Ratio]:
+    """Server CPU per request of two workers against one on PostgreSQL + Redis, per scenario of
+    the scaling subset (≤ 1.15: a second worker adds no work per request)."""
+    if not any(r["key"] == "postgres-2w" for r in results["configs"]):
+        return []
+    found = []
+    for scenario in SCALING:
+        two = _median(results, "postgres-2w", scenario, "server_cpu_ms")
+        one = _median(results, "postgres-1w", scenario, "server_cpu_ms")
+        value = _ratio(two, one)
+        if value is None:
+            continue
+        found.append(
+            ratio(
+                f"CPU per request, 2 workers ÷ 1: {scenario}",
+                "postgres",
+                value,
+                f"≤ {CPU_SCALING_CEILING}",
+                value <= CPU_SCALING_CEILING,
+                f"{two} / {one} ms",
             )
         )
     return found

@@ -316,7 +316,9 @@ class Loaders:
 
     @cached_property
     def integration_by_id(self) -> DataLoader[uuid.UUID, Integration | None]:
-        return self._loader(lambda s, ids: integrations.get_integrations_by_id(session=s, ids=ids))
+        return self._loader(
+            lambda s, ids: integrations.get_integrations_by_id(session=s, ids=ids), core=True
+        )
 
     @cached_property
     def daily_usage(self) -> DataLoader[str, dict[date, tuple[int, int]]]:
@@ -330,7 +332,7 @@ class Loaders:
 
     @cached_property
     def tool_by_id(self) -> DataLoader[uuid.UUID, Tool | None]:
-        return self._loader(lambda s, ids: tools.get_tools_by_id(session=s, ids=ids))
+        return self._loader(lambda s, ids: tools.get_tools_by_id(session=s, ids=ids), core=True)
 
     @cached_property
     def app_by_id(self) -> DataLoader[uuid.UUID, App | None]:
@@ -349,12 +351,14 @@ class Loaders:
     @cached_property
     def tool_spend(self) -> DataLoader[uuid.UUID, tuple[int, datetime | None]]:
         return self._loader(
-            lambda s, ids: tools.tool_spend(session=s, tool_ids=ids), default=(0, None)
+            lambda s, ids: tools.tool_spend(session=s, tool_ids=ids), default=(0, None), core=True
         )
 
     @cached_property
     def category_fallback(self) -> DataLoader[str, int | None]:
-        return self._loader(lambda s, keys: tools.category_fallbacks(session=s, categories=keys))
+        return self._loader(
+            lambda s, keys: tools.category_fallbacks(session=s, categories=keys), core=True
+        )
 
     @cached_property
     def bound_providers(self) -> DataLoader[uuid.UUID, frozenset[str]]:
@@ -382,7 +386,9 @@ class Loaders:
     @cached_property
     def public_meters(self) -> DataLoader[uuid.UUID, list[Meter]]:
         return self._loader(
-            lambda s, ids: tools.public_meters(session=s, integration_ids=ids), default=[]
+            lambda s, ids: tools.public_meters(session=s, integration_ids=ids),
+            default=[],
+            core=True,
         )
 
 

@@ -32,6 +32,7 @@ from tests.conftest import POSTGRES_URL, REDIS_URL
 
 WORKERS = 2
 PER_ROUTE = 30  # N = 60 requests: 30 legacy GETs, 30 GraphQL POSTs
+LAST = 12  # legacy GETs just before SIGTERM
 GRAPHQL = "query ServeCheck { integrations(first: 2) { nodes { provider } } }"
 STARTUP_SECONDS = 25.0
 STOP_SECONDS = 8.0
@@ -290,6 +291,13 @@ def test_serve_two_workers_metrics_logs_and_clean_stop(deployment: Deployment) -
         }
         assert len(writers & workers) == WORKERS, (writers, workers)
 
+        # The last requests, just before the stop: their lines are in each worker's last batch
+        # of log lines (batched by default, VENDO_LOG_FLUSH_SECONDS).
+        with ThreadPoolExecutor(6) as pool:
+            last = list(pool.map(legacy, range(PER_ROUTE, PER_ROUTE + LAST)))
+        assert [r.status_code for r in last] == [200] * LAST
+        ids += [r.headers["x-request-id"] for r in last]
+
         # Stop: SIGTERM, a clean exit within seconds, no worker left behind.
         server.send_signal(signal.SIGTERM)
         stopping = time.monotonic()
@@ -306,10 +314,16 @@ def test_serve_two_workers_metrics_logs_and_clean_stop(deployment: Deployment) -
         for directory in metrics_dirs:
             shutil.rmtree(directory, ignore_errors=True)
 
-    # The log: every line is JSON; exactly one access line per request, with its own id.
+    # The log: every line is JSON; exactly one access line per request, with its own id, the
+    # last ones included; and each worker's shutdown lines, written after its last request.
     lines = [json.loads(line) for line in stderr_path.read_text().splitlines() if line.strip()]
     access = [line for line in lines if line.get("logger") == "vendo.access"]
-    assert len(access) == 2 * PER_ROUTE  # probes and /metrics log at DEBUG only
+    assert len(access) == 2 * PER_ROUTE + LAST  # probes and /metrics log at DEBUG only
+    messages = [line["message"] for line in lines]
+    assert messages.count("Application shutdown complete.") == WORKERS
+    assert sorted(m for m in messages if m.startswith("Finished server process")) == sorted(
+        f"Finished server process [{pid}]" for pid in writers & workers
+    )
     assert sorted(line["request_id"] for line in access) == sorted(ids)
     for line in access:
         kind = line["request_id"].split("-")[0]

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,7 @@ from sqlmodel import col
 
 from app.models import Session, Tenant, User
 from app.repositories import Reader
-from app.repositories._sql import execute, searchable
+from app.repositories._sql import execute, fetch_rows, searchable
 
 
 @dataclass(frozen=True)
@@ -133,15 +134,24 @@ async def revoke_sessions(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def find_tenant(*, session: AsyncSession, ref: str) -> Tenant | None:
-    """A tenant by its id or its slug (``X-Account-ID``)."""
+_TENANT_COLUMNS = (col(Tenant.id), col(Tenant.slug), col(Tenant.owner_id))
+_TENANT_BY = {
+    "id": select(*_TENANT_COLUMNS).where(col(Tenant.id) == bindparam("ref")),
+    "slug": select(*_TENANT_COLUMNS).where(col(Tenant.slug) == bindparam("ref")),
+}
+
+
+async def find_tenant(*, session: Reader, ref: str) -> Any | None:
+    """A tenant's id, slug and owner_id, by its id or its slug (``X-Account-ID``); a Core read."""
+    value: uuid.UUID | str
     try:
-        condition = col(Tenant.id) == uuid.UUID(ref)
+        key, value = "id", uuid.UUID(ref)
     except ValueError:
         if len(ref) > 63 or not searchable(ref):
             return None
-        condition = col(Tenant.slug) == ref
-    return (await session.execute(select(Tenant).where(condition))).scalar_one_or_none()
+        key, value = "slug", ref
+    rows = await fetch_rows(session, _TENANT_BY[key], {"ref": value})
+    return rows[0] if rows else None
 
 
 async def tenants_by_id(

@@ -105,17 +105,24 @@ async def count_integrations(
     return int(await session.scalar(select(func.count()).select_from(listing), parameters) or 0)
 
 
-async def get_integration(*, session: AsyncSession, provider: str) -> Integration | None:
+_BY_PROVIDER = select(*LISTED_COLUMNS).where(col(Integration.provider) == bindparam("provider"))
+_BY_ID = select(*LISTED_COLUMNS).where(col(Integration.id).in_(bindparam("ids", expanding=True)))
+
+
+async def get_integration(*, session: Reader, provider: str) -> ListedIntegration | None:
+    """One integration by provider, as a listing reads it (a Core read: a plain connection
+    serves; in a session, it runs in the session's transaction)."""
     if not searchable(provider):
         return None
-    result = await session.execute(select(Integration).where(col(Integration.provider) == provider))
-    return result.scalar_one_or_none()
+    rows = await fetch_rows(session, _BY_PROVIDER, {"provider": provider})
+    return rows[0] if rows else None
 
 
 async def get_integrations_by_id(
-    *, session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Integration]:
-    rows = await session.scalars(select(Integration).where(col(Integration.id).in_(ids)))
+    *, session: Reader, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ListedIntegration]:
+    """Integrations by id, as a listing reads them (a Core read)."""
+    rows = await fetch_rows(session, _BY_ID, {"ids": list(ids)})
     return {row.id: row for row in rows}
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,7 +23,8 @@ from app.models import (
     Tool,
     UsageEvent,
 )
-from app.repositories._sql import fetch_row_groups, fetch_rows, listed, searchable
+from app.repositories import Reader
+from app.repositories._sql import execute, fetch_row_groups, fetch_rows, listed, searchable
 
 TEST_TOOL_PREFIX = "vendo-test-"
 DEFAULT_CATEGORY = "*"
@@ -34,6 +35,15 @@ TOOL_COLUMNS = listed(Tool.__table__.columns)  # type: ignore[attr-defined]
 RELEASE_COLUMNS = listed(Release.__table__.columns)  # type: ignore[attr-defined]
 ListedTool = Any  # a named tuple with the attributes of Tool (fetch_rows)
 ListedRelease = Any  # a named tuple with the attributes of Release
+ListedMeter = Any  # a named tuple with the attributes of Meter
+_PUBLIC_METERS = (
+    select(*listed(Meter.__table__.columns))  # type: ignore[attr-defined]
+    .where(
+        col(Meter.integration_id).in_(bindparam("ids", expanding=True)),
+        col(Meter.public).is_(True),
+    )
+    .order_by(col(Meter.key))
+)
 
 
 def publicly_listed() -> ColumnElement[bool]:
@@ -44,6 +54,13 @@ def publicly_listed() -> ColumnElement[bool]:
         internal.is_(False),
         not_(col(Tool.slug).startswith(TEST_TOOL_PREFIX, autoescape=True)),
     )
+
+
+_TOOL_BY_SLUG = {
+    True: select(*TOOL_COLUMNS).where(col(Tool.slug) == bindparam("slug")),
+    False: select(*TOOL_COLUMNS).where(col(Tool.slug) == bindparam("slug"), publicly_listed()),
+}
+_TOOLS_BY_ID = select(*TOOL_COLUMNS).where(col(Tool.id).in_(bindparam("ids", expanding=True)))
 
 
 async def list_tools(
@@ -67,19 +84,19 @@ async def count_tools(*, session: AsyncSession, admin: bool) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def get_tool(*, session: AsyncSession, slug: str, admin: bool = False) -> Tool | None:
+async def get_tool(*, session: Reader, slug: str, admin: bool = False) -> ListedTool | None:
+    """One tool by slug, as a listing reads it (a Core read: a plain connection serves)."""
     if not searchable(slug):
         return None
-    query = select(Tool).where(col(Tool.slug) == slug)
-    if not admin:
-        query = query.where(publicly_listed())
-    return (await session.execute(query)).scalar_one_or_none()
+    rows = await fetch_rows(session, _TOOL_BY_SLUG[admin], {"slug": slug})
+    return rows[0] if rows else None
 
 
 async def get_tools_by_id(
-    *, session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Tool]:
-    return {row.id: row for row in await session.scalars(select(Tool).where(col(Tool.id).in_(ids)))}
+    *, session: Reader, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ListedTool]:
+    rows = await fetch_rows(session, _TOOLS_BY_ID, {"ids": list(ids)})
+    return {row.id: row for row in rows}
 
 
 async def active_releases(
@@ -182,10 +199,11 @@ async def bound_providers(
 
 
 async def tool_spend(
-    *, session: AsyncSession, tool_ids: Sequence[uuid.UUID]
+    *, session: Reader, tool_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[int, datetime | None]]:
     """Total cost (micros) of each tool's apps and the time of its first usage event."""
-    rows = await session.execute(
+    rows = await execute(
+        session,
         select(
             col(App.tool_id),
             func.sum(col(UsageEvent.cost_micros)),
@@ -193,18 +211,19 @@ async def tool_spend(
         )
         .join(UsageEvent, col(UsageEvent.app_id) == col(App.id))
         .where(col(App.tool_id).in_(tool_ids))
-        .group_by(col(App.tool_id))
+        .group_by(col(App.tool_id)),
     )
     return {tool_id: (int(total or 0), first) for tool_id, total, first in rows}
 
 
-async def category_fallbacks(*, session: AsyncSession, categories: Sequence[str]) -> dict[str, int]:
+async def category_fallbacks(*, session: Reader, categories: Sequence[str]) -> dict[str, int]:
     """Fallback daily spend (micros) per category, the ``*`` row standing in for missing ones."""
     wanted = [*categories, DEFAULT_CATEGORY]
-    rows = await session.execute(
+    rows = await execute(
+        session,
         select(col(CategoryFallback.category), col(CategoryFallback.daily_spend_micros)).where(
             col(CategoryFallback.category).in_(wanted)
-        )
+        ),
     )
     known = {category: int(micros) for category, micros in rows}
     found: dict[str, int] = {}
@@ -229,14 +248,11 @@ async def public_pricing_integrations(*, session: AsyncSession) -> list[Integrat
 
 
 async def public_meters(
-    *, session: AsyncSession, integration_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Meter]]:
-    rows = await session.scalars(
-        select(Meter)
-        .where(col(Meter.integration_id).in_(integration_ids), col(Meter.public).is_(True))
-        .order_by(Meter.key)
-    )
-    found: dict[uuid.UUID, list[Meter]] = {key: [] for key in integration_ids}
+    *, session: Reader, integration_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ListedMeter]]:
+    """Each integration's public meters in key order, as named tuples (a Core read)."""
+    rows = await fetch_rows(session, _PUBLIC_METERS, {"ids": list(integration_ids)})
+    found: dict[uuid.UUID, list[ListedMeter]] = {key: [] for key in integration_ids}
     for meter in rows:
         found[meter.integration_id].append(meter)
     return found

@@ -14,6 +14,7 @@ import functools
 import logging
 import os
 import re
+import signal
 import threading
 import time
 from contextvars import ContextVar
@@ -126,11 +127,12 @@ def _log(info: RequestInfo, duration_ms: float) -> None:
 
 
 def _direct_handler(level: int) -> BufferedStreamHandler | None:
-    """The handler an access line can be given as a finished JSON line, skipping the
-    ``LogRecord`` and logging's dispatch (docs/PERFORMANCE.md): when the line
-    would reach exactly one handler, ours, with our JSON formatter and no filter on the way
-    (``serve``'s configuration). Any other configuration — a test's capture handler, text
-    lines, an operator's own handlers — gets the standard path. The line is the same."""
+    """The handler an access line can be given as a finished line, skipping the ``LogRecord``
+    and logging's dispatch (docs/PERFORMANCE.md): when the line would reach exactly one
+    handler, ours, with our JSON formatter or our text one in ``serve``'s layout, and no filter
+    on the way (``serve``'s configuration, in production and in development). Any other
+    configuration — a test's capture handler, another layout, an operator's own handlers — gets
+    the standard path. The line is the same."""
     root = logging.root
     handlers = root.handlers
     if len(handlers) != 1 or root.filters or log.handlers or log.filters or not log.propagate:
@@ -141,9 +143,13 @@ def _direct_handler(level: int) -> BufferedStreamHandler | None:
     ):
         return None
     handler = handlers[0]
+    formatter = handler.formatter
     if (
         type(handler) is not BufferedStreamHandler
-        or type(handler.formatter) is not JsonFormatter
+        or not (
+            type(formatter) is JsonFormatter
+            or (type(formatter) is TextFormatter and formatter.direct)
+        )
         or handler.filters
         or level < handler.level
     ):
@@ -203,12 +209,17 @@ def _level_name(level: int) -> str:
     return logging.getLevelName(level).lower()
 
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 class TextFormatter(logging.Formatter):
     """Readable lines for development: the request fields after the message. An access line
     says its method, route and status once, in front (a legacy route's name starts with its
     method already): ``GET /api/integrations 200 request_id=… duration_ms=…``."""
 
     SAID_IN_FRONT = frozenset({"method", "route", "status"})
+    _second: int = -1
+    _stamp: str = ""
 
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", None)
@@ -216,15 +227,47 @@ class TextFormatter(logging.Formatter):
             line = super().format(record)
             rid = request_id()
             return line if rid is None else f"{line} request_id={rid}"
+        access = logging.makeLogRecord(
+            {**record.__dict__, "msg": self._front(fields), "args": None}
+        )
+        return f"{super().format(access)} {self._details(fields)}"
+
+    def _front(self, fields: dict[str, Any]) -> str:
         method, route = fields.get("method"), str(fields.get("route") or "")
         front = route if not method or route.startswith(f"{method} ") else f"{method} {route}"
-        access = logging.makeLogRecord(
-            {**record.__dict__, "msg": f"{front} {fields.get('status')}", "args": None}
-        )
-        details = " ".join(
+        return f"{front} {fields.get('status')}"
+
+    def _details(self, fields: dict[str, Any]) -> str:
+        return " ".join(
             f"{k}={v}" for k, v in fields.items() if v is not None and k not in self.SAID_IN_FRONT
         )
-        return f"{super().format(access)} {details}"
+
+    @property
+    def direct(self) -> bool:
+        """Whether ``line`` writes what ``format`` would: ``TEXT_FORMAT`` with logging's default
+        time (local, ``YYYY-MM-DD HH:MM:SS,mmm``)."""
+        return (
+            self._fmt == TEXT_FORMAT
+            and not self.datefmt
+            and self.converter is time.localtime
+            and self.default_time_format == logging.Formatter.default_time_format
+            and self.default_msec_format == logging.Formatter.default_msec_format
+        )
+
+    def line(
+        self, created: float, level: int, logger: str, _message: str, fields: dict[str, Any]
+    ) -> str:
+        """An access line (``fields`` given) as ``format`` writes it, without a ``LogRecord``
+        (``_direct_handler``); the formatted second is reused within a second."""
+        second = int(created)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime(self.default_time_format, self.converter(second))
+        millis = int((created - second) * 1000)
+        return (
+            f"{self._stamp},{millis:03d} {logging.getLevelName(level)} {logger} "
+            f"{self._front(fields)} {self._details(fields)}"
+        )
 
 
 class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -250,6 +293,8 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._size = 0
         self._stopping = threading.Event()
         self._flusher: threading.Thread | None = None
+        if interval > 0:
+            flush_before_termination()
 
     def emit(self, record: logging.LogRecord) -> None:
         # Called by ``Handler.handle`` with the handler's lock held.
@@ -301,6 +346,28 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().close()
 
 
+def flush_before_termination() -> None:
+    """Have a SIGTERM flush every log handler before it ends the process.
+
+    uvicorn's server catches SIGTERM, shuts down gracefully, then raises the signal again with the
+    handler it found (``Server.capture_signals``). In a worker that handler is the default one,
+    which ends the process at once: no ``atexit``, so ``logging.shutdown`` never ran and the
+    batch pending since the last flush — the worker's last access lines and its shutdown lines —
+    was lost. Installed in place of the default handler only (from the main thread, where
+    signals are handled), this one runs ``logging.shutdown`` and then ends the process as the
+    default handler would, by the same signal."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _flush_and_terminate)
+
+
+def _flush_and_terminate(signum: int, _frame: Any) -> None:
+    logging.shutdown()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
+
+
 def logging_config(
     *, json_lines: bool, level: str = "INFO", flush_seconds: float = 0.0
 ) -> dict[str, Any]:
@@ -308,9 +375,7 @@ def logging_config(
     logs the same way. uvicorn's own access line is off: ours replaces it (and uvicorn's would
     print query strings). Lines go out in batches, ``flush_seconds`` late at most."""
     formatter = (
-        {"()": JsonFormatter}
-        if json_lines
-        else {"()": TextFormatter, "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        {"()": JsonFormatter} if json_lines else {"()": TextFormatter, "format": TEXT_FORMAT}
     )
     return {
         "version": 1,

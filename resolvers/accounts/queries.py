@@ -9,9 +9,9 @@ from typing import Self
 import strawberry
 
 from app.errors import BadUserInput, IntegrationNotFound
-from app.models import AVAILABLE, INSTALLED, Tenant
+from app.models import AVAILABLE, INSTALLED
 from app.repositories import integrations, tools
-from resolvers.accounts.access import integration_ref, resolve_account
+from resolvers.accounts.access import Account, integration_ref, resolve_account
 from resolvers.accounts.apps import AppType
 from resolvers.accounts.types import (
     AccountIntegration,
@@ -31,7 +31,7 @@ class AccountType:
     slug: str
 
     @classmethod
-    def from_model(cls, tenant: Tenant) -> Self:
+    def from_model(cls, tenant: Account) -> Self:
         return cls(id=tenant.id, slug=tenant.slug)
 
     @strawberry.field(description="Enabled integrations with this account's install state.")

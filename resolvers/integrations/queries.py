@@ -51,9 +51,9 @@ class IntegrationQueries:
         "caller is anonymous."
     )
     async def integration(self, info: Info, slug: str) -> IntegrationType | None:
-        # From the database, not the catalog snapshot: a signed-in detail is never cached.
-        async with info.context.runtime.db.read() as session:
-            row = await integrations.get_integration(session=session, provider=slug)
+        # One row by key, fresh: not the catalog snapshot (docs/decisions/0046).
+        async with info.context.runtime.db.connect() as connection:
+            row = await integrations.get_integration(session=connection, provider=slug)
         return IntegrationType.from_model(row) if row and visible(info, row) else None
 
     @strawberry.field(description="The workspace's 30-day usage trend for one provider.")

@@ -29,8 +29,9 @@ class PricingQueries:
         description="An integration's public rate table; null unless it has a public meter."
     )
     async def public_pricing(self, info: Info, slug: str) -> PublicPricing | None:
-        async with info.context.runtime.db.read() as session:
-            row = await integrations.get_integration(session=session, provider=slug)
+        # One row by key, fresh: not the catalog snapshot (docs/decisions/0046).
+        async with info.context.runtime.db.connect() as connection:
+            row = await integrations.get_integration(session=connection, provider=slug)
         if row is None or not row.enabled:
             return None
         meters = await info.context.loaders.public_meters.load(row.id)

@@ -6,8 +6,8 @@ from typing import Any
 
 import strawberry
 
-from app.models import Tool
 from app.repositories import tools
+from app.repositories.tools import ListedTool
 from resolvers.context import Info
 from resolvers.engine.pagination import Page, decode_cursor, fetch_limit, page_parts, page_size
 from resolvers.tools.framing import UsageFraming
@@ -31,9 +31,9 @@ class DeployableToolConnection(Page[DeployableTool]):
     pass
 
 
-async def _find(info: Info, slug: str) -> Tool | None:
-    async with info.context.runtime.db.read() as session:
-        return await tools.get_tool(session=session, slug=slug, admin=is_admin(info))
+async def _find(info: Info, slug: str) -> ListedTool | None:
+    async with info.context.runtime.db.connect() as connection:
+        return await tools.get_tool(session=connection, slug=slug, admin=is_admin(info))
 
 
 @strawberry.type

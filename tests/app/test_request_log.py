@@ -10,6 +10,9 @@ import io
 import json
 import logging
 import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -100,17 +103,19 @@ async def test_request_log_json_line_has_every_field(
     assert line["time"]
 
 
+@pytest.mark.parametrize("json_lines", [True, False], ids=["json", "text"])
 async def test_request_log_direct_line_is_the_standard_line(
-    client: httpx.AsyncClient, demo: None, monkeypatch: pytest.MonkeyPatch
+    json_lines: bool, client: httpx.AsyncClient, demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under ``serve``'s configuration (one JSON handler of ours, no filter) access lines skip
-    the LogRecord (``_direct_handler``); any other configuration takes logging's standard path.
-    Both write the same line: same keys in the same order, same values."""
+    """Under ``serve``'s configuration (one handler of ours, JSON in production, text in
+    development, no filter) access lines skip the LogRecord (``_direct_handler``); any other
+    configuration takes logging's standard path. Both write the same line: same keys in the
+    same order, same values."""
     from app.web import request_log
 
     buffer = io.StringIO()
     handler = BufferedStreamHandler(buffer, interval=0)
-    handler.setFormatter(formatter(json_lines=True))
+    handler.setFormatter(formatter(json_lines=json_lines))
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", [handler])
     monkeypatch.setattr(request_log.log, "level", logging.INFO)
@@ -131,12 +136,38 @@ async def test_request_log_direct_line_is_the_standard_line(
     finally:
         request_log.log.filters.clear()
     assert taken == [True, False]
+    if not json_lines:
+        # 2026-12-05 11:58:01,123 INFO vendo.access GET /api/integrations 200 request_id=… …
+        stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+        line = rf"{stamp} INFO vendo\.access GET /api/integrations 200 request_id=same-id "
+        line += r"operation=LegacyIntegrationList duration_ms=\d+(\.\d+)?"
+        lines = buffer.getvalue().splitlines()
+        assert len(lines) == 2
+        assert all(re.fullmatch(line, found) for found in lines), lines
+        return
     direct, standard = (json.loads(line) for line in buffer.getvalue().splitlines())
     assert list(direct) == list(standard)
     for key in ("time", "duration_ms"):
         direct.pop(key), standard.pop(key)
     assert direct == standard
     assert direct["message"] == "GET GET /api/integrations 200"
+
+
+def test_text_line_without_a_record_is_the_formatted_record() -> None:
+    """The text formatter's direct line is its ``format`` of the same record, time included."""
+    text = formatter(json_lines=False)
+    assert isinstance(text, TextFormatter)
+    assert text.direct
+    fields = {"request_id": "r", "method": "GET", "route": "/graphql", "operation": None}
+    fields |= {"tenant_id": "t", "status": 200, "duration_ms": 1.5}
+    for created in (1_765_000_000.0, 1_765_000_000.0071, 1_765_000_059.999):
+        record = logging.makeLogRecord(
+            {"name": "vendo.access", "levelno": 20, "levelname": "INFO", "msg": "x"}
+        )
+        record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+        record.fields = fields
+        assert text.line(created, 20, "vendo.access", "x", fields) == text.format(record)
+    assert not TextFormatter("%(message)s").direct
 
 
 async def test_request_log_signed_in_legacy_line_has_the_tenant(
@@ -365,7 +396,40 @@ def test_serve_batches_log_lines_as_configured() -> None:
     config = logging_config(json_lines=True, flush_seconds=0.5)
     assert config["handlers"]["default"]["()"] is BufferedStreamHandler
     assert config["handlers"]["default"]["interval"] == 0.5
-    assert Settings().log_flush_seconds == 0  # opt-in: see docs/decisions/0045
+    assert Settings().log_flush_seconds == 0.5  # batched by default: docs/decisions/0131
+
+
+# What uvicorn's server does with a SIGTERM (``Server.capture_signals``): caught while it serves,
+# then, once shut down, raised again with the handler it found.
+UVICORN_STOP = """
+import logging, signal, sys
+from app.web.request_log import BufferedStreamHandler, JsonFormatter
+handler = BufferedStreamHandler(sys.stderr, interval=60)
+handler.setFormatter(JsonFormatter())
+logging.root.addHandler(handler)
+logging.root.setLevel(logging.INFO)
+caught = []
+found = signal.signal(signal.SIGTERM, lambda sig, _: caught.append(sig))
+logging.getLogger("vendo.access").info("last request")
+signal.raise_signal(signal.SIGTERM)
+logging.getLogger("uvicorn.error").info("Finished server process")
+signal.signal(signal.SIGTERM, found)
+for sig in caught:
+    signal.raise_signal(sig)
+print("not reached")
+"""
+
+
+def test_a_worker_ended_by_sigterm_writes_its_last_batch() -> None:
+    """The last batch of a worker that uvicorn ends with the SIGTERM it caught is written: the
+    default handler ended the process without ``logging.shutdown`` (docs/decisions/0131)."""
+    done = subprocess.run(
+        [sys.executable, "-c", UVICORN_STOP], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert done.stdout == ""
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [line["message"] for line in lines] == ["last request", "Finished server process"]
 
 
 # --------------------------------------------------------------------------------------------

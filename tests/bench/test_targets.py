@@ -44,6 +44,11 @@ def test_missing_scenarios_give_no_value_and_no_verdict():
         ("cached anonymous GET ÷ static bytes", None, None),
         ("GraphQL list 200 ÷ raw SQL", None, None),
         ("tools nested ÷ raw SQL", None, None),
+        ("one object by key ÷ raw SQL by key", None, None),
+        ("signed-in viewer ÷ raw session lookup", None, None),
+        ("{ __typename } ÷ static bytes", None, None),
+        ("cached small GET ÷ static bytes, every line logged", None, None),
+        ("one object by key ÷ stock Strawberry + SQLModel", None, None),
         ("usage trend REST, 1 connection: p99 ms", None, None),
         ("usage trend GraphQL, 1 connection: p99 ms", None, None),
         ("balance REST, 1 connection: p99 ms", None, None),
@@ -51,4 +56,36 @@ def test_missing_scenarios_give_no_value_and_no_verdict():
         ("deployment connections REST, 1 connection: p99 ms", None, None),
         ("deployment connections GraphQL, 1 connection: p99 ms", None, None),
         ("RSS per worker after the run (MB, max)", 150.5, True),
+    ]
+
+
+def test_a_small_request_is_judged_against_its_baseline_and_the_peer_has_no_verdict():
+    scenarios = {
+        "graphql: integration(slug) × 9 fields": entry([wrk_run(700, 1.0), wrk_run(900, 1.0)]),
+        "baseline: raw SQL integration by key": entry([wrk_run(1000, 1.0), wrk_run(1000, 1.0)]),
+        "baseline: stock Strawberry + SQLModel session, integration(slug)": entry(
+            [wrk_run(400, 1.0), wrk_run(400, 1.0)]
+        ),
+    }
+    found = {r["name"]: r for r in compute_ratios(results([record("sqlite-1w", scenarios)]))}
+    key = found["one object by key ÷ raw SQL by key"]
+    assert (key["value"], key["target"], key["ok"]) == (0.8, "≥ 0.7", True)
+    peer = found["one object by key ÷ stock Strawberry + SQLModel"]
+    assert (peer["value"], peer["target"], peer["ok"]) == (2.0, "— (the peer)", None)
+
+
+def test_cpu_per_request_of_two_workers_is_judged_against_one():
+    name = "graphql: { __typename }"
+    one = record("postgres-1w", {name: entry([wrk_run(100, 1.0, cpu=0.4)] * 2)})
+    two = record("postgres-2w", {name: entry([wrk_run(100, 1.0, cpu=0.5)] * 2)})
+    found = [r for r in compute_ratios(results([one, two])) if r["name"].startswith("CPU")]
+    assert found == [
+        {
+            "name": f"CPU per request, 2 workers ÷ 1: {name}",
+            "config": "postgres",
+            "value": 1.25,
+            "target": "≤ 1.15",
+            "ok": False,
+            "detail": "0.5 / 0.4 ms",
+        }
     ]

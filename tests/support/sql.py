@@ -6,9 +6,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from app.runtime import Runtime
@@ -19,6 +21,37 @@ async def run_sql(runtime: Runtime, *statements: str) -> None:
     async with runtime.db.write() as session, session.begin():
         for statement in statements:
             await session.execute(text(statement))
+
+
+@dataclass
+class Counted:
+    """What a piece of code sent: its SQL statements (``BEGIN`` and ``PRAGMA`` left out, as the
+    bench counts them) and how many ORM sessions began a transaction."""
+
+    statements: list[str] = field(default_factory=list)
+    sessions: int = 0
+
+
+@contextmanager
+def counting(runtime: Runtime) -> Iterator[Counted]:
+    """Count the statements of the runtime's engine and the ORM sessions opened meanwhile."""
+    counted = Counted()
+    engine = runtime.db.engine.sync_engine
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            counted.statements.append(statement)
+
+    def on_session(*_: Any) -> None:
+        counted.sessions += 1
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(Session, "after_begin", on_session)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(Session, "after_begin", on_session)
 
 
 # A column every read of the table selects.
