@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -22,6 +22,7 @@ from app.models import (
     Tool,
     UsageEvent,
 )
+from app.repositories import Reader
 from app.repositories._sql import fetch_row_groups, fetch_rows, listed, searchable
 
 TEST_TOOL_PREFIX = "vendo-test-"
@@ -132,21 +133,34 @@ async def workspace_apps(
     return [(app, tool) for app, tool in rows]
 
 
+# Built once: every deployment's request runs it (``_sql.execute``). Core rows, no ORM entities.
+_BINDINGS = AppConnectionBinding.__table__.c  # type: ignore[attr-defined]
+_CONNECTIONS = Connection.__table__.c  # type: ignore[attr-defined]
+_BOUND = (
+    select(
+        *listed([_BINDINGS.app_id]),
+        *listed(_CONNECTIONS[name] for name in ("id", "provider", "profile", "active", "label")),
+        listed([_BINDINGS.created_at])[0].label("bound_at"),
+    )
+    .join(Connection, Connection.id == AppConnectionBinding.connection_id)
+    .join(App, App.id == AppConnectionBinding.app_id)
+    .where(
+        AppConnectionBinding.app_id.in_(bindparam("app_ids", expanding=True)),
+        Connection.tenant_id == App.tenant_id,
+    )
+    .order_by(AppConnectionBinding.created_at, Connection.provider, Connection.id)
+)
+BoundRow = Any  # a named tuple: app_id, id, provider, profile, active, label, bound_at
+
+
 async def bound_connections(
-    *, session: AsyncSession, app_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[Connection, datetime]]]:
+    *, session: Reader, app_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[BoundRow]]:
     """Each app's bound connections with when they were bound, in binding order; a binding to a
     connection of another workspace than the app's is not one."""
-    rows = await session.execute(
-        select(AppConnectionBinding.app_id, Connection, AppConnectionBinding.created_at)
-        .join(Connection, Connection.id == AppConnectionBinding.connection_id)
-        .join(App, App.id == AppConnectionBinding.app_id)
-        .where(AppConnectionBinding.app_id.in_(app_ids), Connection.tenant_id == App.tenant_id)
-        .order_by(AppConnectionBinding.created_at, Connection.provider, Connection.id)
-    )
-    found: dict[uuid.UUID, list[tuple[Connection, datetime]]] = defaultdict(list)
-    for app_id, connection, bound_at in rows:
-        found[app_id].append((connection, bound_at))
+    found: dict[uuid.UUID, list[BoundRow]] = defaultdict(list)
+    for row in await fetch_rows(session, _BOUND, {"app_ids": list(app_ids)}):
+        found[row.app_id].append(row)
     return dict(found)
 
 
