@@ -29,7 +29,6 @@ from app.cache.snapshots import Snapshots
 from app.db import Database
 from app.models import (
     App,
-    Connection,
     Integration,
     Meter,
     Release,
@@ -377,11 +376,21 @@ class Loaders:
         return self._loader(lambda s, ids: accounts.users_by_id(session=s, ids=ids))
 
     @cached_property
-    def bound_connections(self) -> DataLoader[uuid.UUID, list[tuple[Connection, datetime]]]:
+    def bound_connections(self) -> DataLoader[uuid.UUID, list[tools.BoundRow]]:
         """Each app's bound connections, with when they were bound."""
         return self._loader(
-            lambda s, ids: tools.bound_connections(session=s, app_ids=ids), default=[]
+            lambda s, ids: tools.bound_connections(session=s, app_ids=ids), default=[], core=True
         )
+
+    @cached_property
+    def app_with_tool(self) -> DataLoader[uuid.UUID, tuple[App, Tool] | None]:
+        """The workspace's apps, each with its tool: another tenant's app id finds nothing."""
+
+        async def fetch(s: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[App, Tool]]:
+            rows = await tools.workspace_apps(session=s, tenant_id=self.tenant, ids=ids)
+            return {app.id: (app, tool) for app, tool in rows}
+
+        return self._loader(fetch)
 
     @cached_property
     def public_meters(self) -> DataLoader[uuid.UUID, list[Meter]]:

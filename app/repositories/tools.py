@@ -160,26 +160,34 @@ async def workspace_apps(
     return [(app, tool) for app, tool in rows]
 
 
+# Built once: every deployment's request runs it (``_sql.execute``). Core rows, no ORM entities.
+_BINDINGS = AppConnectionBinding.__table__.c  # type: ignore[attr-defined]
+_CONNECTIONS = Connection.__table__.c  # type: ignore[attr-defined]
+_BOUND = (
+    select(
+        *listed([_BINDINGS.app_id]),
+        *listed(_CONNECTIONS[name] for name in ("id", "provider", "profile", "active", "label")),
+        listed([_BINDINGS.created_at])[0].label("bound_at"),
+    )
+    .join(Connection, col(Connection.id) == col(AppConnectionBinding.connection_id))
+    .join(App, col(App.id) == col(AppConnectionBinding.app_id))
+    .where(
+        col(AppConnectionBinding.app_id).in_(bindparam("app_ids", expanding=True)),
+        col(Connection.tenant_id) == col(App.tenant_id),
+    )
+    .order_by(col(AppConnectionBinding.created_at), col(Connection.provider), col(Connection.id))
+)
+BoundRow = Any  # a named tuple: app_id, id, provider, profile, active, label, bound_at
+
+
 async def bound_connections(
-    *, session: AsyncSession, app_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[Connection, datetime]]]:
+    *, session: Reader, app_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[BoundRow]]:
     """Each app's bound connections with when they were bound, in binding order; a binding to a
     connection of another workspace than the app's is not one."""
-    rows = await session.execute(
-        select(col(AppConnectionBinding.app_id), Connection, col(AppConnectionBinding.created_at))
-        .join(Connection, col(Connection.id) == col(AppConnectionBinding.connection_id))
-        .join(App, col(App.id) == col(AppConnectionBinding.app_id))
-        .where(
-            col(AppConnectionBinding.app_id).in_(app_ids),
-            col(Connection.tenant_id) == col(App.tenant_id),
-        )
-        .order_by(
-            col(AppConnectionBinding.created_at), col(Connection.provider), col(Connection.id)
-        )
-    )
-    found: dict[uuid.UUID, list[tuple[Connection, datetime]]] = defaultdict(list)
-    for app_id, connection, bound_at in rows:
-        found[app_id].append((connection, bound_at))
+    found: dict[uuid.UUID, list[BoundRow]] = defaultdict(list)
+    for row in await fetch_rows(session, _BOUND, {"app_ids": list(app_ids)}):
+        found[row.app_id].append(row)
     return dict(found)
 
 

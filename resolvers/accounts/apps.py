@@ -8,8 +8,9 @@ from typing import Self
 
 import strawberry
 
-from app.errors import Forbidden
-from app.models import ApiKey, App, Connection, Tool
+from app.errors import Forbidden, NotFound
+from app.models import ApiKey, App, Tool
+from app.repositories.tools import BoundRow
 from resolvers.context import Info
 from resolvers.tools.types import ToolType
 
@@ -24,29 +25,46 @@ class BoundConnection:
     bound_at: dt.datetime
 
     @classmethod
-    def build(cls, connection: Connection, bound_at: dt.datetime) -> Self:
+    def build(cls, row: BoundRow) -> Self:
         return cls(
-            id=connection.id,
-            provider=connection.provider,
-            profile=connection.profile,
-            active=connection.active,
-            label=connection.label,
-            bound_at=bound_at,
+            id=row.id,
+            provider=row.provider,
+            profile=row.profile,
+            active=row.active,
+            label=row.label,
+            bound_at=row.bound_at,
         )
 
 
 @strawberry.type(name="App", description="A deployment of a tool in a workspace.")
 class AppType:
     id: uuid.UUID
-    name: str
-    tool: ToolType
-    created_at: dt.datetime
+    # The app and its tool when read with it (a listing); else read on first use (the calling
+    # deployment, known by its key's app id: its connections alone need no read of the app).
+    rows: strawberry.Private[tuple[App, Tool] | None] = None
 
     @classmethod
     def build(cls, app: App, tool: Tool) -> Self:
-        return cls(
-            id=app.id, name=app.name, tool=ToolType.from_model(tool), created_at=app.created_at
-        )
+        return cls(id=app.id, rows=(app, tool))
+
+    async def _rows(self, info: Info) -> tuple[App, Tool]:
+        if self.rows is None:
+            self.rows = await info.context.loaders.app_with_tool.load(self.id)
+            if self.rows is None:  # deleted since the key was read
+                raise NotFound()
+        return self.rows
+
+    @strawberry.field
+    async def name(self, info: Info) -> str:
+        return (await self._rows(info))[0].name
+
+    @strawberry.field
+    async def tool(self, info: Info) -> ToolType:
+        return ToolType.from_model((await self._rows(info))[1])
+
+    @strawberry.field
+    async def created_at(self, info: Info) -> dt.datetime:
+        return (await self._rows(info))[0].created_at
 
     @strawberry.field(
         description="The connections bound to the app, in binding order; a connection of "
@@ -54,7 +72,7 @@ class AppType:
     )
     async def connections(self, info: Info) -> list[BoundConnection]:
         rows = await info.context.loaders.bound_connections.load(self.id)
-        return [BoundConnection.build(connection, at) for connection, at in rows]
+        return [BoundConnection.build(row) for row in rows]
 
 
 @strawberry.type(

@@ -10,7 +10,7 @@ import strawberry
 
 from app.errors import BadUserInput, IntegrationNotFound
 from app.models import AVAILABLE, INSTALLED
-from app.repositories import integrations, tools
+from app.repositories import integrations
 from resolvers.accounts.access import Account, integration_ref, resolve_account
 from resolvers.accounts.apps import AppType
 from resolvers.accounts.types import (
@@ -96,12 +96,9 @@ class AccountQueries:
         description="The calling deployment: the app of the App Key the request is signed "
         "with; null for any other caller (docs/CONTRACT.md §3.11)."
     )
-    async def deployment(self, info: Info) -> AppType | None:
+    def deployment(self, info: Info) -> AppType | None:
+        """The key's look-up found the app in the key's workspace: its id is enough to start."""
         viewer = info.context.viewer
         if viewer.app_id is None or viewer.tenant_id is None:
             return None
-        async with info.context.runtime.db.read() as session:
-            rows = await tools.workspace_apps(
-                session=session, tenant_id=viewer.tenant_id, ids=[viewer.app_id]
-            )
-        return AppType.build(*rows[0]) if rows else None
+        return AppType(id=viewer.app_id)

@@ -244,8 +244,23 @@ async def test_deployment_connections_cost_constant_sql_as_their_graphql_twin(
     assert len(small.json()["connections"]) == 1
     assert len(large.json()["connections"]) == 13
     assert answer == {"data": {"deployment": large.json()}}
-    # The key's look-up, the app with its tool, the bindings with their connections.
-    assert len(queries(one)) == len(queries(many)) == len(queries(twin)) == 3, many
+    # The key's look-up (which found the app), the bindings with their connections.
+    assert len(queries(one)) == len(queries(many)) == len(queries(twin)) == 2, many
+
+
+async def test_deployment_reads_its_app_and_tool_only_when_asked(
+    gql: GraphQLClient, runtime: Runtime, demo: None
+) -> None:
+    key = await demo_key(runtime, APP_KEY)
+    app_id = await app_id_of(runtime, "My Hermes")
+    with counting_statements(runtime) as statements:
+        answer = await gql(
+            "{ deployment { id name tool { slug } connections { provider } } }",
+            headers=bearer(key),
+        )
+    app = {"id": str(app_id), "name": "My Hermes", "tool": {"slug": "hermes"}}
+    assert answer == {"data": {"deployment": {**app, "connections": [{"provider": "openrouter"}]}}}
+    assert len(queries(statements)) == 3, statements  # the key, the app with its tool, bindings
 
 
 async def test_deployment_is_null_over_graphql_for_any_other_caller(
