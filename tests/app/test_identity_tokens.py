@@ -33,6 +33,7 @@ from app.settings import Settings
 from tests.conftest import JWT_SECRET, GraphQLClient
 from tests.support.clock import Clock
 from tests.support.documents import VIEWER_QUERY
+from tests.support.upstreams import running_upstream
 from tests.upstream import Upstream
 
 REF = "abcdefghijklmnopqrst"
@@ -138,11 +139,9 @@ SIGNERS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 @pytest.fixture
 async def jwks_server() -> AsyncIterator[Upstream]:
-    server = Upstream(key_set(EC_1, RSA_1))
-    server.answer(headers={"Cache-Control": "public, max-age=600"})
-    await server.start()
-    yield server
-    await server.stop()
+    cached = {"Cache-Control": "public, max-age=600"}
+    async with running_upstream(key_set(EC_1, RSA_1), headers=cached) as server:
+        yield server
 
 
 @pytest.fixture

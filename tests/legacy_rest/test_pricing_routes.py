@@ -25,6 +25,7 @@ from tests.conftest import needs_redis
 from tests.support.catalog import integration_id
 from tests.support.http import assert_json
 from tests.support.sql import run_sql
+from tests.support.upstreams import running_upstream
 from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
@@ -72,10 +73,8 @@ def models_body(cached: bool) -> bytes:
 
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
-    server = Upstream(GOOD_PAYLOAD)
-    await server.start()
-    yield server
-    await server.stop()
+    async with running_upstream(GOOD_PAYLOAD) as server:
+        yield server
 
 
 @pytest.fixture
