@@ -22,17 +22,21 @@ from app.runtime import Runtime
 JSON_TYPE = {"Content-Type": "application/json"}
 
 
-CANONICAL_KEYS = [
-    "provider",
-    "name",
-    "description",
-    "category",
+# The keys both shapes share, in the order both print them.
+PROFILE_AND_LINK_KEYS = [
     "default_profile",
     "supported_profiles",
     "logo_url",
     "icon_name",
     "docs_url",
     "env_bootstrap",
+]
+CANONICAL_KEYS = [
+    "provider",
+    "name",
+    "description",
+    "category",
+    *PROFILE_AND_LINK_KEYS,
 ]
 
 
@@ -44,12 +48,7 @@ ROW_KEYS = [
     "category",
     "type",
     "enabled",
-    "default_profile",
-    "supported_profiles",
-    "logo_url",
-    "icon_name",
-    "docs_url",
-    "env_bootstrap",
+    *PROFILE_AND_LINK_KEYS,
     "created_at",
     "updated_at",
 ]
