@@ -31,21 +31,13 @@ PROFILE_AND_LINK_KEYS = [
     "docs_url",
     "env_bootstrap",
 ]
-CANONICAL_KEYS = [
-    "provider",
-    "name",
-    "description",
-    "category",
-    *PROFILE_AND_LINK_KEYS,
-]
+NAMING_KEYS = ["provider", "name", "description", "category"]
+CANONICAL_KEYS = [*NAMING_KEYS, *PROFILE_AND_LINK_KEYS]
 
 
 ROW_KEYS = [
     "id",
-    "provider",
-    "name",
-    "description",
-    "category",
+    *NAMING_KEYS,
     "type",
     "enabled",
     *PROFILE_AND_LINK_KEYS,
