@@ -154,6 +154,13 @@ def settings_overrides(jwks_server: Upstream) -> dict[str, Any]:
 
 
 @pytest.fixture
+def auth_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """caplog, recording vendo.auth from INFO up (where refused tokens are logged)."""
+    caplog.set_level(logging.INFO, logger="vendo.auth")
+    return caplog
+
+
+@pytest.fixture
 def clock(runtime: Runtime) -> Clock:
     assert runtime.jwks is not None
     runtime.jwks.clock = clock = Clock()
@@ -202,12 +209,11 @@ async def until(condition: Callable[[], bool]) -> None:
 
 @pytest.mark.parametrize("source", SIGNERS)
 async def test_supabase_token_signs_in_on_graphql(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture, source: str
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture, source: str
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     token = SIGNERS[source](demo_claims(ids))
     assert await viewer(gql, token) == DEMO_VIEWER
-    assert refusals(caplog) == []
+    assert refusals(auth_log) == []
 
 
 @pytest.mark.parametrize("source", SIGNERS)
@@ -276,15 +282,14 @@ async def test_audience_must_be_the_configured_one(
     gql: GraphQLClient,
     client: httpx.AsyncClient,
     ids: dict[str, uuid.UUID],
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
     audience: Any,
     signed_in: bool,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     token = EC_1.sign(demo_claims(ids, aud=audience))
     assert await viewer(gql, token) == (DEMO_VIEWER if signed_in else None)
     assert (await v1_list(client, token)).status_code == (200 if signed_in else 401)
-    assert refusals(caplog) == (
+    assert refusals(auth_log) == (
         [] if signed_in else ["identity token refused: reason=audience"] * 2
     )
 
@@ -355,16 +360,15 @@ class TestIssuer:
 async def test_clock_skew_within_the_leeway_is_accepted(
     gql: GraphQLClient,
     ids: dict[str, uuid.UUID],
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
     claims: dict[str, int | None],
     refusal: str | None,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     now = int(time.time())
     changes = {name: None if shift is None else now + shift for name, shift in claims.items()}
     found = await viewer(gql, EC_1.sign(demo_claims(ids, **changes)))
     assert found == (None if refusal else DEMO_VIEWER)
-    assert refusals(caplog) == ([f"identity token refused: reason={refusal}"] if refusal else [])
+    assert refusals(auth_log) == ([f"identity token refused: reason={refusal}"] if refusal else [])
 
 
 class TestNoLeeway:
@@ -389,9 +393,8 @@ async def test_jwks_key_rotation(
     jwks_server: Upstream,
     ids: dict[str, uuid.UUID],
     clock: Clock,
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     assert await viewer(gql, EC_1.sign(demo_claims(ids))) == DEMO_VIEWER
     assert jwks_server.hits == 1
     # Supabase publishes a standby key, then starts signing with it.
@@ -410,7 +413,7 @@ async def test_jwks_key_rotation(
     assert await viewer(gql, EC_1.sign(demo_claims(ids))) is None
     assert await viewer(gql, EC_2.sign(demo_claims(ids))) == DEMO_VIEWER
     assert jwks_server.hits == 3
-    assert refusals(caplog) == [f"identity token refused: reason=unknown_kid kid='{EC_1.kid}'"]
+    assert refusals(auth_log) == [f"identity token refused: reason=unknown_kid kid='{EC_1.kid}'"]
 
 
 async def test_jwks_new_kid_within_30s_of_a_fetch_waits_for_the_next_window(
@@ -457,9 +460,8 @@ async def test_jwks_forged_kids_cause_no_refetch_storm(
     jwks_server: Upstream,
     ids: dict[str, uuid.UUID],
     clock: Clock,
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     assert await viewer(gql, EC_1.sign(demo_claims(ids))) == DEMO_VIEWER
     jwks_server.answer(delay=0.3)  # a fetch in flight while the forged tokens arrive
 
@@ -471,7 +473,7 @@ async def test_jwks_forged_kids_cause_no_refetch_storm(
     clock.advance(30)
     assert await asyncio.gather(*(viewer(gql, forged()) for _ in range(40))) == [None] * 40
     assert jwks_server.hits == 2  # one shared fetch for all forty
-    found = refusals(caplog)
+    found = refusals(auth_log)
     assert len(found) == 80
     assert all(m.startswith("identity token refused: reason=unknown_kid kid='") for m in found)
 
@@ -582,35 +584,35 @@ def hand_signed(header: dict[str, Any], claims: dict[str, Any], secret: bytes | 
 
 
 async def test_algorithm_hs256_signed_with_a_published_public_key_is_refused(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     public_pem = _public_pem(RSA_1.private).encode()
     for secret in (public_pem, json.dumps(RSA_1.jwk).encode(), _public_pem(PEM_KEY).encode()):
         header = {"alg": "HS256", "typ": "JWT", "kid": RSA_1.kid}
         assert await viewer(gql, hand_signed(header, demo_claims(ids), secret)) is None
-    assert refusals(caplog) == ["identity token refused: reason=signature"] * 3
+    assert refusals(auth_log) == ["identity token refused: reason=signature"] * 3
 
 
 @pytest.mark.parametrize("algorithm", ["none", "None", "HS384", "HS512", ""])
 async def test_algorithm_outside_the_keys_is_refused(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture, algorithm: str
+    gql: GraphQLClient,
+    ids: dict[str, uuid.UUID],
+    auth_log: pytest.LogCaptureFixture,
+    algorithm: str,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     header = {"alg": algorithm, "typ": "JWT", "kid": EC_1.kid}
     secret = None if algorithm.lower() in ("none", "") else JWT_SECRET.encode()
     assert await viewer(gql, hand_signed(header, demo_claims(ids), secret)) is None
-    assert refusals(caplog) == [f"identity token refused: reason=algorithm alg={algorithm!r}"]
+    assert refusals(auth_log) == [f"identity token refused: reason=algorithm alg={algorithm!r}"]
 
 
 async def test_algorithm_must_be_the_one_of_the_key_named(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     # An RS256 token naming the EC key, and an ES256 token naming the RSA key.
     assert await viewer(gql, RSA_1.sign(demo_claims(ids), kid=EC_1.kid)) is None
     assert await viewer(gql, EC_1.sign(demo_claims(ids), kid=RSA_1.kid)) is None
-    assert refusals(caplog) == [
+    assert refusals(auth_log) == [
         f"identity token refused: reason=algorithm alg='RS256' kid='{EC_1.kid}'",
         f"identity token refused: reason=algorithm alg='ES256' kid='{RSA_1.kid}'",
     ]
@@ -700,33 +702,30 @@ async def test_refused_token_is_logged_once_per_request_without_the_token(
 
 
 async def test_unknown_user_is_logged(
-    gql: GraphQLClient, caplog: pytest.LogCaptureFixture, demo: None
+    gql: GraphQLClient, auth_log: pytest.LogCaptureFixture, demo: None
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     stranger = supabase_claims(uuid.uuid4(), "stranger@example.com")
     assert await viewer(gql, EC_1.sign(stranger)) is None
-    assert refusals(caplog) == ["identity token refused: reason=unknown_user"]
+    assert refusals(auth_log) == ["identity token refused: reason=unknown_user"]
 
 
 async def test_malformed_token_is_logged_as_malformed(
-    gql: GraphQLClient, caplog: pytest.LogCaptureFixture, demo: None
+    gql: GraphQLClient, auth_log: pytest.LogCaptureFixture, demo: None
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     assert await viewer(gql, "not.a.jwt") is None
     assert await viewer(gql, _b64(b'{"alg":"HS256"}') + ".e30.sig") is None
-    assert refusals(caplog) == [
+    assert refusals(auth_log) == [
         "identity token refused: reason=malformed",
         "identity token refused: reason=signature",
     ]
 
 
 async def test_header_values_are_quoted_and_cut_in_the_log(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     kid = "line\nforged log line " + "x" * 200
     assert await viewer(gql, EC_1.sign(demo_claims(ids), kid=kid)) is None
-    (message,) = refusals(caplog)
+    (message,) = refusals(auth_log)
     assert "\n" not in message
     assert message == "identity token refused: reason=unknown_kid kid=" + repr(kid)[:64] + "…"
 
