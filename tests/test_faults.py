@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -69,6 +70,16 @@ async def timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]
     return response, time.perf_counter() - started
 
 
+@asynccontextmanager
+async def proxy_in_front_of(url: str, default_port: int) -> AsyncIterator[TcpProxy]:
+    """A started TCP proxy to the host and port of ``url``; stopped on the way out."""
+    target = urlparse(url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or default_port)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
 def through(url: str, proxy: TcpProxy) -> str:
     """``url`` with its host and port replaced by the proxy's."""
     parsed = urlparse(url)
@@ -84,11 +95,8 @@ def through(url: str, proxy: TcpProxy) -> str:
 
 @pytest.fixture
 async def pg_proxy() -> AsyncIterator[TcpProxy]:
-    target = urlparse(POSTGRES_URL or "postgresql://127.0.0.1:5432/x")
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
+    async with proxy_in_front_of(POSTGRES_URL or "postgresql://127.0.0.1:5432/x", 5432) as proxy:
+        yield proxy
 
 
 @needs_postgres
@@ -364,11 +372,8 @@ class TestSqliteLocked:
 
 @pytest.fixture
 async def redis_proxy() -> AsyncIterator[TcpProxy]:
-    target = urlparse(REDIS_URL or "redis://127.0.0.1:6379/0")
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
+    async with proxy_in_front_of(REDIS_URL or "redis://127.0.0.1:6379/0", 6379) as proxy:
+        yield proxy
 
 
 def fault_records(caplog: pytest.LogCaptureFixture, words: str) -> list[str]:

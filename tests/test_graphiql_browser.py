@@ -9,6 +9,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlparse
 
@@ -92,6 +93,20 @@ class Browser:
         self.browser.close()
 
 
+@contextmanager
+def browsing(served: tuple[str, str], path: str, ready: str) -> Iterator[Browser]:
+    """A Browser with the demo session, on ``path`` of the served gateway once ``ready`` shows."""
+    from playwright.sync_api import sync_playwright
+
+    base, token = served
+    with sync_playwright() as playwright:
+        browser = Browser(playwright, base, token)
+        browser.page.goto(f"{base}{path}", wait_until="networkidle")
+        browser.page.wait_for_selector(ready, timeout=20_000)
+        yield browser
+        browser.close()
+
+
 QUERY_EDITOR = (
     "() => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()"
 )
@@ -105,14 +120,8 @@ HEADERS_EDITOR = (
 def test_graphiql_opens_on_a_vendo_operation_and_shows_how_to_send_a_key(
     served: tuple[str, str],
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    base, token = served
-    with sync_playwright() as playwright:
-        browser = Browser(playwright, base, token)
+    with browsing(served, "/graphql", EDITOR) as browser:
         page = browser.page
-        page.goto(f"{base}/graphql", wait_until="networkidle")
-        page.wait_for_selector(EDITOR, timeout=20_000)
         query = page.evaluate(QUERY_EDITOR)
         page.click("button:has-text('Headers')")
         headers = json.loads(page.evaluate(f"() => {HEADERS_EDITOR}.getValue()"))
@@ -135,7 +144,6 @@ def test_graphiql_opens_on_a_vendo_operation_and_shows_how_to_send_a_key(
             page.click(".graphiql-execute-button")
         browser.poll(RESULT, lambda v: "demo@vendo.local" not in v, "the key was not used")
         sent = [first.value.headers, second.value.headers]
-        browser.close()
 
     assert query.startswith("# Vendo gateway. Run with Ctrl-Enter")
     assert "query Catalog {" in query
@@ -154,14 +162,9 @@ def test_graphiql_opens_on_a_vendo_operation_and_shows_how_to_send_a_key(
 def test_api_docs_runs_a_rest_call_with_no_request_off_the_machine(
     served: tuple[str, str],
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    base, token = served
-    with sync_playwright() as playwright:
-        browser = Browser(playwright, base, token)
+    base, _ = served
+    with browsing(served, "/api/docs", ".opblock-summary-path") as browser:
         page = browser.page
-        page.goto(f"{base}/api/docs", wait_until="networkidle")
-        page.wait_for_selector(".opblock-summary-path", timeout=20_000)
         paths = page.evaluate(
             "() => Array.from(document.querySelectorAll('.opblock-summary-path'))"
             ".map(e => e.textContent)"
@@ -179,7 +182,6 @@ def test_api_docs_runs_a_rest_call_with_no_request_off_the_machine(
         )
         shown = page.inner_text("#operations-default-get_api_integrations .live-responses-table")
         answer = (answered.value.status, answered.value.json())
-        browser.close()
 
     assert title.startswith("vendo-gateway legacy REST routes")
     assert "/api/integrations/{slug}" in paths
@@ -202,39 +204,18 @@ def test_api_docs_runs_a_rest_call_with_no_request_off_the_machine(
 def test_graphiql_runs_a_signed_in_query_with_no_request_off_the_machine(
     served: tuple[str, str],
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    base, token = served
-    requests: list[str] = []
-    blocked: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context()
-        context.add_cookies([{"name": "vendo_session", "value": token, "url": base}])
-
-        def guard(route: Any) -> None:
-            target = route.request.url
-            if target.startswith(("data:", "blob:")) or urlparse(target).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                blocked.append(target)
-                route.abort()
-
-        context.route("**/*", guard)
-        context.on("request", lambda request: requests.append(request.url))
-        page = context.new_page()
-        page.goto(f"{base}/graphql?q={quote(QUERY)}", wait_until="networkidle")
-        page.wait_for_selector(EDITOR, timeout=20_000)
+    with browsing(served, f"/graphql?q={quote(QUERY)}", EDITOR) as browser:
+        page = browser.page
         with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/graphql")):
             page.click(".graphiql-execute-button")
-        deadline = time.monotonic() + 20
-        # Polled from here: the page's CSP forbids the eval that wait_for_function needs.
-        while "demo@vendo.local" not in page.evaluate(RESULT):
-            assert time.monotonic() < deadline, "the result never appeared in the page"
-            page.wait_for_timeout(100)
-        result = json.loads(page.evaluate(RESULT))
+        result = json.loads(
+            browser.poll(
+                RESULT, lambda v: "demo@vendo.local" in v, "the result never appeared in the page"
+            )
+        )
         shown = page.inner_text(".graphiql-response")
-        browser.close()
+    requests = [request.url for request in browser.requests]
+    blocked = browser.blocked
 
     assert result["data"]["viewer"] == {"email": "demo@vendo.local"}
     nodes = result["data"]["integrations"]["nodes"]

@@ -127,6 +127,15 @@ def rejections() -> float:
     )
 
 
+def all_unreachable(tmp_path: Path) -> dict[str, str]:
+    """Settings with the database, the cache and the rate-limit storage all out of reach."""
+    return {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path}/missing/vendo.db",
+        "cache_url": f"redis://{CLOSED_PORT}/0",
+        "rate_limit_storage": f"redis://{CLOSED_PORT}/0",
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # /healthz
 
@@ -142,12 +151,7 @@ async def test_healthz_answers_while_the_database_and_redis_are_unreachable(
     settings: Settings, tmp_path: Path
 ) -> None:
     """Liveness is the process only: a dead dependency must not get the process restarted."""
-    async with gateway(
-        settings,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/missing/vendo.db",
-        cache_url=f"redis://{CLOSED_PORT}/0",
-        rate_limit_storage=f"redis://{CLOSED_PORT}/0",
-    ) as http:
+    async with gateway(settings, **all_unreachable(tmp_path)) as http:
         response, elapsed = await timed_get(http, "/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -345,12 +349,7 @@ async def test_readyz_redis_that_never_answers_is_503_within_the_bound(
 async def test_readyz_database_and_redis_unreachable_names_all_three(
     settings: Settings, tmp_path: Path
 ) -> None:
-    async with gateway(
-        settings,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/missing/vendo.db",
-        cache_url=f"redis://{CLOSED_PORT}/0",
-        rate_limit_storage=f"redis://{CLOSED_PORT}/0",
-    ) as http:
+    async with gateway(settings, **all_unreachable(tmp_path)) as http:
         response, elapsed = await timed_get(http, "/readyz")
     assert_unavailable(
         response, {"database": "unreachable", "cache": "unreachable", "rate_limits": "unreachable"}

@@ -33,6 +33,7 @@ from app.settings import Settings
 from tests.conftest import JWT_SECRET, GraphQLClient
 from tests.support.clock import Clock
 from tests.support.documents import VIEWER_QUERY
+from tests.support.upstreams import running_upstream
 from tests.upstream import Upstream
 
 REF = "abcdefghijklmnopqrst"
@@ -138,11 +139,9 @@ SIGNERS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 @pytest.fixture
 async def jwks_server() -> AsyncIterator[Upstream]:
-    server = Upstream(key_set(EC_1, RSA_1))
-    server.answer(headers={"Cache-Control": "public, max-age=600"})
-    await server.start()
-    yield server
-    await server.stop()
+    cached = {"Cache-Control": "public, max-age=600"}
+    async with running_upstream(key_set(EC_1, RSA_1), headers=cached) as server:
+        yield server
 
 
 @pytest.fixture
@@ -152,6 +151,13 @@ def settings_overrides(jwks_server: Upstream) -> dict[str, Any]:
         "jwt_jwks_url": jwks_server.url_for(JWKS_PATH),
         "secret_keys": Fernet.generate_key().decode(),
     }
+
+
+@pytest.fixture
+def auth_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """caplog, recording vendo.auth from INFO up (where refused tokens are logged)."""
+    caplog.set_level(logging.INFO, logger="vendo.auth")
+    return caplog
 
 
 @pytest.fixture
@@ -203,12 +209,11 @@ async def until(condition: Callable[[], bool]) -> None:
 
 @pytest.mark.parametrize("source", SIGNERS)
 async def test_supabase_token_signs_in_on_graphql(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture, source: str
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture, source: str
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     token = SIGNERS[source](demo_claims(ids))
     assert await viewer(gql, token) == DEMO_VIEWER
-    assert refusals(caplog) == []
+    assert refusals(auth_log) == []
 
 
 @pytest.mark.parametrize("source", SIGNERS)
@@ -277,15 +282,14 @@ async def test_audience_must_be_the_configured_one(
     gql: GraphQLClient,
     client: httpx.AsyncClient,
     ids: dict[str, uuid.UUID],
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
     audience: Any,
     signed_in: bool,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     token = EC_1.sign(demo_claims(ids, aud=audience))
     assert await viewer(gql, token) == (DEMO_VIEWER if signed_in else None)
     assert (await v1_list(client, token)).status_code == (200 if signed_in else 401)
-    assert refusals(caplog) == (
+    assert refusals(auth_log) == (
         [] if signed_in else ["identity token refused: reason=audience"] * 2
     )
 
@@ -356,16 +360,15 @@ class TestIssuer:
 async def test_clock_skew_within_the_leeway_is_accepted(
     gql: GraphQLClient,
     ids: dict[str, uuid.UUID],
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
     claims: dict[str, int | None],
     refusal: str | None,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     now = int(time.time())
     changes = {name: None if shift is None else now + shift for name, shift in claims.items()}
     found = await viewer(gql, EC_1.sign(demo_claims(ids, **changes)))
     assert found == (None if refusal else DEMO_VIEWER)
-    assert refusals(caplog) == ([f"identity token refused: reason={refusal}"] if refusal else [])
+    assert refusals(auth_log) == ([f"identity token refused: reason={refusal}"] if refusal else [])
 
 
 class TestNoLeeway:
@@ -390,9 +393,8 @@ async def test_jwks_key_rotation(
     jwks_server: Upstream,
     ids: dict[str, uuid.UUID],
     clock: Clock,
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     assert await viewer(gql, EC_1.sign(demo_claims(ids))) == DEMO_VIEWER
     assert jwks_server.hits == 1
     # Supabase publishes a standby key, then starts signing with it.
@@ -411,7 +413,7 @@ async def test_jwks_key_rotation(
     assert await viewer(gql, EC_1.sign(demo_claims(ids))) is None
     assert await viewer(gql, EC_2.sign(demo_claims(ids))) == DEMO_VIEWER
     assert jwks_server.hits == 3
-    assert refusals(caplog) == [f"identity token refused: reason=unknown_kid kid='{EC_1.kid}'"]
+    assert refusals(auth_log) == [f"identity token refused: reason=unknown_kid kid='{EC_1.kid}'"]
 
 
 async def test_jwks_new_kid_within_30s_of_a_fetch_waits_for_the_next_window(
@@ -458,9 +460,8 @@ async def test_jwks_forged_kids_cause_no_refetch_storm(
     jwks_server: Upstream,
     ids: dict[str, uuid.UUID],
     clock: Clock,
-    caplog: pytest.LogCaptureFixture,
+    auth_log: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     assert await viewer(gql, EC_1.sign(demo_claims(ids))) == DEMO_VIEWER
     jwks_server.answer(delay=0.3)  # a fetch in flight while the forged tokens arrive
 
@@ -472,7 +473,7 @@ async def test_jwks_forged_kids_cause_no_refetch_storm(
     clock.advance(30)
     assert await asyncio.gather(*(viewer(gql, forged()) for _ in range(40))) == [None] * 40
     assert jwks_server.hits == 2  # one shared fetch for all forty
-    found = refusals(caplog)
+    found = refusals(auth_log)
     assert len(found) == 80
     assert all(m.startswith("identity token refused: reason=unknown_kid kid='") for m in found)
 
@@ -583,35 +584,35 @@ def hand_signed(header: dict[str, Any], claims: dict[str, Any], secret: bytes | 
 
 
 async def test_algorithm_hs256_signed_with_a_published_public_key_is_refused(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     public_pem = _public_pem(RSA_1.private).encode()
     for secret in (public_pem, json.dumps(RSA_1.jwk).encode(), _public_pem(PEM_KEY).encode()):
         header = {"alg": "HS256", "typ": "JWT", "kid": RSA_1.kid}
         assert await viewer(gql, hand_signed(header, demo_claims(ids), secret)) is None
-    assert refusals(caplog) == ["identity token refused: reason=signature"] * 3
+    assert refusals(auth_log) == ["identity token refused: reason=signature"] * 3
 
 
 @pytest.mark.parametrize("algorithm", ["none", "None", "HS384", "HS512", ""])
 async def test_algorithm_outside_the_keys_is_refused(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture, algorithm: str
+    gql: GraphQLClient,
+    ids: dict[str, uuid.UUID],
+    auth_log: pytest.LogCaptureFixture,
+    algorithm: str,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     header = {"alg": algorithm, "typ": "JWT", "kid": EC_1.kid}
     secret = None if algorithm.lower() in ("none", "") else JWT_SECRET.encode()
     assert await viewer(gql, hand_signed(header, demo_claims(ids), secret)) is None
-    assert refusals(caplog) == [f"identity token refused: reason=algorithm alg={algorithm!r}"]
+    assert refusals(auth_log) == [f"identity token refused: reason=algorithm alg={algorithm!r}"]
 
 
 async def test_algorithm_must_be_the_one_of_the_key_named(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     # An RS256 token naming the EC key, and an ES256 token naming the RSA key.
     assert await viewer(gql, RSA_1.sign(demo_claims(ids), kid=EC_1.kid)) is None
     assert await viewer(gql, EC_1.sign(demo_claims(ids), kid=RSA_1.kid)) is None
-    assert refusals(caplog) == [
+    assert refusals(auth_log) == [
         f"identity token refused: reason=algorithm alg='RS256' kid='{EC_1.kid}'",
         f"identity token refused: reason=algorithm alg='ES256' kid='{RSA_1.kid}'",
     ]
@@ -701,33 +702,30 @@ async def test_refused_token_is_logged_once_per_request_without_the_token(
 
 
 async def test_unknown_user_is_logged(
-    gql: GraphQLClient, caplog: pytest.LogCaptureFixture, demo: None
+    gql: GraphQLClient, auth_log: pytest.LogCaptureFixture, demo: None
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     stranger = supabase_claims(uuid.uuid4(), "stranger@example.com")
     assert await viewer(gql, EC_1.sign(stranger)) is None
-    assert refusals(caplog) == ["identity token refused: reason=unknown_user"]
+    assert refusals(auth_log) == ["identity token refused: reason=unknown_user"]
 
 
 async def test_malformed_token_is_logged_as_malformed(
-    gql: GraphQLClient, caplog: pytest.LogCaptureFixture, demo: None
+    gql: GraphQLClient, auth_log: pytest.LogCaptureFixture, demo: None
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     assert await viewer(gql, "not.a.jwt") is None
     assert await viewer(gql, _b64(b'{"alg":"HS256"}') + ".e30.sig") is None
-    assert refusals(caplog) == [
+    assert refusals(auth_log) == [
         "identity token refused: reason=malformed",
         "identity token refused: reason=signature",
     ]
 
 
 async def test_header_values_are_quoted_and_cut_in_the_log(
-    gql: GraphQLClient, ids: dict[str, uuid.UUID], caplog: pytest.LogCaptureFixture
+    gql: GraphQLClient, ids: dict[str, uuid.UUID], auth_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="vendo.auth")
     kid = "line\nforged log line " + "x" * 200
     assert await viewer(gql, EC_1.sign(demo_claims(ids), kid=kid)) is None
-    (message,) = refusals(caplog)
+    (message,) = refusals(auth_log)
     assert "\n" not in message
     assert message == "identity token refused: reason=unknown_kid kid=" + repr(kid)[:64] + "…"
 

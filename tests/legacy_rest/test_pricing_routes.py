@@ -25,6 +25,7 @@ from tests.conftest import needs_redis
 from tests.support.catalog import integration_id
 from tests.support.http import assert_json
 from tests.support.sql import run_sql
+from tests.support.upstreams import running_upstream
 from tests.upstream import Upstream
 
 # --------------------------------------------------------------------------------------------
@@ -72,10 +73,8 @@ def models_body(cached: bool) -> bytes:
 
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
-    server = Upstream(GOOD_PAYLOAD)
-    await server.start()
-    yield server
-    await server.stop()
+    async with running_upstream(GOOD_PAYLOAD) as server:
+        yield server
 
 
 @pytest.fixture
@@ -91,6 +90,12 @@ def settings_overrides(upstream: Upstream, pricing_settings: dict[str, Any]) -> 
         "openrouter_timeout_seconds": 0.5,
         **pricing_settings,
     }
+
+
+def assert_uncached(response: httpx.Response, status: int, body: Any) -> None:
+    """The exact error body, and no Cache-Control: only 200 answers may be cached."""
+    assert_json(response, status, body)
+    assert "cache-control" not in response.headers
 
 
 async def add_meter(runtime: Runtime, provider: str, key: str, rate: int, public: bool) -> None:
@@ -538,16 +543,23 @@ async def test_pricing_integrations_empty_catalog(client: httpx.AsyncClient) -> 
     assert response.headers["cache-control"] == INTEGRATIONS_CACHE_CONTROL
 
 
-async def test_pricing_integrations_failure_is_500_without_cache_control(
-    client: httpx.AsyncClient, runtime: Runtime, demo: None
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/api/pricing/integrations", "Failed to load pricing integrations"),
+        ("/api/pricing/public/openrouter", "Failed to load pricing detail"),
+    ],
+    ids=["integrations", "public-detail"],
+)
+async def test_pricing_failure_is_500_without_cache_control(
+    client: httpx.AsyncClient, runtime: Runtime, demo: None, path: str, message: str
 ) -> None:
     await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public TO public_gone")
     try:
-        response = await client.get("/api/pricing/integrations")
+        response = await client.get(path)
     finally:
         await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public_gone TO public")
-    assert_json(response, 500, {"message": "Failed to load pricing integrations"})
-    assert "cache-control" not in response.headers
+    assert_uncached(response, 500, {"message": message})
 
 
 # --------------------------------------------------------------------------------------------
@@ -627,8 +639,7 @@ async def test_public_pricing_not_in_allowlist_is_404(
 ) -> None:
     await add_meter(runtime, "replicate", "predictions", 1_000, public=True)
     response = await client.get(f"/api/pricing/public/{slug}")
-    assert_json(response, 404, NOT_FOUND)
-    assert "cache-control" not in response.headers
+    assert_uncached(response, 404, NOT_FOUND)
 
 
 async def test_public_pricing_disabling_an_integration_hides_its_table(
@@ -640,8 +651,7 @@ async def test_public_pricing_disabling_an_integration_hides_its_table(
             update(Integration).where(Integration.provider == "sendgrid").values(enabled=False)
         )
     response = await client.get("/api/pricing/public/sendgrid")
-    assert_json(response, 404, NOT_FOUND)
-    assert "cache-control" not in response.headers
+    assert_uncached(response, 404, NOT_FOUND)
 
 
 BAD_SLUGS = {
@@ -659,20 +669,7 @@ async def test_public_pricing_bad_slug_is_404(
     client: httpx.AsyncClient, demo: None, slug: str
 ) -> None:
     response = await client.get(f"/api/pricing/public/{slug}")
-    assert_json(response, 404, NOT_FOUND)
-    assert "cache-control" not in response.headers
-
-
-async def test_public_pricing_failure_is_500_without_cache_control(
-    client: httpx.AsyncClient, runtime: Runtime, demo: None
-) -> None:
-    await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public TO public_gone")
-    try:
-        response = await client.get("/api/pricing/public/openrouter")
-    finally:
-        await run_sql(runtime, "ALTER TABLE meters RENAME COLUMN public_gone TO public")
-    assert_json(response, 500, {"message": "Failed to load pricing detail"})
-    assert "cache-control" not in response.headers
+    assert_uncached(response, 404, NOT_FOUND)
 
 
 async def test_public_pricing_ignores_credentials_and_query(

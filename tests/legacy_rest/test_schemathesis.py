@@ -13,53 +13,38 @@ App Key /api/v1/*. What a request without the credential, or with a bad one, get
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from cryptography.fernet import Fernet
 from schemathesis.checks import CHECKS
 from schemathesis.engine import Status, events, from_schema
 from sqlalchemy import select
 
 from app.db import create_database
-from app.factory import create_app
 from app.migrations import upgrade
-from app.models import APP_KEY, App, Tenant
-from app.repositories import accounts, keys
+from app.models import App, Tenant
+from app.repositories import accounts
 from app.seed import DEMO_EMAIL, DEMO_WORKSPACE, STAFF_EMAIL, seed_demo
-from app.services.auth import create_session, hash_token, new_api_key
+from app.services.auth import create_session
 from app.settings import Settings
 from tests.conftest import JWT_SECRET, POSTGRES_URL, REDIS_URL, _admin, _asyncpg_url
+from tests.support.servers import ONE_MODEL, json_handler, mint_app_key_in, serving
+from tests.support.servers import gateway as served
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = 8
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 SEED = 20261205
 BULK_SAVE = "POST /api/integrations"
-MODELS = {
-    "data": [
-        {
-            "id": "anthropic/claude-3.5-sonnet",
-            "name": "Claude 3.5 Sonnet",
-            "context_length": 200000,
-            "pricing": {"prompt": "0.000003", "completion": "0.000015"},
-        }
-    ]
-}
 
 
 @dataclass(frozen=True)
@@ -70,28 +55,11 @@ class Gateway:
     app_key: dict[str, str]
 
 
-class _Models(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps(MODELS).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 standing in for OpenRouter's models API."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Models)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/models"
-    server.shutdown()
-    server.server_close()
+    with serving(json_handler(ONE_MODEL)) as base:
+        yield f"{base}/api/v1/models"
 
 
 @pytest.fixture(scope="module")
@@ -128,24 +96,9 @@ async def _credentials(settings: Settings) -> tuple[str, str, str]:
             .where(Tenant.slug == DEMO_WORKSPACE)
         )
         assert app is not None
-        key = new_api_key()
-        await keys.create_key(
-            session=session,
-            kind=APP_KEY,
-            tenant_id=app.tenant_id,
-            scope_id=app.id,
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=None,
-        )
+        key = await mint_app_key_in(session, tenant_id=app.tenant_id, app_id=app.id)
     await database.dispose()
     return tokens[0], tokens[1], key
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -164,23 +117,13 @@ def gateway(database_url: str, upstream: str) -> Iterator[Gateway]:
     settings = Settings(**values)
     with ThreadPoolExecutor(1) as pool:
         demo, staff, key = pool.submit(asyncio.run, _credentials(settings)).result()
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield Gateway(
-        url=f"http://127.0.0.1:{port}",
-        demo={"Cookie": f"vendo_session={demo}"},
-        staff={"Cookie": f"vendo_session={staff}"},
-        app_key={"Authorization": f"Bearer {key}"},
-    )
-    server.should_exit = True
-    thread.join(10)
+    with served(settings) as url:
+        yield Gateway(
+            url=url,
+            demo={"Cookie": f"vendo_session={demo}"},
+            staff={"Cookie": f"vendo_session={staff}"},
+            app_key={"Authorization": f"Bearer {key}"},
+        )
 
 
 def _schema(

@@ -5,6 +5,7 @@ cookie, and the configured-origins-only CORS policy."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from app.models import Integration, Tenant, TenantIntegration
 from app.runtime import Runtime
+from tests.support.browser import FORM_CONTENT_TYPES
 from tests.support.documents import CSRF_BODY
 from tests.support.http import assert_json, assert_text
 
@@ -43,18 +45,28 @@ OTHER_ORIGINS = [
 SIMPLE_CONTENT_TYPES = [
     "text/plain",
     "text/plain; charset=utf-8",
-    "text/plain;charset=UTF-8",
-    "TEXT/PLAIN",
-    " text/plain ; charset=iso-8859-1",
-    "application/x-www-form-urlencoded",
-    "application/x-www-form-urlencoded; charset=utf-8",
-    "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+    *FORM_CONTENT_TYPES,
     "Multipart/Form-Data; boundary=x",
 ]
 
 
 def cors_headers(response: httpx.Response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
+
+
+async def preflight(client: httpx.AsyncClient, origin: str, request_headers: str) -> httpx.Response:
+    """A browser's CORS preflight of a POST to /graphql: always 204 with an empty body."""
+    response = await client.options(
+        "/graphql",
+        headers={
+            "origin": origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": request_headers,
+        },
+    )
+    assert response.status_code == 204
+    assert response.content == b""
+    return response
 
 
 async def telegram_flag(runtime: Runtime) -> bool | None:
@@ -98,16 +110,38 @@ async def test_csrf_post_with_empty_content_type_is_blocked(client: httpx.AsyncC
     assert_json(response, 400, CSRF_BODY)
 
 
-async def test_csrf_preflight_header_lifts_the_block(client: httpx.AsyncClient) -> None:
-    """With the header the request is no longer a CSRF suspect; the content type itself is then
-    refused by Strawberry, which reads JSON only."""
+@pytest.mark.parametrize(
+    ("value", "content_types", "refused"),
+    [
+        # With the header the request is no longer a CSRF suspect; the content type itself is
+        # then refused by Strawberry, which reads JSON only.
+        (
+            "Anything",
+            (None, "text/plain", "application/x-www-form-urlencoded"),
+            lambda response: assert_text(response, 400, "Unsupported content type"),
+        ),
+        # An empty header does not count.
+        (
+            "",
+            (None, "text/plain", "multipart/form-data; boundary=x"),
+            lambda response: assert_json(response, 400, CSRF_BODY),
+        ),
+    ],
+    ids=["lifts-the-block", "empty-does-not-lift-the-block"],
+)
+async def test_csrf_preflight_header_on_non_json_post(
+    client: httpx.AsyncClient,
+    value: str,
+    content_types: tuple[str | None, ...],
+    refused: Callable[[httpx.Response], None],
+) -> None:
     for header in PREFLIGHT_HEADERS:
-        for content_type in (None, "text/plain", "application/x-www-form-urlencoded"):
-            headers = {header: "Anything"}
+        for content_type in content_types:
+            headers = {header: value}
             if content_type is not None:
                 headers["content-type"] = content_type
             response = await client.post("/graphql", content=TYPENAME, headers=headers)
-            assert_text(response, 400, "Unsupported content type")
+            refused(response)
 
 
 async def test_csrf_preflight_header_with_json_runs(client: httpx.AsyncClient) -> None:
@@ -116,18 +150,6 @@ async def test_csrf_preflight_header_with_json_runs(client: httpx.AsyncClient) -
             "/graphql", content=TYPENAME, headers={"content-type": "application/json", header: "1"}
         )
         assert_json(response, 200, TYPENAME_DATA)
-
-
-async def test_csrf_empty_preflight_header_does_not_lift_the_block(
-    client: httpx.AsyncClient,
-) -> None:
-    for header in PREFLIGHT_HEADERS:
-        for content_type in (None, "text/plain", "multipart/form-data; boundary=x"):
-            headers = {header: ""}
-            if content_type is not None:
-                headers["content-type"] = content_type
-            response = await client.post("/graphql", content=TYPENAME, headers=headers)
-            assert_json(response, 400, CSRF_BODY)
 
 
 async def test_csrf_get_query_without_header_is_blocked(client: httpx.AsyncClient) -> None:
@@ -204,40 +226,34 @@ async def test_csrf_same_mutation_as_json_does_toggle(
     assert await telegram_flag(runtime) is True
 
 
-async def test_csrf_get_mutation_from_an_image_tag_is_blocked(
-    client: httpx.AsyncClient, runtime: Runtime, demo_headers: dict[str, str]
+GET_MUTATIONS = {
+    # An <img src> of the mutation: no preflight header, so the CSRF rule blocks it.
+    "image-tag": ({"query": ENABLE_TELEGRAM}, {"accept": "image/avif,image/webp,*/*"}),
+    # With the header the rule lets it through, and GET refuses mutations.
+    "preflight-header": ({"query": ENABLE_TELEGRAM}, {"apollo-require-preflight": "true"}),
+    "hidden-behind-operation-name": (
+        {
+            "query": "query Q { __typename } " + ENABLE_TELEGRAM.replace("mutation", "mutation M"),
+            "operationName": "M",
+        },
+        {"apollo-require-preflight": "true"},
+    ),
+}
+
+
+@pytest.mark.parametrize(("params", "headers"), GET_MUTATIONS.values(), ids=GET_MUTATIONS.keys())
+async def test_csrf_get_mutation_is_refused(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    demo_headers: dict[str, str],
+    params: dict[str, str],
+    headers: dict[str, str],
 ) -> None:
-    response = await client.get(
-        "/graphql",
-        params={"query": ENABLE_TELEGRAM},
-        headers={**demo_headers, "accept": "image/avif,image/webp,*/*"},
-    )
-    assert_json(response, 400, CSRF_BODY)
-    assert await telegram_flag(runtime) is False
-
-
-async def test_csrf_get_mutation_with_preflight_header_is_refused(
-    client: httpx.AsyncClient, runtime: Runtime, demo_headers: dict[str, str]
-) -> None:
-    response = await client.get(
-        "/graphql",
-        params={"query": ENABLE_TELEGRAM},
-        headers={**demo_headers, "apollo-require-preflight": "true"},
-    )
-    assert_text(response, 400, "mutations are not allowed when using GET")
-    assert await telegram_flag(runtime) is False
-
-
-async def test_csrf_get_mutation_hidden_behind_operation_name_is_refused(
-    client: httpx.AsyncClient, runtime: Runtime, demo_headers: dict[str, str]
-) -> None:
-    document = "query Q { __typename } " + ENABLE_TELEGRAM.replace("mutation", "mutation M")
-    response = await client.get(
-        "/graphql",
-        params={"query": document, "operationName": "M"},
-        headers={**demo_headers, "apollo-require-preflight": "true"},
-    )
-    assert_text(response, 400, "mutations are not allowed when using GET")
+    response = await client.get("/graphql", params=params, headers={**demo_headers, **headers})
+    if "apollo-require-preflight" in headers:
+        assert_text(response, 400, "mutations are not allowed when using GET")
+    else:
+        assert_json(response, 400, CSRF_BODY)
     assert await telegram_flag(runtime) is False
 
 
@@ -278,16 +294,7 @@ class TestCorsConfigured:
             assert response.headers["vary"] == "Origin"
 
     async def test_cors_preflight_from_allowed_origin(self, client: httpx.AsyncClient) -> None:
-        response = await client.options(
-            "/graphql",
-            headers={
-                "origin": ALLOWED,
-                "access-control-request-method": "POST",
-                "access-control-request-headers": "content-type, apollo-require-preflight",
-            },
-        )
-        assert response.status_code == 204
-        assert response.content == b""
+        response = await preflight(client, ALLOWED, "content-type, apollo-require-preflight")
         assert cors_headers(response) == {
             "access-control-allow-origin": ALLOWED,
             "access-control-allow-credentials": "true",
@@ -301,16 +308,7 @@ class TestCorsConfigured:
         self, client: httpx.AsyncClient
     ) -> None:
         for origin in OTHER_ORIGINS:
-            response = await client.options(
-                "/graphql",
-                headers={
-                    "origin": origin,
-                    "access-control-request-method": "POST",
-                    "access-control-request-headers": "content-type",
-                },
-            )
-            assert response.status_code == 204
-            assert response.content == b""
+            response = await preflight(client, origin, "content-type")
             assert cors_headers(response) == {}, origin
             assert response.headers["vary"] == "Origin"
 

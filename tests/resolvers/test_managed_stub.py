@@ -23,12 +23,12 @@ from app.models import (
     Integration,
     Tenant,
     TenantIntegration,
-    User,
     utcnow,
 )
 from app.repositories import integrations
 from app.runtime import Runtime
-from tests.conftest import GraphQLClient, Sessions, session_headers
+from tests.conftest import GraphQLClient, Sessions
+from tests.support.credentials import sign_up
 
 MANAGED = ["elevenlabs", "assemblyai"]
 TOGGLE = """
@@ -42,16 +42,6 @@ query Reads($slug: String!) {
   integrations(first: 100) { nodes { provider tenantEnabled provisioned } }
 }
 """
-
-
-async def sign_up(sessions: Sessions, runtime: Runtime, email: str) -> tuple[Any, uuid.UUID]:
-    token = await sessions.create(email)
-    async with runtime.db.read() as session:
-        tenant_id = await session.scalar(
-            select(Tenant.id).join(User, User.id == Tenant.owner_id).where(User.email == email)
-        )
-    assert tenant_id is not None
-    return session_headers(token), tenant_id
 
 
 async def connections(runtime: Runtime, tenant_id: uuid.UUID, provider: str) -> list[Any]:

@@ -20,7 +20,7 @@ from app.settings import Settings
 from legacy_rest.documents import load_operation
 from tests.conftest import needs_redis
 from tests.resolvers.protections.helpers import COST_LITERAL
-from tests.support.documents import CSRF_BODY, gql_error
+from tests.support.documents import CSRF_BODY, ENABLE_SLACK, gql_error
 from tests.support.http import assert_json, assert_text
 
 # --------------------------------------------------------------------------------------------
@@ -78,6 +78,18 @@ async def apq_post(
     return await client.post("/graphql", json=body)
 
 
+async def assert_stored(client: httpx.AsyncClient, document: str, data: Any) -> None:
+    """Sent with its text, ``document`` answers ``data``, and is then known by its hash alone."""
+    assert_json(await apq_post(client, persisted(document), document), 200, data)
+    assert_json(await apq_post(client, persisted(document)), 200, data)
+
+
+async def assert_not_stored(client: httpx.AsyncClient, document: str, data: Any) -> None:
+    """Sent with its text, ``document`` answers ``data``, but its hash alone stays unknown."""
+    assert_json(await apq_post(client, persisted(document), document), 200, data)
+    assert_json(await apq_post(client, persisted(document)), 200, NOT_FOUND)
+
+
 async def apq_get(
     client: httpx.AsyncClient,
     extensions: dict[str, Any],
@@ -122,8 +134,7 @@ async def test_apq_unknown_hash_answers_persisted_query_not_found(
 
 async def test_apq_hash_and_text_run_and_register(client: httpx.AsyncClient, demo: None) -> None:
     assert_json(await apq_post(client, persisted(QUERY)), 200, NOT_FOUND)
-    assert_json(await apq_post(client, persisted(QUERY), QUERY), 200, PRICING_DATA)
-    assert_json(await apq_post(client, persisted(QUERY)), 200, PRICING_DATA)
+    await assert_stored(client, QUERY, PRICING_DATA)
 
 
 async def test_apq_registered_hash_runs_with_new_variables(
@@ -205,15 +216,24 @@ async def test_apq_refused_text_is_not_stored(client: httpx.AsyncClient, refused
     assert_json(await apq_post(client, persisted(text)), 200, NOT_FOUND)
 
 
+async def assert_get_mutation_refused(
+    client: httpx.AsyncClient, demo_headers: dict[str, str]
+) -> None:
+    """A mutation sent by GET with its hash and text, signed in: refused as a GET mutation."""
+    response = await apq_get(
+        client,
+        persisted(ENABLE_SLACK),
+        ENABLE_SLACK,
+        headers={**APOLLO_GET_HEADERS, **demo_headers},
+    )
+    assert_text(response, 400, "mutations are not allowed when using GET")
+
+
 async def test_apq_get_mutation_refused_is_not_stored(
     client: httpx.AsyncClient, demo_headers: dict[str, str]
 ) -> None:
-    mutation = 'mutation { setIntegrationEnabled(slug: "slack", enabled: true) { enabled } }'
-    response = await apq_get(
-        client, persisted(mutation), mutation, headers={**APOLLO_GET_HEADERS, **demo_headers}
-    )
-    assert_text(response, 400, "mutations are not allowed when using GET")
-    assert_json(await apq_post(client, persisted(mutation)), 200, NOT_FOUND)
+    await assert_get_mutation_refused(client, demo_headers)
+    assert_json(await apq_post(client, persisted(ENABLE_SLACK)), 200, NOT_FOUND)
 
 
 def padded(text: str, size: int) -> str:
@@ -227,11 +247,9 @@ async def test_apq_text_over_the_size_cap_runs_but_is_not_stored(
     """VENDO_PERSISTED_QUERY_MAX_BYTES (32 KiB): a larger text is answered, not kept; its client
     keeps sending the text."""
     large = padded(QUERY, 32 * 1024 + 1)
-    assert_json(await apq_post(client, persisted(large), large), 200, PRICING_DATA)
-    assert_json(await apq_post(client, persisted(large)), 200, NOT_FOUND)
+    await assert_not_stored(client, large, PRICING_DATA)
     at_cap = padded(QUERY, 32 * 1024)
-    assert_json(await apq_post(client, persisted(at_cap), at_cap), 200, PRICING_DATA)
-    assert_json(await apq_post(client, persisted(at_cap)), 200, PRICING_DATA)
+    await assert_stored(client, at_cap, PRICING_DATA)
 
 
 class TestSizeCapConfigured:
@@ -243,10 +261,8 @@ class TestSizeCapConfigured:
         self, client: httpx.AsyncClient, demo: None
     ) -> None:
         large = padded(QUERY, 1025)
-        assert_json(await apq_post(client, persisted(large), large), 200, PRICING_DATA)
-        assert_json(await apq_post(client, persisted(large)), 200, NOT_FOUND)
-        assert_json(await apq_post(client, persisted(QUERY), QUERY), 200, PRICING_DATA)
-        assert_json(await apq_post(client, persisted(QUERY)), 200, PRICING_DATA)
+        await assert_not_stored(client, large, PRICING_DATA)
+        await assert_stored(client, QUERY, PRICING_DATA)
 
 
 async def test_apq_legacy_operation_is_known_without_registration(
@@ -309,11 +325,7 @@ async def test_apq_get_without_preflight_header_is_refused(client: httpx.AsyncCl
 async def test_apq_get_hashed_mutation_is_refused(
     client: httpx.AsyncClient, demo_headers: dict[str, str]
 ) -> None:
-    mutation = 'mutation { setIntegrationEnabled(slug: "slack", enabled: true) { enabled } }'
-    response = await apq_get(
-        client, persisted(mutation), mutation, headers={**APOLLO_GET_HEADERS, **demo_headers}
-    )
-    assert_text(response, 400, "mutations are not allowed when using GET")
+    await assert_get_mutation_refused(client, demo_headers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,8 +350,7 @@ class TestMemoryCache:
     async def test_apq_registration_stays_in_its_worker_with_the_memory_cache(
         self, client: httpx.AsyncClient, second_client: httpx.AsyncClient, demo: None
     ) -> None:
-        assert_json(await apq_post(client, persisted(QUERY), QUERY), 200, PRICING_DATA)
-        assert_json(await apq_post(client, persisted(QUERY)), 200, PRICING_DATA)
+        await assert_stored(client, QUERY, PRICING_DATA)
         assert_json(await apq_post(second_client, persisted(QUERY)), 200, NOT_FOUND)
 
 

@@ -140,29 +140,10 @@ query Counted($first: Int) {
 """
 
 LISTED = ["herald", "hermes", "postmaster", "scribe", "sketchpad", "switchboard"]
-EVERY_TOOL = [
-    "archivist",
-    "herald",
-    "hermes",
-    "ops-console",
-    "postmaster",
-    "scribe",
-    "sketchpad",
-    "switchboard",
-    "vendo-test-smoke",
-]
 UNLISTED = ["archivist", "ops-console", "vendo-test-smoke"]
+EVERY_TOOL = sorted([*LISTED, *UNLISTED])
 DEPLOYABLE_LISTED = ["herald", "hermes", "postmaster", "scribe", "switchboard"]
-DEPLOYABLE_STAFF = [
-    "archivist",
-    "herald",
-    "hermes",
-    "ops-console",
-    "postmaster",
-    "scribe",
-    "switchboard",
-    "vendo-test-smoke",
-]
+DEPLOYABLE_STAFF = [slug for slug in EVERY_TOOL if slug != "sketchpad"]  # no deployment
 HERMES_LAYOUT = {
     "version": 1,
     "subSteps": [
@@ -230,10 +211,18 @@ async def staff_headers(demo: None, sessions: Sessions) -> dict[str, str]:
 # tools
 
 
+async def tools_page(
+    gql: GraphQLClient, headers: dict[str, str], slugs: list[str]
+) -> dict[str, Any]:
+    """The first page of ``tools`` for these credentials: exactly ``slugs``, all counted."""
+    page = ok(await gql(TOOLS_QUERY, headers=headers))["tools"]
+    assert [node["slug"] for node in page["nodes"]] == slugs
+    assert page["totalCount"] == len(slugs)
+    return page
+
+
 async def test_tools_anonymous_lists_listed_tools(gql: GraphQLClient, demo: None) -> None:
-    page = ok(await gql(TOOLS_QUERY))["tools"]
-    assert [node["slug"] for node in page["nodes"]] == LISTED
-    assert page["totalCount"] == len(LISTED)
+    page = await tools_page(gql, {}, LISTED)
     assert page["pageInfo"]["hasNextPage"] is False
     assert all(node["internal"] is False and node["enabled"] for node in page["nodes"])
 
@@ -241,17 +230,13 @@ async def test_tools_anonymous_lists_listed_tools(gql: GraphQLClient, demo: None
 async def test_tools_signed_in_lists_listed_tools(
     gql: GraphQLClient, demo_headers: dict[str, str]
 ) -> None:
-    page = ok(await gql(TOOLS_QUERY, headers=demo_headers))["tools"]
-    assert [node["slug"] for node in page["nodes"]] == LISTED
-    assert page["totalCount"] == len(LISTED)
+    await tools_page(gql, demo_headers, LISTED)
 
 
 async def test_tools_staff_lists_every_tool(
     gql: GraphQLClient, staff_headers: dict[str, str]
 ) -> None:
-    page = ok(await gql(TOOLS_QUERY, headers=staff_headers))["tools"]
-    assert [node["slug"] for node in page["nodes"]] == EVERY_TOOL
-    assert page["totalCount"] == len(EVERY_TOOL)
+    page = await tools_page(gql, staff_headers, EVERY_TOOL)
     nodes = {node["slug"]: node for node in page["nodes"]}
     assert nodes["ops-console"]["internal"] is True
     assert nodes["ops-console"]["marketing"] == {"internal": True}

@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from app.db import create_database
@@ -115,16 +117,7 @@ async def _credentials(url: str) -> tuple[str, str]:
         assert user is not None
         token, _ = await create_session(db=session, settings=Settings(), user_id=user.id)
         app = (await session.execute(App.__table__.select().limit(1))).first()  # type: ignore[attr-defined]
-        key = new_api_key()
-        await keys.create_key(
-            session=session,
-            kind=APP_KEY,
-            tenant_id=app.tenant_id,
-            scope_id=app.id,
-            key_hash=hash_token(key),
-            prefix=key[:13],
-            expires_at=None,
-        )
+        key = await mint_app_key_in(session, tenant_id=app.tenant_id, app_id=app.id)
     await database.dispose()
     return token, key
 
@@ -148,3 +141,19 @@ def gateway(settings: Settings, app: Starlette | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+async def mint_app_key_in(session: AsyncSession, *, tenant_id: uuid.UUID, app_id: uuid.UUID) -> str:
+    """A new ``vendo_sk_`` App Key of the app, written in the caller's transaction (for a
+    database seeded outside a runtime; tests with a runtime use credentials.mint_key)."""
+    key = new_api_key()
+    await keys.create_key(
+        session=session,
+        kind=APP_KEY,
+        tenant_id=tenant_id,
+        scope_id=app_id,
+        key_hash=hash_token(key),
+        prefix=key[:13],
+        expires_at=None,
+    )
+    return key

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.models import Integration, IntegrationApi
 from app.runtime import Runtime
 from app.services.secrets import SecretBox
+from tests.support.http import assert_json
 
 SECRET_KEY = Fernet.generate_key().decode()
 
@@ -238,6 +239,11 @@ def invalid(*problems: tuple[int | None, str | None, str]) -> dict[str, Any]:
         "message": "Invalid integrations",
         "errors": [{"index": i, "field": f, "message": m} for i, f, m in problems],
     }
+
+
+def assert_invalid(response: httpx.Response, *problems: tuple[int | None, str | None, str]) -> None:
+    """400 with the bulk save's error envelope listing exactly these problems, in order."""
+    assert_json(response, 400, invalid(*problems))
 
 
 async def post(

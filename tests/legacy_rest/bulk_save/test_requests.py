@@ -36,10 +36,10 @@ from tests.legacy_rest.bulk_save.helpers import (
     TOO_LARGE,
     UNAUTHORIZED,
     apis_of,
+    assert_invalid,
     count_named,
     decrypted,
     integration,
-    invalid,
     item,
     post,
 )
@@ -335,9 +335,7 @@ async def test_bulk_save_each_reference_type_lists_its_missing_required_keys(
     if category in NEEDS_APIS:
         body["apis"] = [{"integrationName": "t", "api": "a1", "description": "First"}]
     response = await post(client, [body], staff)
-    assert_json(
-        response, 400, invalid(*[(0, f"configuration.{key}", REQUIRED) for key in sorted(required)])
-    )
+    assert_invalid(response, *[(0, f"configuration.{key}", REQUIRED) for key in sorted(required)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,9 +347,7 @@ async def test_bulk_save_body_not_an_array(
 ) -> None:
     for body in ({"name": "x", "type": "sendgrid"}, {}, "x", 5, True):
         response = await post(client, body, staff)
-        assert_json(
-            response, 400, invalid((None, None, "Body must be a JSON array of integrations"))
-        )
+        assert_invalid(response, (None, None, "Body must be a JSON array of integrations"))
 
 
 async def test_bulk_save_body_json_null(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
@@ -360,19 +356,19 @@ async def test_bulk_save_body_json_null(client: httpx.AsyncClient, staff: dict[s
     response = await client.post(
         "/api/integrations", content=b"null", headers={**staff, "Content-Type": "application/json"}
     )
-    assert_json(response, 400, invalid((None, None, "Body must be a JSON array of integrations")))
+    assert_invalid(response, (None, None, "Body must be a JSON array of integrations"))
 
 
 async def test_bulk_save_empty_body(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
     response = await client.post(
         "/api/integrations", content=b"", headers={**staff, "Content-Type": "application/json"}
     )
-    assert_json(response, 400, invalid((None, None, "Body must be a JSON array of integrations")))
+    assert_invalid(response, (None, None, "Body must be a JSON array of integrations"))
 
 
 async def test_bulk_save_empty_array(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
     response = await post(client, [], staff)
-    assert_json(response, 400, invalid((None, None, "Body must contain at least one integration")))
+    assert_invalid(response, (None, None, "Body must contain at least one integration"))
 
 
 @pytest.mark.parametrize(
@@ -416,14 +412,11 @@ async def test_bulk_save_moderately_nested_junk_is_rejected_per_field(
         nested = {"n": [nested]}
     body = item("x", "openai", configuration={"api_key": nested, "endpoint": nested})
     response = await post(client, [body], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "configuration.api_key", SECRET_VALUE),
-            (0, "configuration.endpoint", PLAIN_VALUE),
-            (0, "configuration.api_key", REQUIRED),
-        ),
+        (0, "configuration.api_key", SECRET_VALUE),
+        (0, "configuration.endpoint", PLAIN_VALUE),
+        (0, "configuration.api_key", REQUIRED),
     )
 
 
@@ -440,7 +433,7 @@ async def test_bulk_save_10000_items_is_over_the_item_limit(
     response = await client.post(
         "/api/integrations", content=content, headers={**staff, "Content-Type": "application/json"}
     )
-    assert_json(response, 400, invalid((None, None, "At most 500 integrations per request")))
+    assert_invalid(response, (None, None, "At most 500 integrations per request"))
     assert await snapshot(runtime) == before
 
 
@@ -462,7 +455,7 @@ async def test_bulk_save_500_items_is_the_limit(
     client: httpx.AsyncClient, runtime: Runtime, staff: dict[str, str]
 ) -> None:
     response = await post(client, [item(f"n{i}") for i in range(501)], staff)
-    assert_json(response, 400, invalid((None, None, "At most 500 integrations per request")))
+    assert_invalid(response, (None, None, "At most 500 integrations per request"))
     assert await count_named(runtime, "n0") == 0
     response = await post(client, [item(f"n{i}") for i in range(500)], staff)
     assert response.status_code == 200, response.text

@@ -29,13 +29,12 @@ from tests.legacy_rest.bulk_save.helpers import (
     VECTOR_DB,
     VERSION_CONTROL,
     apis_of,
+    assert_invalid,
     decrypted,
     integration,
-    invalid,
     item,
     post,
 )
-from tests.support.http import assert_json
 from tests.support.sql import snapshot
 
 
@@ -44,19 +43,19 @@ async def test_bulk_save_item_not_an_object(
     client: httpx.AsyncClient, staff: dict[str, str], raw: Any
 ) -> None:
     response = await post(client, [raw], staff)
-    assert_json(response, 400, invalid((0, None, "Each integration must be a JSON object")))
+    assert_invalid(response, (0, None, "Each integration must be a JSON object"))
 
 
 async def test_bulk_save_unknown_item_key(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
     response = await post(client, [item("x", id="abc", models=[])], staff)
-    assert_json(response, 400, invalid((0, "id", "Unknown field"), (0, "models", "Unknown field")))
+    assert_invalid(response, (0, "id", "Unknown field"), (0, "models", "Unknown field"))
 
 
 async def test_bulk_save_missing_name(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
     body = item("x")
     del body["name"]
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "name", "Required, a string")))
+    assert_invalid(response, (0, "name", "Required, a string"))
 
 
 @pytest.mark.parametrize("name", [5, None, ["x"]])
@@ -64,7 +63,7 @@ async def test_bulk_save_name_not_a_string(
     client: httpx.AsyncClient, staff: dict[str, str], name: Any
 ) -> None:
     response = await post(client, [{**item("x"), "name": name}], staff)
-    assert_json(response, 400, invalid((0, "name", "Required, a string")))
+    assert_invalid(response, (0, "name", "Required, a string"))
 
 
 @pytest.mark.parametrize(
@@ -85,7 +84,7 @@ async def test_bulk_save_bad_name(
     client: httpx.AsyncClient, runtime: Runtime, staff: dict[str, str], name: str
 ) -> None:
     response = await post(client, [{**item("x"), "name": name}], staff)
-    assert_json(response, 400, invalid((0, "name", BAD_NAME)))
+    assert_invalid(response, (0, "name", BAD_NAME))
     assert await integration(runtime, name) is None
 
 
@@ -102,13 +101,10 @@ async def test_bulk_save_duplicate_names_in_one_batch(
     client: httpx.AsyncClient, runtime: Runtime, staff: dict[str, str]
 ) -> None:
     response = await post(client, [item("dup"), item("other"), item("dup"), item("dup")], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (2, "name", "Duplicate name in this batch"),
-            (3, "name", "Duplicate name in this batch"),
-        ),
+        (2, "name", "Duplicate name in this batch"),
+        (3, "name", "Duplicate name in this batch"),
     )
     assert await integration(runtime, "dup") is None
     assert await integration(runtime, "other") is None
@@ -119,12 +115,12 @@ async def test_bulk_save_unknown_type(
     client: httpx.AsyncClient, staff: dict[str, str], kind: Any
 ) -> None:
     response = await post(client, [{"name": "x", "type": kind}], staff)
-    assert_json(response, 400, invalid((0, "type", TYPES_MESSAGE)))
+    assert_invalid(response, (0, "type", TYPES_MESSAGE))
 
 
 async def test_bulk_save_missing_type(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
     response = await post(client, [{"name": "x", "configuration": {"api_key": "k"}}], staff)
-    assert_json(response, 400, invalid((0, "type", TYPES_MESSAGE)))
+    assert_invalid(response, (0, "type", TYPES_MESSAGE))
 
 
 async def test_bulk_save_type_of_existing_integration_cannot_change(
@@ -135,10 +131,8 @@ async def test_bulk_save_type_of_existing_integration_cannot_change(
     response = await post(
         client, [{"name": "mail", "type": "git", "configuration": {"user": "u"}}], staff
     )
-    assert_json(
-        response,
-        400,
-        invalid((0, "type", "Cannot change the type of an existing integration (it is sendgrid)")),
+    assert_invalid(
+        response, (0, "type", "Cannot change the type of an existing integration (it is sendgrid)")
     )
     assert await snapshot(runtime) == before
 
@@ -157,7 +151,7 @@ async def test_bulk_save_unknown_category(
     client: httpx.AsyncClient, staff: dict[str, str], category: Any
 ) -> None:
     response = await post(client, [item("x", category=category)], staff)
-    assert_json(response, 400, invalid((0, "category", CATEGORIES_MESSAGE)))
+    assert_invalid(response, (0, "category", CATEGORIES_MESSAGE))
 
 
 @pytest.mark.parametrize(
@@ -176,7 +170,7 @@ async def test_bulk_save_category_mismatching_type(
     client: httpx.AsyncClient, staff: dict[str, str], kind: str, category: str, belongs: str
 ) -> None:
     response = await post(client, [item("x", kind, category=category)], staff)
-    assert_json(response, 400, invalid((0, "category", f"This type belongs to {belongs}")))
+    assert_invalid(response, (0, "category", f"This type belongs to {belongs}"))
 
 
 @pytest.mark.parametrize("configuration", ["api_key=k", ["api_key"], 5, True])
@@ -184,10 +178,8 @@ async def test_bulk_save_configuration_not_an_object(
     client: httpx.AsyncClient, staff: dict[str, str], configuration: Any
 ) -> None:
     response = await post(client, [item("x", configuration=configuration)], staff)
-    assert_json(
-        response,
-        400,
-        invalid((0, "configuration", "An object"), (0, "configuration.api_key", REQUIRED)),
+    assert_invalid(
+        response, (0, "configuration", "An object"), (0, "configuration.api_key", REQUIRED)
     )
 
 
@@ -195,7 +187,7 @@ async def test_bulk_save_configuration_null_is_absent(
     client: httpx.AsyncClient, staff: dict[str, str]
 ) -> None:
     response = await post(client, [item("x", configuration=None)], staff)
-    assert_json(response, 400, invalid((0, "configuration.api_key", REQUIRED)))
+    assert_invalid(response, (0, "configuration.api_key", REQUIRED))
 
 
 async def test_bulk_save_unknown_configuration_key(
@@ -203,10 +195,8 @@ async def test_bulk_save_unknown_configuration_key(
 ) -> None:
     body = item("x", configuration={"api_key": "k", "endpoint": "e", "region": "r"})
     response = await post(client, [body], staff)
-    assert_json(
-        response,
-        400,
-        invalid((0, "configuration.endpoint", NOT_A_KEY), (0, "configuration.region", NOT_A_KEY)),
+    assert_invalid(
+        response, (0, "configuration.endpoint", NOT_A_KEY), (0, "configuration.region", NOT_A_KEY)
     )
 
 
@@ -215,7 +205,7 @@ async def test_bulk_save_unknown_configuration_key_carrying_a_secret_is_not_echo
 ) -> None:
     body = item("x", configuration={"api_key": "k", "password": "hunter2-plain"})
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "configuration.password", NOT_A_KEY)))
+    assert_invalid(response, (0, "configuration.password", NOT_A_KEY))
     assert "hunter2-plain" not in response.text
 
 
@@ -229,7 +219,7 @@ async def test_bulk_save_nested_junk_in_plain_configuration_value(
 ) -> None:
     body = item("x", "openai", configuration={"api_key": "k", "endpoint": junk})
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "configuration.endpoint", PLAIN_VALUE)))
+    assert_invalid(response, (0, "configuration.endpoint", PLAIN_VALUE))
     assert await integration(runtime, "x") is None
 
 
@@ -242,10 +232,8 @@ async def test_bulk_save_non_string_or_empty_secret_value(
     client: httpx.AsyncClient, runtime: Runtime, staff: dict[str, str], junk: Any
 ) -> None:
     response = await post(client, [item("x", configuration={"api_key": junk})], staff)
-    assert_json(
-        response,
-        400,
-        invalid((0, "configuration.api_key", SECRET_VALUE), (0, "configuration.api_key", REQUIRED)),
+    assert_invalid(
+        response, (0, "configuration.api_key", SECRET_VALUE), (0, "configuration.api_key", REQUIRED)
     )
     assert await integration(runtime, "x") is None
 
@@ -255,12 +243,10 @@ async def test_bulk_save_optional_secret_value_must_be_a_string(
 ) -> None:
     body = item("x", "ollama", configuration={"endpoint": "e", "header": 5, "api_key": ""})
     response = await post(client, [body], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "configuration.header", SECRET_VALUE), (0, "configuration.api_key", SECRET_VALUE)
-        ),
+        (0, "configuration.header", SECRET_VALUE),
+        (0, "configuration.api_key", SECRET_VALUE),
     )
 
 
@@ -269,13 +255,10 @@ async def test_bulk_save_empty_plain_value(
 ) -> None:
     body = item("x", "anthropic", configuration={"api_key": "k", "endpoint": ""})
     response = await post(client, [body], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "configuration.endpoint", "Must not be empty"),
-            (0, "configuration.endpoint", REQUIRED),
-        ),
+        (0, "configuration.endpoint", "Must not be empty"),
+        (0, "configuration.endpoint", REQUIRED),
     )
 
 
@@ -325,12 +308,10 @@ async def test_bulk_save_configuration_value_over_16_kib(
     response = await post(
         client, [item("x", "openai", configuration={"api_key": ok, "endpoint": big})], staff
     )
-    assert_json(response, 400, invalid((0, "configuration.endpoint", PLAIN_VALUE)))
+    assert_invalid(response, (0, "configuration.endpoint", PLAIN_VALUE))
     response = await post(client, [item("y", configuration={"api_key": big})], staff)
-    assert_json(
-        response,
-        400,
-        invalid((0, "configuration.api_key", SECRET_VALUE), (0, "configuration.api_key", REQUIRED)),
+    assert_invalid(
+        response, (0, "configuration.api_key", SECRET_VALUE), (0, "configuration.api_key", REQUIRED)
     )
 
 
@@ -339,7 +320,7 @@ async def test_bulk_save_missing_required_keys(
 ) -> None:
     body = item("x", "anthropic", configuration={"api_key": "k", "version": "2023-06-01"})
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "configuration.endpoint", REQUIRED)))
+    assert_invalid(response, (0, "configuration.endpoint", REQUIRED))
 
 
 # AWS: connectionType selects more keys.
@@ -351,13 +332,10 @@ async def test_bulk_save_aws_access_key_needs_its_keys(
 ) -> None:
     body = item("x", kind, configuration={"connectionType": "ACCESS_KEY", "region": "us-east-1"})
     response = await post(client, [body], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "configuration.accessKeyId", REQUIRED),
-            (0, "configuration.secretAccessKey", REQUIRED),
-        ),
+        (0, "configuration.accessKeyId", REQUIRED),
+        (0, "configuration.secretAccessKey", REQUIRED),
     )
 
 
@@ -395,7 +373,7 @@ async def test_bulk_save_aws_assume_role_needs_role_arn(
 ) -> None:
     body = item("x", kind, configuration={"connectionType": "ASSUME_ROLE", "region": "us-east-1"})
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "configuration.roleArn", REQUIRED)))
+    assert_invalid(response, (0, "configuration.roleArn", REQUIRED))
     configuration = {
         "connectionType": "ASSUME_ROLE",
         "region": "us-east-1",
@@ -419,12 +397,10 @@ async def test_bulk_save_aws_default_credentials_adds_nothing(
     assert response.status_code == 200, response.text
     extra = {**configuration, "accessKeyId": "AKIA", "roleArn": "arn"}
     response = await post(client, [item("y", kind, configuration=extra)], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "configuration.accessKeyId", NOT_A_KEY), (0, "configuration.roleArn", NOT_A_KEY)
-        ),
+        (0, "configuration.accessKeyId", NOT_A_KEY),
+        (0, "configuration.roleArn", NOT_A_KEY),
     )
 
 
@@ -439,7 +415,7 @@ async def test_bulk_save_aws_keys_of_another_mode_are_rejected(
         "secretAccessKey": "s",
     }
     response = await post(client, [item("x", kind, configuration=configuration)], staff)
-    assert_json(response, 400, invalid((0, "configuration.secretAccessKey", NOT_A_KEY)))
+    assert_invalid(response, (0, "configuration.secretAccessKey", NOT_A_KEY))
 
 
 @pytest.mark.parametrize("kind", AWS_TYPES)
@@ -448,7 +424,7 @@ async def test_bulk_save_aws_unknown_connection_type(
 ) -> None:
     body = item("x", kind, configuration={"connectionType": "MAGIC", "region": "us-east-1"})
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "configuration.connectionType", AWS_MODES_MESSAGE)))
+    assert_invalid(response, (0, "configuration.connectionType", AWS_MODES_MESSAGE))
 
 
 @pytest.mark.parametrize("kind", AWS_TYPES)
@@ -457,7 +433,7 @@ async def test_bulk_save_aws_region_is_always_required(
 ) -> None:
     body = item("x", kind, configuration={"connectionType": "DEFAULT_CREDENTIALS"})
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "configuration.region", REQUIRED)))
+    assert_invalid(response, (0, "configuration.region", REQUIRED))
 
 
 # Tags.
@@ -468,7 +444,7 @@ async def test_bulk_save_tags_not_a_list(
     client: httpx.AsyncClient, staff: dict[str, str], tags: Any
 ) -> None:
     response = await post(client, [item("x", tags=tags)], staff)
-    assert_json(response, 400, invalid((0, "tags", "A list of at most 50 tags")))
+    assert_invalid(response, (0, "tags", "A list of at most 50 tags"))
 
 
 async def test_bulk_save_more_than_50_tags(
@@ -476,7 +452,7 @@ async def test_bulk_save_more_than_50_tags(
 ) -> None:
     tags = [{"key": f"k{i}", "value": "v"} for i in range(51)]
     response = await post(client, [item("x", tags=tags)], staff)
-    assert_json(response, 400, invalid((0, "tags", "A list of at most 50 tags")))
+    assert_invalid(response, (0, "tags", "A list of at most 50 tags"))
     response = await post(client, [item("x", tags=tags[:50])], staff)
     assert response.status_code == 200, response.text
 
@@ -491,7 +467,7 @@ async def test_bulk_save_bad_tag_shape(
 ) -> None:
     tags = [{"key": "ok", "value": "fine"}, tag]
     response = await post(client, [item("x", tags=tags)], staff)
-    assert_json(response, 400, invalid((0, "tags[1]", TAG_SHAPE)))
+    assert_invalid(response, (0, "tags[1]", TAG_SHAPE))
 
 
 async def test_bulk_save_tags_are_stored(
@@ -517,9 +493,7 @@ async def test_bulk_save_api_integration_name_mismatch(
 ) -> None:
     apis = [{"integrationName": "other", "api": "gpt-4o", "description": "d"}]
     response = await post(client, [item("x", "openai", apis=apis)], staff)
-    assert_json(
-        response, 400, invalid((0, "apis[0].integrationName", "Must equal the integration's name"))
-    )
+    assert_invalid(response, (0, "apis[0].integrationName", "Must equal the integration's name"))
 
 
 async def test_bulk_save_api_integration_name_missing(
@@ -527,9 +501,7 @@ async def test_bulk_save_api_integration_name_missing(
 ) -> None:
     apis = [{"api": "gpt-4o", "description": "d"}]
     response = await post(client, [item("x", "openai", apis=apis)], staff)
-    assert_json(
-        response, 400, invalid((0, "apis[0].integrationName", "Must equal the integration's name"))
-    )
+    assert_invalid(response, (0, "apis[0].integrationName", "Must equal the integration's name"))
 
 
 @pytest.mark.parametrize("missing", ["api", "description"])
@@ -539,7 +511,7 @@ async def test_bulk_save_api_missing_api_or_description(
     entry = {"integrationName": "x", "api": "gpt-4o", "description": "d"}
     del entry[missing]
     response = await post(client, [item("x", "openai", apis=[entry])], staff)
-    assert_json(response, 400, invalid((0, f"apis[0].{missing}", "Required, a non-empty string")))
+    assert_invalid(response, (0, f"apis[0].{missing}", "Required, a non-empty string"))
 
 
 @pytest.mark.parametrize("value", ["", 5, None, ["gpt"]])
@@ -548,13 +520,10 @@ async def test_bulk_save_api_empty_or_non_string(
 ) -> None:
     entry = {"integrationName": "x", "api": value, "description": value}
     response = await post(client, [item("x", "openai", apis=[entry])], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "apis[0].api", "Required, a non-empty string"),
-            (0, "apis[0].description", "Required, a non-empty string"),
-        ),
+        (0, "apis[0].api", "Required, a non-empty string"),
+        (0, "apis[0].description", "Required, a non-empty string"),
     )
 
 
@@ -565,16 +534,14 @@ async def test_bulk_save_duplicate_api(client: httpx.AsyncClient, staff: dict[st
         {"integrationName": "x", "api": "gpt-4o", "description": "three"},
     ]
     response = await post(client, [item("x", "openai", apis=apis)], staff)
-    assert_json(response, 400, invalid((0, "apis[2].api", "Duplicate api in this integration")))
+    assert_invalid(response, (0, "apis[2].api", "Duplicate api in this integration"))
 
 
 async def test_bulk_save_unknown_api_keys(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
     apis = [{"integrationName": "x", "api": "a", "description": "d", "model": "m", "cost": 1}]
     response = await post(client, [item("x", "openai", apis=apis)], staff)
-    assert_json(
-        response,
-        400,
-        invalid((0, "apis[0].cost", "Unknown field"), (0, "apis[0].model", "Unknown field")),
+    assert_invalid(
+        response, (0, "apis[0].cost", "Unknown field"), (0, "apis[0].model", "Unknown field")
     )
 
 
@@ -583,7 +550,7 @@ async def test_bulk_save_api_enabled_not_a_boolean(
 ) -> None:
     apis = [{"integrationName": "x", "api": "a", "description": "d", "enabled": "yes"}]
     response = await post(client, [item("x", "openai", apis=apis)], staff)
-    assert_json(response, 400, invalid((0, "apis[0].enabled", "A boolean")))
+    assert_invalid(response, (0, "apis[0].enabled", "A boolean"))
 
 
 @pytest.mark.parametrize("entry", ["gpt-4o", 1, None, ["gpt-4o"]])
@@ -591,7 +558,7 @@ async def test_bulk_save_api_entry_not_an_object(
     client: httpx.AsyncClient, staff: dict[str, str], entry: Any
 ) -> None:
     response = await post(client, [item("x", "openai", apis=[entry])], staff)
-    assert_json(response, 400, invalid((0, "apis[0]", "An object")))
+    assert_invalid(response, (0, "apis[0]", "An object"))
 
 
 @pytest.mark.parametrize("apis", ["gpt-4o", {"api": "x"}, 3])
@@ -599,7 +566,7 @@ async def test_bulk_save_apis_not_a_list(
     client: httpx.AsyncClient, staff: dict[str, str], apis: Any
 ) -> None:
     response = await post(client, [item("x", "openai", apis=apis)], staff)
-    assert_json(response, 400, invalid((0, "apis", "A list of at most 200 entries")))
+    assert_invalid(response, (0, "apis", "A list of at most 200 entries"))
 
 
 async def test_bulk_save_more_than_200_apis(
@@ -607,7 +574,7 @@ async def test_bulk_save_more_than_200_apis(
 ) -> None:
     apis = [{"integrationName": "x", "api": f"m{i}", "description": "d"} for i in range(201)]
     response = await post(client, [item("x", "openai", apis=apis)], staff)
-    assert_json(response, 400, invalid((0, "apis", "A list of at most 200 entries")))
+    assert_invalid(response, (0, "apis", "A list of at most 200 entries"))
     response = await post(client, [item("x", "openai", apis=apis[:200])], staff)
     assert response.status_code == 200, response.text
     row = await integration(runtime, "x")
@@ -626,7 +593,7 @@ async def test_bulk_save_ai_vector_relational_types_need_apis(
     else:
         body["apis"] = apis
     response = await post(client, [body], staff)
-    assert_json(response, 400, invalid((0, "apis", NEEDS_AN_API)))
+    assert_invalid(response, (0, "apis", NEEDS_AN_API))
     assert await integration(runtime, "x") is None
 
 
@@ -644,14 +611,12 @@ async def test_bulk_save_description_and_enabled_types(
     client: httpx.AsyncClient, staff: dict[str, str]
 ) -> None:
     response = await post(client, [item("x", description=5, enabled="yes")], staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "description", "A string of at most 2000 characters"), (0, "enabled", "A boolean")
-        ),
+        (0, "description", "A string of at most 2000 characters"),
+        (0, "enabled", "A boolean"),
     )
     response = await post(client, [item("x", description="d" * 2001)], staff)
-    assert_json(response, 400, invalid((0, "description", "A string of at most 2000 characters")))
+    assert_invalid(response, (0, "description", "A string of at most 2000 characters"))
     response = await post(client, [item("x", description="d" * 2000, enabled=False)], staff)
     assert response.status_code == 200, response.text

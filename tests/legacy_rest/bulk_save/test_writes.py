@@ -29,10 +29,10 @@ from tests.legacy_rest.bulk_save.helpers import (
     TYPES_MESSAGE,
     UNAVAILABLE,
     apis_of,
+    assert_invalid,
     count_named,
     decrypted,
     integration,
-    invalid,
     item,
     post,
 )
@@ -66,25 +66,22 @@ async def test_bulk_save_mixed_batch_lists_every_problem_and_writes_nothing(
         "junk",
     ]
     response = await post(client, batch, staff)
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (1, "extra", "Unknown field"),
-            (1, "name", BAD_NAME),
-            (1, "type", TYPES_MESSAGE),
-            (3, "category", "This type belongs to AI_MODEL"),
-            (3, "configuration.api_key", SECRET_VALUE),
-            (3, "configuration.endpoint", PLAIN_VALUE),
-            (3, "configuration.bogus", NOT_A_KEY),
-            (3, "configuration.api_key", REQUIRED),
-            (3, "configuration.endpoint", REQUIRED),
-            (3, "tags[0]", TAG_SHAPE),
-            (3, "apis[0].integrationName", "Must equal the integration's name"),
-            (3, "apis[0].api", "Required, a non-empty string"),
-            (4, "name", "Duplicate name in this batch"),
-            (5, None, "Each integration must be a JSON object"),
-        ),
+        (1, "extra", "Unknown field"),
+        (1, "name", BAD_NAME),
+        (1, "type", TYPES_MESSAGE),
+        (3, "category", "This type belongs to AI_MODEL"),
+        (3, "configuration.api_key", SECRET_VALUE),
+        (3, "configuration.endpoint", PLAIN_VALUE),
+        (3, "configuration.bogus", NOT_A_KEY),
+        (3, "configuration.api_key", REQUIRED),
+        (3, "configuration.endpoint", REQUIRED),
+        (3, "tags[0]", TAG_SHAPE),
+        (3, "apis[0].integrationName", "Must equal the integration's name"),
+        (3, "apis[0].api", "Required, a non-empty string"),
+        (4, "name", "Duplicate name in this batch"),
+        (5, None, "Each integration must be a JSON object"),
     )
     assert "plain-secret-good" not in response.text
     assert await snapshot(runtime) == before
@@ -163,10 +160,8 @@ async def test_bulk_save_update_counts_stored_secrets_as_present(
     assert decrypted(row) == {"api_key": "ghp_1"}
     # A new integration of the same type still needs them.
     response = await post(client, [{"name": "g2", "type": "git"}], staff)
-    assert_json(
-        response,
-        400,
-        invalid((0, "configuration.api_key", REQUIRED), (0, "configuration.user", REQUIRED)),
+    assert_invalid(
+        response, (0, "configuration.api_key", REQUIRED), (0, "configuration.user", REQUIRED)
     )
 
 
@@ -216,7 +211,7 @@ async def test_bulk_save_update_with_empty_apis_for_ai_type_is_rejected(
     await post(client, REFERENCE_ANTHROPIC, staff)
     before = await snapshot(runtime)
     response = await post(client, [{"name": "claude", "type": "anthropic", "apis": []}], staff)
-    assert_json(response, 400, invalid((0, "apis", NEEDS_AN_API)))
+    assert_invalid(response, (0, "apis", NEEDS_AN_API))
     assert await snapshot(runtime) == before
 
 
@@ -275,12 +270,9 @@ async def test_bulk_save_type_change_of_a_catalog_integration_is_rejected(
           "apis": [{"integrationName": "pinecone", "api": "i", "description": "d"}]}],
         staff,
     )  # fmt: skip
-    assert_json(
+    assert_invalid(
         response,
-        400,
-        invalid(
-            (0, "type", "Cannot change the type of an existing integration (it is pineconedb)")
-        ),
+        (0, "type", "Cannot change the type of an existing integration (it is pineconedb)"),
     )
     assert await snapshot(runtime) == before
 

@@ -22,11 +22,8 @@ from app.runtime import Runtime
 JSON_TYPE = {"Content-Type": "application/json"}
 
 
-CANONICAL_KEYS = [
-    "provider",
-    "name",
-    "description",
-    "category",
+# The keys both shapes share, in the order both print them.
+PROFILE_AND_LINK_KEYS = [
     "default_profile",
     "supported_profiles",
     "logo_url",
@@ -34,22 +31,16 @@ CANONICAL_KEYS = [
     "docs_url",
     "env_bootstrap",
 ]
+NAMING_KEYS = ["provider", "name", "description", "category"]
+CANONICAL_KEYS = [*NAMING_KEYS, *PROFILE_AND_LINK_KEYS]
 
 
 ROW_KEYS = [
     "id",
-    "provider",
-    "name",
-    "description",
-    "category",
+    *NAMING_KEYS,
     "type",
     "enabled",
-    "default_profile",
-    "supported_profiles",
-    "logo_url",
-    "icon_name",
-    "docs_url",
-    "env_bootstrap",
+    *PROFILE_AND_LINK_KEYS,
     "created_at",
     "updated_at",
 ]

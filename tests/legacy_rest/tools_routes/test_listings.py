@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -48,29 +49,28 @@ from tests.support.sql import table_gone
 # GET /api/tools/catalog
 
 
-async def test_catalog_anonymous_lists_listed_tools_in_slug_order(
-    client: httpx.AsyncClient, runtime: Runtime, demo: None
-) -> None:
+async def assert_catalog(
+    client: httpx.AsyncClient, runtime: Runtime, headers: dict[str, str], slugs: list[str]
+) -> httpx.Response:
+    """GET /api/tools/catalog with ``headers``: 200, exactly the rows of ``slugs`` in order."""
     rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/catalog")
-    assert_json(response, 200, {"tools": [rows[slug] for slug in LISTED]})
-    assert "cache-control" not in response.headers
+    response = await client.get("/api/tools/catalog", headers=headers)
+    assert_json(response, 200, {"tools": [rows[slug] for slug in slugs]})
+    return response
 
 
-async def test_catalog_signed_in_sees_listed_tools_only(
-    client: httpx.AsyncClient, runtime: Runtime, demo_headers: dict[str, str]
+@pytest.mark.parametrize(
+    ("caller_headers", "slugs"),
+    [("anonymous", LISTED), ("signed-in", LISTED), ("staff", EVERY_TOOL)],
+    ids=["anonymous-listed-in-slug-order", "signed-in-listed-only", "staff-every-tool"],
+    indirect=["caller_headers"],
+)
+async def test_catalog_lists_what_the_caller_may_see(
+    client: httpx.AsyncClient, runtime: Runtime, caller_headers: dict[str, str], slugs: list[str]
 ) -> None:
-    rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/catalog", headers=demo_headers)
-    assert_json(response, 200, {"tools": [rows[slug] for slug in LISTED]})
-
-
-async def test_catalog_staff_sees_every_tool(
-    client: httpx.AsyncClient, runtime: Runtime, staff_headers: dict[str, str]
-) -> None:
-    rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/catalog", headers=staff_headers)
-    assert_json(response, 200, {"tools": [rows[slug] for slug in EVERY_TOOL]})
+    response = await assert_catalog(client, runtime, caller_headers, slugs)
+    if not caller_headers:
+        assert "cache-control" not in response.headers
 
 
 async def test_catalog_rows_have_documented_keys_in_order(
@@ -114,9 +114,7 @@ async def test_catalog_listing_rules_are_exact(
 async def test_catalog_invalid_cookie_gets_public_catalog(
     client: httpx.AsyncClient, runtime: Runtime, demo: None, cookie: str
 ) -> None:
-    rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/catalog", headers={"Cookie": f"vendo_session={cookie}"})
-    assert_json(response, 200, {"tools": [rows[slug] for slug in LISTED]})
+    await assert_catalog(client, runtime, {"Cookie": f"vendo_session={cookie}"}, LISTED)
 
 
 async def test_catalog_staff_session_as_bearer_is_not_admin_mode(
@@ -124,9 +122,7 @@ async def test_catalog_staff_session_as_bearer_is_not_admin_mode(
 ) -> None:
     """Admin mode comes from the session cookie; a Bearer token is no session."""
     token = await sessions.create("admin@vendo.local", staff=True)
-    rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/catalog", headers={"Authorization": f"Bearer {token}"})
-    assert_json(response, 200, {"tools": [rows[slug] for slug in LISTED]})
+    await assert_catalog(client, runtime, {"Authorization": f"Bearer {token}"}, LISTED)
 
 
 async def test_expired_staff_session_is_anonymous(
@@ -157,18 +153,25 @@ async def test_catalog_long_query_string_is_ignored(
 
 
 @pytest.mark.parametrize("caller_headers", CALLERS, indirect=True)
-async def test_catalog_database_failure_degrades_to_empty_list(
+@pytest.mark.parametrize(
+    ("path", "table"),
+    [("/api/tools/catalog", "tools"), ("/api/tools/deployable", "releases")],
+    ids=["catalog", "deployable"],
+)
+async def test_listing_database_failure_degrades_to_empty_list(
     client: httpx.AsyncClient,
     runtime: Runtime,
     caller_headers: dict[str, str],
     caplog: pytest.LogCaptureFixture,
+    path: str,
+    table: str,
 ) -> None:
     caplog.set_level(logging.ERROR)
-    async with table_gone(runtime, "tools"):
-        assert_json(
-            await client.get("/api/tools/catalog", headers=caller_headers), 200, EMPTY_TOOLS
-        )
+    async with table_gone(runtime, table):
+        assert_json(await client.get(path, headers=caller_headers), 200, EMPTY_TOOLS)
     assert any(record.levelno >= logging.ERROR for record in caplog.records)
+    response = await client.get(path, headers=caller_headers)
+    assert response.json()["tools"] != []
 
 
 @pytest.mark.parametrize("caller_headers", CALLERS, indirect=True)
@@ -230,9 +233,7 @@ async def test_catalog_staff_answer_after_public_entry_is_not_the_public_one(
     client: httpx.AsyncClient, runtime: Runtime, staff_headers: dict[str, str]
 ) -> None:
     await client.get("/api/tools/catalog")
-    rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/catalog", headers=staff_headers)
-    assert_json(response, 200, {"tools": [rows[slug] for slug in EVERY_TOOL]})
+    await assert_catalog(client, runtime, staff_headers, EVERY_TOOL)
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,22 +345,6 @@ async def test_deployable_layout_failing_the_schema_is_null(
     assert tools["layout-extra"]["wizardLayout"] == good  # unknown keys dropped
 
 
-@pytest.mark.parametrize("caller_headers", CALLERS, indirect=True)
-async def test_deployable_database_failure_degrades_to_empty_list(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    caller_headers: dict[str, str],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.ERROR)
-    async with table_gone(runtime, "releases"):
-        response = await client.get("/api/tools/deployable", headers=caller_headers)
-        assert_json(response, 200, EMPTY_TOOLS)
-    assert any(record.levelno >= logging.ERROR for record in caplog.records)
-    response = await client.get("/api/tools/deployable", headers=caller_headers)
-    assert response.json()["tools"] != []
-
-
 async def test_deployable_empty_database_lists_nothing(client: httpx.AsyncClient) -> None:
     assert_json(await client.get("/api/tools/deployable"), 200, EMPTY_TOOLS)
 
@@ -386,20 +371,21 @@ async def test_detail_is_row_plus_active_release(
     assert list(response.json()["tool"]["release"]) == RELEASE_KEYS
 
 
-async def test_detail_unreleased_tool_has_null_release(
-    client: httpx.AsyncClient, runtime: Runtime, demo: None
+@pytest.mark.parametrize(
+    ("slug", "expected_release"),
+    [("sketchpad", None), ("switchboard", SWITCHBOARD_RELEASE)],
+    ids=["unreleased-tool-has-null-release", "invalid-layout-is-null"],
+)
+async def test_detail_release_of_a_tool(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    demo: None,
+    slug: str,
+    expected_release: dict[str, Any] | None,
 ) -> None:
     rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/sketchpad")
-    assert_json(response, 200, {"tool": {**rows["sketchpad"], "release": None}})
-
-
-async def test_detail_invalid_layout_is_null(
-    client: httpx.AsyncClient, runtime: Runtime, demo: None
-) -> None:
-    rows = await tool_rows(runtime)
-    response = await client.get("/api/tools/switchboard")
-    assert_json(response, 200, {"tool": {**rows["switchboard"], "release": SWITCHBOARD_RELEASE}})
+    response = await client.get(f"/api/tools/{slug}")
+    assert_json(response, 200, {"tool": {**rows[slug], "release": expected_release}})
 
 
 async def test_detail_shows_the_active_release_only(

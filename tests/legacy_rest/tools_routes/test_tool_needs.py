@@ -391,67 +391,50 @@ async def test_integrations_bad_slug_answers_empty_lists(
 # GET /api/tools/{slug}/usage-framing
 
 
-async def test_framing_counts_first_and_last_utc_day(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
-) -> None:
-    """$4 from 23:59:59 three days ago to 00:00:01 today: 4 UTC days, $1/day."""
-    tool_id = await add_tool(runtime, "steady")
-    await spend(
-        runtime,
-        workspace,
-        tool_id,
+FRAMINGS = {
+    # $4 from 23:59:59 three days ago to 00:00:01 today: 4 UTC days, $1/day.
+    "counts-first-and-last-utc-day": (
         [(days_ago(3, 23, 59, 59), 2_000_000), (days_ago(0, 0, 0, 1), 2_000_000)],
-    )
-    assert_json(
-        await client.get("/api/tools/steady/usage-framing"), 200, framing((5, 25, 100), cold=False)
-    )
+        (5, 25, 100),
+        None,
+    ),
+    # $2/day: 5/2 = 2.5 → 3 and 25/2 = 12.5 → 13 (not banker's 2 and 12).
+    "rounds-half-up": (
+        [(days_ago(1), 1_500_000), (days_ago(0, 9), 2_500_000)],
+        (3, 13, 50),
+        None,
+    ),
+    "one-day-is-singular": (
+        [(days_ago(0, 1), 2_000_000), (days_ago(0, 2), 3_000_000)],
+        (1, 5, 20),
+        "≈ 1 day of usage",
+    ),
+    # $10/day: 5/10 = 0.5 → 1 day, 2.5 → 3, 10.
+    "half-a-day-rounds-up-to-one-day": ([(days_ago(0, 3), 10_000_000)], (1, 3, 10), None),
+    # $12/day: 5/12 = 0.42 → "< 1 day of usage", 25/12 = 2.08 → 2, 100/12 = 8.33 → 8.
+    "under-one-day": ([(days_ago(0, 4), 12_000_000)], (0, 2, 8), "< 1 day of usage"),
+    # $1 over 3 days = $0.333…/day: 15, 75, 300 (an average rounded to cents, $0.33, would
+    # give 15, 76, 303).
+    "average-is-not-rounded-before-dividing": ([(days_ago(2), 1_000_000)], (15, 75, 300), None),
+}
 
 
-async def test_framing_rounds_half_up(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
+@pytest.mark.parametrize(("spends", "days", "first_label"), FRAMINGS.values(), ids=FRAMINGS.keys())
+async def test_framing_of_a_tool_with_usage(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    frozen_now: datetime,
+    workspace: uuid.UUID,
+    spends: list[tuple[datetime, int]],
+    days: tuple[int, int, int],
+    first_label: str | None,
 ) -> None:
-    """$2/day: 5/2 = 2.5 → 3 and 25/2 = 12.5 → 13 (not banker's 2 and 12)."""
-    tool_id = await add_tool(runtime, "halves")
-    await spend(
-        runtime, workspace, tool_id, [(days_ago(1), 1_500_000), (days_ago(0, 9), 2_500_000)]
-    )
-    assert_json(
-        await client.get("/api/tools/halves/usage-framing"), 200, framing((3, 13, 50), cold=False)
-    )
-
-
-async def test_framing_one_day_is_singular(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
-) -> None:
-    tool_id = await add_tool(runtime, "fiver")
-    await spend(
-        runtime, workspace, tool_id, [(days_ago(0, 1), 2_000_000), (days_ago(0, 2), 3_000_000)]
-    )
-    response = await client.get("/api/tools/fiver/usage-framing")
-    assert_json(response, 200, framing((1, 5, 20), cold=False))
-    assert response.json()["amounts"][0]["label"] == "≈ 1 day of usage"
-
-
-async def test_framing_half_a_day_rounds_up_to_one_day(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
-) -> None:
-    """$10/day: 5/10 = 0.5 → 1 day, 2.5 → 3, 10."""
-    tool_id = await add_tool(runtime, "tenner")
-    await spend(runtime, workspace, tool_id, [(days_ago(0, 3), 10_000_000)])
-    assert_json(
-        await client.get("/api/tools/tenner/usage-framing"), 200, framing((1, 3, 10), cold=False)
-    )
-
-
-async def test_framing_under_one_day(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
-) -> None:
-    """$12/day: 5/12 = 0.42 → "< 1 day of usage", 25/12 = 2.08 → 2, 100/12 = 8.33 → 8."""
-    tool_id = await add_tool(runtime, "hungry")
-    await spend(runtime, workspace, tool_id, [(days_ago(0, 4), 12_000_000)])
-    response = await client.get("/api/tools/hungry/usage-framing")
-    assert_json(response, 200, framing((0, 2, 8), cold=False))
-    assert response.json()["amounts"][0]["label"] == "< 1 day of usage"
+    tool_id = await add_tool(runtime, "steady")
+    await spend(runtime, workspace, tool_id, spends)
+    response = await client.get("/api/tools/steady/usage-framing")
+    assert_json(response, 200, framing(days, cold=False))
+    if first_label is not None:
+        assert response.json()["amounts"][0]["label"] == first_label
 
 
 async def test_framing_sums_every_app_of_the_tool_and_nothing_else(
@@ -480,37 +463,27 @@ async def test_framing_sums_every_app_of_the_tool_and_nothing_else(
     )
 
 
-async def test_framing_average_is_not_rounded_before_dividing(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
+@pytest.mark.parametrize(
+    ("category", "days"),
+    [
+        # Category "robots" falls back to $2/day: 3, 13, 50, cold.
+        ("robots", (3, 13, 50)),
+        # No row for "gizmos": the `*` row, $0.40/day: 12.5 → 13, 62.5 → 63, 250, cold.
+        ("gizmos", (13, 63, 250)),
+    ],
+    ids=["uses-the-category-fallback", "uses-the-star-row"],
+)
+async def test_framing_cold_start(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    frozen_now: datetime,
+    workspace: uuid.UUID,
+    category: str,
+    days: tuple[int, int, int],
 ) -> None:
-    """$1 over 3 days = $0.333…/day: 15, 75, 300 (an average rounded to cents, $0.33, would give
-    15, 76, 303)."""
-    tool_id = await add_tool(runtime, "thirds")
-    await spend(runtime, workspace, tool_id, [(days_ago(2), 1_000_000)])
+    await add_tool(runtime, "new-tool", category=category)
     assert_json(
-        await client.get("/api/tools/thirds/usage-framing"), 200, framing((15, 75, 300), cold=False)
-    )
-
-
-async def test_framing_cold_start_uses_the_category_fallback(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
-) -> None:
-    """Category "robots" falls back to $2/day: 3, 13, 50, cold."""
-    await add_tool(runtime, "new-robot", category="robots")
-    assert_json(
-        await client.get("/api/tools/new-robot/usage-framing"), 200, framing((3, 13, 50), cold=True)
-    )
-
-
-async def test_framing_cold_start_uses_the_star_row(
-    client: httpx.AsyncClient, runtime: Runtime, frozen_now: datetime, workspace: uuid.UUID
-) -> None:
-    """No row for "gizmos": the `*` row, $0.40/day: 12.5 → 13, 62.5 → 63, 250, cold."""
-    await add_tool(runtime, "new-gizmo", category="gizmos")
-    assert_json(
-        await client.get("/api/tools/new-gizmo/usage-framing"),
-        200,
-        framing((13, 63, 250), cold=True),
+        await client.get("/api/tools/new-tool/usage-framing"), 200, framing(days, cold=True)
     )
 
 

@@ -141,25 +141,27 @@ class TestWithoutSecretKey:
         assert state is not None
         assert state.status == "installed"
 
-    async def test_v1_bad_secret_is_bad_request_before_unavailable(
-        self, client: httpx.AsyncClient, headers: dict[str, str]
+    @pytest.mark.parametrize(
+        ("slug", "secrets", "status", "text"),
+        [
+            ("openai", {"api_key": 5}, 400, "secrets.api_key must be a non-empty string"),
+            ("no_such_integration", {"api_key": "x"}, 404, INTEGRATION_NOT_FOUND),
+        ],
+        ids=["bad-secret-is-bad-request", "unknown-integration-is-not-found"],
+    )
+    async def test_v1_request_errors_come_before_unavailable(
+        self,
+        client: httpx.AsyncClient,
+        headers: dict[str, str],
+        slug: str,
+        secrets: dict[str, Any],
+        status: int,
+        text: str,
     ) -> None:
         response = await client.post(
-            "/api/v1/integrations/openai/install",
-            headers=headers,
-            json={"secrets": {"api_key": 5}},
+            f"/api/v1/integrations/{slug}/install", headers=headers, json={"secrets": secrets}
         )
-        assert_text(response, 400, "secrets.api_key must be a non-empty string")
-
-    async def test_v1_unknown_integration_is_not_found_before_unavailable(
-        self, client: httpx.AsyncClient, headers: dict[str, str]
-    ) -> None:
-        response = await client.post(
-            "/api/v1/integrations/no_such_integration/install",
-            headers=headers,
-            json={"secrets": {"api_key": "x"}},
-        )
-        assert_text(response, 404, INTEGRATION_NOT_FOUND)
+        assert_text(response, status, text)
 
     async def test_v1_uninstall_still_works(
         self, client: httpx.AsyncClient, headers: dict[str, str]

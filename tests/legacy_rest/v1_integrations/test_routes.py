@@ -504,14 +504,20 @@ async def test_v1_install_is_visible_in_list_and_detail(
 # POST /api/v1/integrations/{id}/uninstall
 
 
-async def test_v1_uninstall_flips_back_and_keeps_params_and_secrets(
-    client: httpx.AsyncClient, runtime: Runtime, ids: Demo, headers: dict[str, str]
-) -> None:
-    await client.post(
+async def install_openai_in_eu(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """openai installed with a param and a secret, both of which an uninstall keeps."""
+    response = await client.post(
         "/api/v1/integrations/openai/install",
         headers=headers,
         json={"params": {"region": "eu"}, "secrets": {"api_key": "sk-kept"}},
     )
+    assert response.status_code == 200, response.text
+
+
+async def test_v1_uninstall_flips_back_and_keeps_params_and_secrets(
+    client: httpx.AsyncClient, runtime: Runtime, ids: Demo, headers: dict[str, str]
+) -> None:
+    await install_openai_in_eu(client, headers)
     stored = await state_of(runtime, ids.tenant_id, "openai")
     assert stored is not None
     response = await client.post("/api/v1/integrations/openai/uninstall", headers=headers)
@@ -531,11 +537,7 @@ async def test_v1_uninstall_flips_back_and_keeps_params_and_secrets(
 async def test_v1_reinstall_after_uninstall_without_secrets_keeps_them(
     client: httpx.AsyncClient, runtime: Runtime, ids: Demo, headers: dict[str, str]
 ) -> None:
-    await client.post(
-        "/api/v1/integrations/openai/install",
-        headers=headers,
-        json={"params": {"region": "eu"}, "secrets": {"api_key": "sk-kept"}},
-    )
+    await install_openai_in_eu(client, headers)
     await client.post("/api/v1/integrations/openai/uninstall", headers=headers)
     response = await client.post("/api/v1/integrations/openai/install", headers=headers, json={})
     body = response.json()
