@@ -19,6 +19,9 @@ import orjson
 INTEGRATION = "integration"
 CONNECTION = "connection"
 USAGE = "usage"
+# The credits ledger's entries (grants, top-ups), recorded in their transaction by
+# ``app.repositories.wallet.add_credits``: the payload has the entry's kind and amount.
+BALANCE = "balance"
 # Recorded by the keys and bindings code when it lands (the names the events channel uses).
 KEY_REVOKED = "key.revoked"
 BINDING_ADDED = "binding.added"
