@@ -24,6 +24,7 @@ class KeyPrincipal:
     tenant_slug: str
     app_id: uuid.UUID | None
     connection_id: uuid.UUID | None
+    key_id: uuid.UUID | None = None
 
 
 # Built once: every request signed with a key runs it (see ``_sql.execute``). The key's app or
@@ -36,6 +37,7 @@ _BY_KEY = (
         col(Tenant.slug),
         col(ApiKey.app_id),
         col(ApiKey.connection_id),
+        col(ApiKey.id),
     )
     .join(Tenant, col(Tenant.id) == col(ApiKey.tenant_id))
     .outerjoin(App, col(App.id) == col(ApiKey.app_id))
