@@ -128,6 +128,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=log_config,
         loop="uvloop",
         http="httptools",
+        # Open event streams never finish on their own: past this, a SIGTERM ends them (their
+        # clients reconnect with Last-Event-ID and lose nothing, docs/decisions/0156).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
 

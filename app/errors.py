@@ -112,6 +112,13 @@ class RateLimited(DomainError):
     default_message = "Rate limit exceeded"
 
 
+class TooManyStreams(RateLimited):
+    """The events channel's cap of concurrent streams per app (docs/CONTRACT.md §3.9)."""
+
+    code = "RATE_LIMIT_SSE_STREAMS"
+    default_message = "Too many concurrent SSE streams."
+
+
 class UpstreamFailed(DomainError):
     code = "UPSTREAM_FAILED"
     status = 502

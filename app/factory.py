@@ -27,6 +27,7 @@ from app.web.health import healthz, metrics_endpoint, readyz
 from app.web.middleware import BodyLimit, PrefixCors
 from app.web.request_log import RequestLog
 from app.web.static_assets import VersionedAssets
+from legacy_rest import events
 from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
 from legacy_rest.openapi import openapi_bytes
 from legacy_rest.refusals import body_refusal, http_exception_handlers
@@ -123,6 +124,8 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
         Route(GRAPHQL_PREFIX, graphql, methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PREFIX, graphql),
         *build_routes(ROUTES, schema, allowed_origins=frozenset(settings.graphql_origins)),
+        # A stream, not an operation: beside the route table, with its credentials (0156).
+        Route(events.PATH, events.deployment_events, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),

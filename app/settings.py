@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     subscription_queue_size: int = Field(default=100, ge=1, le=100_000)
     changes_poll_seconds: float = Field(default=0.5, gt=0, le=2)
     change_log_hours: float = Field(default=24, gt=0, le=24 * 30)
+    # The events channel, GET /api/deployments/me/events (docs/decisions/0156).
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    events_streams_per_app: int = Field(default=5, ge=1, le=1000)
+    # How long `vendo-gateway serve` waits on SIGTERM for open requests and streams to end.
+    shutdown_grace_seconds: int = Field(default=10, ge=1, le=3600)
     # false: the libraries' stock paths everywhere (resolvers/engine/speedups, app/web/speedups.py)
     speedups: bool = True
 

@@ -24,11 +24,10 @@ from app.errors import (
     DomainError,
     Internal,
     RateLimited,
-    Unauthenticated,
     catalogued,
     classify,
 )
-from app.services.auth import ANONYMOUS, SESSION_COOKIE, Credential, bearer_token
+from app.services.auth import ANONYMOUS, SESSION_COOKIE, Credential
 from app.web import request_log
 from legacy_rest import cookie_writes
 from legacy_rest.documents import load_operation, operation_name
@@ -96,8 +95,7 @@ class LegacyEndpoint:
             )
             if refused is not None:
                 return route.envelope.render(refused)
-        if auth.token_prefix is not None:
-            self._check_prefix(request)
+        auth.check_prefix(request.headers)
         context = await context_for(request, accept=auth.accept, bearer_headers=auth.bearer_headers)
         context.max_page_size = None  # the gateway's own operation: whole lists
         context.trusted = True
@@ -148,17 +146,6 @@ class LegacyEndpoint:
         if route.headers_for is not None:
             return self.ok(payload, route.headers_for(shaped, context.runtime.settings))
         return self.ok(payload)
-
-    def _check_prefix(self, request: Request) -> None:
-        """The route's token rule, before any verification work: no Bearer token is the
-        route's ``missing`` error; one without the prefix (an identity JWT included) is
-        refused as it is, never decoded nor looked up."""
-        auth = self.route.auth
-        tokens = [token for h in auth.bearer_headers if (token := bearer_token(request.headers, h))]
-        if not tokens:
-            raise auth.missing()
-        if not any(token.startswith(auth.token_prefix or "") for token in tokens):
-            raise Unauthenticated()
 
     def _name_request(self) -> None:
         if (info := request_log.current()) is not None:

@@ -26,6 +26,18 @@ class Auth:
     # What a request carrying no Bearer token in any of ``bearer_headers`` is refused with.
     missing: type[Unauthenticated] = Unauthenticated
 
+    def check_prefix(self, headers: Mapping[str, str]) -> None:
+        """The token rule, before any verification work: no Bearer token is ``missing``; one
+        without ``token_prefix`` (an identity JWT included) is refused as it is, never decoded
+        nor looked up."""
+        if self.token_prefix is None:
+            return
+        tokens = [token for h in self.bearer_headers if (token := bearer_token(headers, h))]
+        if not tokens:
+            raise self.missing()
+        if not any(token.startswith(self.token_prefix) for token in tokens):
+            raise Unauthenticated()
+
     def refusal(self, headers: Mapping[str, str]) -> Unauthenticated:
         """A required credential that is absent (``missing``) or failed (Unauthenticated)."""
         if any(bearer_token(headers, name) for name in self.bearer_headers):

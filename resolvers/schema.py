@@ -39,6 +39,7 @@ from resolvers.integrations.save import SaveMutations
 from resolvers.integrations.subscriptions import IntegrationSubscriptions
 from resolvers.pricing.queries import PricingQueries
 from resolvers.tools.queries import ToolQueries
+from resolvers.wallet.subscriptions import WalletSubscriptions
 
 log = logging.getLogger("vendo.graphql")
 
@@ -66,7 +67,7 @@ class Mutation(IntegrationMutations, SaveMutations, AccountMutations, KeyMutatio
 
 
 @strawberry.type
-class Subscription(IntegrationSubscriptions):
+class Subscription(IntegrationSubscriptions, WalletSubscriptions):
     pass
 
 

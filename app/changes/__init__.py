@@ -19,7 +19,11 @@ import orjson
 INTEGRATION = "integration"
 CONNECTION = "connection"
 USAGE = "usage"
-# Recorded by the keys and bindings code when it lands (the names the events channel uses).
+# The credits ledger's entries (grants, top-ups), recorded in their transaction by
+# ``app.repositories.wallet.add_credits``: the payload has the entry's kind and amount.
+BALANCE = "balance"
+# Recorded by the keys and bindings code (docs/decisions/0155; the names the events channel
+# uses): payloads in snake_case, as that channel sends them.
 KEY_REVOKED = "key.revoked"
 BINDING_ADDED = "binding.added"
 BINDING_REMOVED = "binding.removed"

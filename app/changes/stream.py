@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.changes import Change
 from app.changes.hub import Hub
 from app.changes.relay import RedisRelay
+from app.changes.slots import StreamSlots
 from app.changes.watch import PostgresListener, SqlitePoller
 from app.db import Database
 from app.models import utcnow
@@ -70,6 +71,13 @@ class ChangeStream:
         )
         self._pruning: asyncio.Task[None] | None = None
         self.started_at = utcnow()
+        # The events channel's streams per app (docs/decisions/0156).
+        self.slots = StreamSlots(
+            settings.events_streams_per_app,
+            redis_url=redis_url,
+            prefix=settings.redis_prefix,
+            timeout=settings.cache_timeout_seconds,
+        )
 
     def start(self) -> None:
         self.started_at = utcnow()  # a catch-up reads nothing older: it was before this worker
@@ -86,6 +94,7 @@ class ChangeStream:
         await self.watcher.stop()
         if self.relay is not None:
             await self.relay.stop()
+        await self.slots.close()
 
     async def ready(self) -> None:
         """Wait until changes made from now on will reach this worker (tests, benchmarks)."""

@@ -12,9 +12,11 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.changes import Change
 from app.models import ChangeEvent
 from app.repositories import Reader
 
+CHANNEL = "vendo_changes"  # the triggers' NOTIFY channel (migration 0004)
 _COLUMNS = (
     col(ChangeEvent.id),
     col(ChangeEvent.tenant_id),
@@ -37,6 +39,22 @@ async def record(
         return []
     result = await session.execute(insert(ChangeEvent).returning(*_COLUMNS), list(rows))
     return [tuple(row) for row in result.all()]
+
+
+async def record_and_notify(
+    *,
+    session: AsyncSession,
+    rows: Sequence[dict[str, Any]],
+) -> list[tuple[Any, ...]]:
+    """``record``, and on PostgreSQL the NOTIFY the triggers send (delivered at commit, dropped
+    with a rollback): for writers that hold no change stream, such as the CLI, whose changes
+    must still reach every worker. On SQLite the workers' poll of the log finds them."""
+    stored = await record(session=session, rows=rows)
+    if session.get_bind().dialect.name == "postgresql":
+        for row in stored:
+            message = Change.from_row(row).to_json().decode()
+            await session.execute(select(func.pg_notify(CHANNEL, message)))
+    return stored
 
 
 async def newest_id(*, session: Reader) -> int:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.changes import KEY_REVOKED
 from app.models import APP_KEY, ApiKey, App, Connection, Tenant
-from app.repositories import Reader
+from app.repositories import Reader, changes
 from app.repositories._sql import execute
 
 
@@ -22,6 +24,7 @@ class KeyPrincipal:
     tenant_slug: str
     app_id: uuid.UUID | None
     connection_id: uuid.UUID | None
+    key_id: uuid.UUID | None = None
 
 
 # Built once: every request signed with a key runs it (see ``_sql.execute``). The key's app or
@@ -34,6 +37,7 @@ _BY_KEY = (
         col(Tenant.slug),
         col(ApiKey.app_id),
         col(ApiKey.connection_id),
+        col(ApiKey.id),
     )
     .join(Tenant, col(Tenant.id) == col(ApiKey.tenant_id))
     .outerjoin(App, col(App.id) == col(ApiKey.app_id))
@@ -150,8 +154,36 @@ async def revoke_key(
     key_hash: str | None = None,
     key_id: uuid.UUID | None = None,
 ) -> int:
+    """Revokes the key (by its hash or id) unless it was already; how many were revoked. Each
+    logs a ``key.revoked`` change in the transaction, announced to every worker at commit (the
+    CLI holds no change stream: ``changes.record_and_notify``)."""
     condition = col(ApiKey.key_hash) == key_hash if key_hash else col(ApiKey.id) == key_id
     result = await session.execute(
-        update(ApiKey).where(condition, col(ApiKey.revoked_at).is_(None)).values(revoked_at=now)
+        update(ApiKey)
+        .where(condition, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=now)
+        .returning(col(ApiKey.id), col(ApiKey.tenant_id), col(ApiKey.app_id))
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    revoked: list[tuple[Any, ...]] = [tuple(row) for row in result.all()]
+    await changes.record_and_notify(
+        session=session,
+        rows=[
+            {"created_at": now, **key_revoked(key_id=id_, tenant_id=tenant_id, app_id=app_id)}
+            for id_, tenant_id, app_id in revoked
+        ],
+    )
+    return len(revoked)
+
+
+def key_revoked(
+    *, key_id: uuid.UUID, tenant_id: uuid.UUID, app_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The ``key.revoked`` change of a key (its app's, for an App Key; the events channel ends
+    the streams opened with it)."""
+    return {
+        "tenant_id": tenant_id,
+        "app_id": app_id,
+        "kind": KEY_REVOKED,
+        "subject": str(key_id),
+        "payload": {"key_id": str(key_id), "app_id": None if app_id is None else str(app_id)},
+    }

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.changes import BINDING_ADDED
 from app.models import (
     App,
     AppConnectionBinding,
@@ -23,6 +24,7 @@ from app.models import (
     Tool,
     UsageEvent,
 )
+from app.repositories import changes
 
 # (provider, key, label, unit, rate micros, public)
 MeterRow = tuple[str, str, str, str, int, bool]
@@ -128,15 +130,31 @@ async def add_app(
     name: str,
     connection_ids: Iterable[uuid.UUID],
 ) -> uuid.UUID:
-    """An app of the workspace bound to these connections; returns its id."""
+    """An app of the workspace bound to these connections; returns its id. Each binding logs a
+    ``binding.added`` change in the transaction (the events channel of the app)."""
     app = App(tenant_id=tenant_id, tool_id=tool_id, name=name)
     session.add(app)
     await session.flush()
-    session.add_all(
+    bindings = [
         AppConnectionBinding(app_id=app.id, connection_id=connection_id)
         for connection_id in connection_ids
-    )
+    ]
+    session.add_all(bindings)
     await session.flush()
+    await changes.record_and_notify(
+        session=session,
+        rows=[
+            {
+                "tenant_id": tenant_id,
+                "app_id": app.id,
+                "kind": BINDING_ADDED,
+                "subject": str(binding.connection_id),
+                "payload": {"app_id": str(app.id), "connection_id": str(binding.connection_id)},
+                "created_at": binding.created_at,
+            }
+            for binding in bindings
+        ],
+    )
     return app.id
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import Date, Uuid, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.changes import BALANCE
 from app.models import CreditEntry, UsageDaily
-from app.repositories import Reader
+from app.repositories import Reader, changes
 from app.repositories._sql import execute, upsert
 
 
@@ -68,7 +69,8 @@ async def add_credits(
     now: datetime,
 ) -> tuple[CreditEntry, bool]:
     """Appends the entry unless the workspace already has one with ``idempotency_key``: the
-    entry that holds the key, and whether it was added now."""
+    entry that holds the key, and whether it was added now. An added entry logs a ``balance``
+    change in the same transaction (docs/decisions/0154)."""
     new_id = uuid.uuid4()
     table = CreditEntry.__table__  # type: ignore[attr-defined]
     insert = (
@@ -92,4 +94,19 @@ async def add_credits(
         )
     )
     assert entry is not None
-    return entry, entry.id == new_id
+    added = entry.id == new_id
+    if added:  # subscribers' balances move (``balanceChanged``), whoever granted
+        await changes.record_and_notify(
+            session=session,
+            rows=[
+                {
+                    "tenant_id": tenant_id,
+                    "app_id": None,
+                    "kind": BALANCE,
+                    "subject": str(entry.id),
+                    "payload": {"kind": kind, "amountMicros": amount_micros},
+                    "created_at": now,
+                }
+            ],
+        )
+    return entry, added

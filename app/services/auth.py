@@ -61,6 +61,7 @@ class Viewer:
     tenant_slug: str | None = None
     app_id: uuid.UUID | None = None
     connection_id: uuid.UUID | None = None
+    key_id: uuid.UUID | None = None  # the App or Connection Key signing the request
 
     @property
     def is_authenticated(self) -> bool:
@@ -403,4 +404,5 @@ async def _from_api_key(token: str, db: Reader, accept: frozenset[Credential]) -
         tenant_slug=principal.tenant_slug,
         app_id=principal.app_id,
         connection_id=principal.connection_id,
+        key_id=principal.key_id,
     )

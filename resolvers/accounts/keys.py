@@ -39,11 +39,18 @@ class KeyMutations:
     )
     async def revoke_api_key(self, info: Info, id: uuid.UUID) -> ApiKeyType:
         tenant_id = require_user_workspace(info)
-        async with info.context.runtime.db.write() as session, session.begin():
+        runtime = info.context.runtime
+        now = utcnow()
+        async with runtime.db.write() as session, session.begin():
             row = await keys.revoke_workspace_key(
-                session=session, tenant_id=tenant_id, key_id=id, now=utcnow()
+                session=session, tenant_id=tenant_id, key_id=id, now=now
             )
             if row is None:
                 raise KeyNotFound()
+            if row.revoked_at == now:  # revoked now, not before: published at commit
+                await runtime.changes.record(
+                    session,
+                    **keys.key_revoked(key_id=row.id, tenant_id=tenant_id, app_id=row.app_id),
+                )
             found = ApiKeyType.from_model(row)
         return found

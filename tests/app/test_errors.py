@@ -40,6 +40,7 @@ from app.errors import (
     PersistedQueryNotFound,
     RateLimited,
     RequestTooLarge,
+    TooManyStreams,
     Unauthenticated,
     Unavailable,
     UnparsableJson,
@@ -73,6 +74,8 @@ CATALOGUE: dict[type[DomainError], tuple[str, int, str]] = {
     KeyNotFound: ("NOT_FOUND", 404, "Key not found"),
     NoWorkspace: ("NO_WORKSPACE", 404, "No workspace found"),
     RateLimited: ("RATE_LIMITED", 429, "Rate limit exceeded"),
+    # The events channel's cap (docs/CONTRACT.md §3.9)
+    TooManyStreams: ("RATE_LIMIT_SSE_STREAMS", 429, "Too many concurrent SSE streams."),
     UpstreamFailed: ("UPSTREAM_FAILED", 502, "Upstream request failed"),
     Unavailable: ("UNAVAILABLE", 503, "Service unavailable"),
     PersistedQueryNotFound: ("PERSISTED_QUERY_NOT_FOUND", 404, "PersistedQueryNotFound"),
