@@ -122,8 +122,11 @@ class RedisRelay:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._task, timeout=2)
-        for task in list(self._pending):
+        pending = list(self._pending)
+        for task in pending:
             task.cancel()
+        # Let each cancelled publish unwind (and give its connection back) before the pools close.
+        await asyncio.gather(*pending, return_exceptions=True)
         for client in (self.publisher, self.listener):
             with contextlib.suppress(Exception):
                 await client.aclose()
