@@ -104,7 +104,9 @@ class RedisRelay:
                 elif event["type"] == "message":
                     self.deliver(Change.from_json(event["data"]))
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis: unannotated
+            # Shielded: a second cancellation (stop()'s timeout) must not cut the close short and
+            # leave the socket open.
+            await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]  # redis: unannotated
 
     async def _back(self) -> None:
         """Subscribed (again): what other workers published meanwhile is read from the log, and
@@ -121,7 +123,7 @@ class RedisRelay:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, timeout=2)
+                await asyncio.wait_for(self._task, timeout=5)
         pending = list(self._pending)
         for task in pending:
             task.cancel()
