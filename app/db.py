@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -47,29 +47,47 @@ class Database:
     engine: AsyncEngine
     read: async_sessionmaker[AsyncSession]
     write: async_sessionmaker[AsyncSession]
-    reader: AsyncEngine  # what ``connect`` opens: ``engine`` itself, or its autocommit twin
+    # What ``connect`` opens: ``engine`` in autocommit (PostgreSQL), or an engine of its own
+    # whose connections are all in autocommit (a SQLite file).
+    reader: AsyncEngine
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine with its own pool: what to listen to for every statement sent."""
+        if self.reader.sync_engine.pool is self.engine.sync_engine.pool:
+            return (self.engine,)
+        return (self.engine, self.reader)
 
     def connect(self) -> AsyncConnection:
-        """A connection for Core reads (``async with db.connect() as connection``). Lighter
-        than a ``read`` session, whose close rolls back once more through the pool (a thread hop
-        on SQLite): hot listings use it. On SQLite its statements share one transaction (one
-        snapshot), rolled back when it closes. On PostgreSQL they run in autocommit: under READ
-        COMMITTED each statement takes its own snapshot inside a transaction too, so a read-only
-        transaction only added its BEGIN and ROLLBACK, two round trips per connection."""
+        """A connection for Core reads (``async with db.connect() as connection``), in
+        autocommit: each statement is its own snapshot, as under READ COMMITTED inside a
+        transaction, so a read-only transaction would only add its BEGIN and ROLLBACK — two
+        round trips per connection on PostgreSQL, and on SQLite four of the driver's thread hops
+        of a one-statement read's eight (docs/decisions/0135). Lighter than a ``read`` session:
+        hot listings use it."""
         return self.reader.connect()
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+    """The engine of ``settings``; ``autocommit`` (SQLite): every connection in autocommit,
+    no BEGIN ever sent and no rollback when it goes back to the pool — for reads only."""
     if settings.is_sqlite:
+        options: dict[str, Any] = (
+            {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
+            if autocommit
+            else {}
+        )
         engine = create_async_engine(
             settings.database_url,
             connect_args={"timeout": settings.db_busy_timeout_ms / 1000},
             **JSON_CODEC,
+            **options,
         )
-        _configure_sqlite(engine, settings.db_busy_timeout_ms)
+        _configure_sqlite(engine, settings.db_busy_timeout_ms, begin=not autocommit)
         return engine
     timeout = settings.db_connect_timeout_seconds
     engine = create_async_engine(
@@ -88,12 +106,20 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_database(settings: Settings) -> Database:
+    """Core reads in autocommit (``Database.connect`` says why): on PostgreSQL an option of the
+    connection; on a SQLite file a pool of its own, since SQLite's ``do_rollback`` cannot tell
+    those connections from the others (we take BEGIN from the driver on all of them). An
+    in-memory SQLite database is one per engine: there reads share the engine and its
+    transactions."""
     engine = create_engine(settings)
-    _track_pool(engine)
-    writer = engine.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
-    reader = engine
-    if not settings.is_sqlite:  # Core reads in autocommit (``Database.connect`` says why)
+    if not settings.is_sqlite:
         reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    elif sqlite_in_memory(settings):
+        reader = engine
+    else:
+        reader = create_engine(settings, autocommit=True)
+    _track_pool(engine, reader)
+    writer = engine.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
     return Database(
         engine=engine,
         read=async_sessionmaker(engine, expire_on_commit=False),
@@ -155,7 +181,12 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "checkout", ping)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def sqlite_in_memory(settings: Settings) -> bool:
+    database = make_url(settings.database_url).database
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, begin: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module so that BEGIN is ours.
@@ -166,6 +197,9 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    if not begin:
+        return
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -204,8 +238,9 @@ def _wait_for_write_lock(connection: Connection, begin: str, busy_timeout_ms: in
         connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
-def _track_pool(engine: AsyncEngine) -> None:
-    """Keep the pool gauge current (each worker writes its own; /metrics sums them). Counted
+def _track_pool(*engines: AsyncEngine) -> None:
+    """Keep the pool gauge current over the engines' pools (each worker writes its own;
+    /metrics sums them). Counted
     from the events rather than read from the pool: "checkin" fires before the connection is
     back in the pool, so the pool's own counts lag by one there. The records checked out are
     remembered, because a checkout whose connection fails its ping or is found closed (the
@@ -213,12 +248,13 @@ def _track_pool(engine: AsyncEngine) -> None:
     checked_out = metrics.DB_POOL.labels("checked_out")
     idle = metrics.DB_POOL.labels("idle")
     held: set[int] = set()
+    pools = list({id(e.sync_engine.pool): e.sync_engine.pool for e in engines}.values())
 
     def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
         outage_latch.DATABASE.recovered()
         held.add(id(record))
         checked_out.set(len(held))
-        idle.set(max(engine.sync_engine.pool.checkedin(), 0))  # type: ignore[attr-defined]
+        idle.set(sum(max(pool.checkedin(), 0) for pool in pools))  # type: ignore[attr-defined]
 
     def on_checkin(_dbapi: Any, record: Any) -> None:
         if id(record) in held:
@@ -226,5 +262,6 @@ def _track_pool(engine: AsyncEngine) -> None:
             checked_out.set(len(held))
         idle.inc()
 
-    event.listen(engine.sync_engine, "checkout", on_checkout)
-    event.listen(engine.sync_engine, "checkin", on_checkin)
+    for pool in pools:
+        event.listen(pool, "checkout", on_checkout)
+        event.listen(pool, "checkin", on_checkin)

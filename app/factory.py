@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         runtime.start()
         app.state.runtime = runtime
         if provider is not None:
-            tracing.trace_sql(runtime.db.engine, provider)
+            for engine in runtime.db.engines:
+                tracing.trace_sql(engine, provider)
         # What start-up built (schema, models, routes: the bulk of the heap) lives as long as the
         # worker: out of the garbage collector's sight, a full collection no longer walks it
         # (docs/PERFORMANCE.md says what that saves). Given back at shutdown.

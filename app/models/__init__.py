@@ -15,7 +15,7 @@ from app.models.integrations import (
     TenantIntegration,
 )
 from app.models.tools import App, AppConnectionBinding, CategoryFallback, Meter, Release, Tool
-from app.models.usage import UsageDaily, UsageEvent
+from app.models.usage import UsageDaily, UsageEvent, UsageMonthly
 from app.models.wallet import GRANT, TOP_UP, CreditEntry
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Tool",
     "UsageDaily",
     "UsageEvent",
+    "UsageMonthly",
     "User",
     "utcnow",
 ]

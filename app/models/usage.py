@@ -49,3 +49,16 @@ class UsageDaily(SQLModel, table=True):
     day: date = Field(primary_key=True)
     events: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     cost_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class UsageMonthly(SQLModel, table=True):
+    """Usage per tenant and UTC month (its first day), maintained by database triggers on every
+    change of ``usage_daily`` (migration 0005): the wallet's sums over all time and over this
+    month read a row per month, not a row per provider and day."""
+
+    __tablename__ = "usage_monthly"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True)
+    month: date = Field(primary_key=True)
+    events: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cost_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

@@ -1,8 +1,8 @@
 """The wallet: the credits ledger (append-only) and the balance read beside the usage rollup.
 
 A balance is one statement whatever the volume of usage: the tenant's credits summed from the
-ledger's index, its usage cost summed from ``usage_daily`` (kept exact, today included, by the
-triggers of migration 0002 — see docs/decisions/0090)."""
+ledger's index, its usage cost summed from ``usage_monthly`` — a row per month, kept exact, today
+included, by the triggers of migrations 0002 and 0005 (docs/decisions/0090)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.changes import BALANCE
-from app.models import CreditEntry, UsageDaily
+from app.models import CreditEntry, UsageMonthly
 from app.repositories import Reader, changes
 from app.repositories._sql import execute, upsert
 
@@ -40,11 +40,11 @@ _TENANT = bindparam("tenant_id", type_=Uuid())
 # Built once (see ``_sql.execute``): every balance runs it.
 _TOTALS = select(
     _sum(CreditEntry.amount_micros, CreditEntry.tenant_id == _TENANT),
-    _sum(UsageDaily.cost_micros, UsageDaily.tenant_id == _TENANT),
+    _sum(UsageMonthly.cost_micros, UsageMonthly.tenant_id == _TENANT),
     _sum(
-        UsageDaily.cost_micros,
-        UsageDaily.tenant_id == _TENANT,
-        UsageDaily.day >= bindparam("month_start", type_=Date()),
+        UsageMonthly.cost_micros,
+        UsageMonthly.tenant_id == _TENANT,
+        UsageMonthly.month == bindparam("month_start", type_=Date()),
     ),
 )
 

@@ -36,7 +36,7 @@ class Counted:
 def counting(runtime: Runtime) -> Iterator[Counted]:
     """Count the statements of the runtime's engine and the ORM sessions opened meanwhile."""
     counted = Counted()
-    engine = runtime.db.engine.sync_engine
+    engines = [engine.sync_engine for engine in runtime.db.engines]
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
@@ -45,12 +45,14 @@ def counting(runtime: Runtime) -> Iterator[Counted]:
     def on_session(*_: Any) -> None:
         counted.sessions += 1
 
-    event.listen(engine, "before_cursor_execute", on_statement)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_statement)
     event.listen(Session, "after_begin", on_session)
     try:
         yield counted
     finally:
-        event.remove(engine, "before_cursor_execute", on_statement)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_statement)
         event.remove(Session, "after_begin", on_session)
 
 
@@ -151,12 +153,14 @@ def counting_statements(runtime: Runtime) -> Iterator[list[str]]:
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
-    engine = runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
+    engines = [engine.sync_engine for engine in runtime.db.engines]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
