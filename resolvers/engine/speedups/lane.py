@@ -208,11 +208,12 @@ class SmallLane:
                 if result.errors:
                     self.schema.process_errors(result.errors)
         except TimeoutError as error:
-            # As the normal path: Protections' error, logged, not masked or shaped.
+            # As the normal path: Protections' error, logged, neither masked nor shaped.
             timed_out = Unavailable(f"Operation timed out after {self.limits.timeout_seconds:g} s")
-            errors = [_raised(graphql_error(timed_out), error)]
-            self.schema.process_errors(errors)
-            return orjson.dumps({"data": None, "errors": [e.formatted for e in errors]})
+            return self._failed(_raised(graphql_error(timed_out), error))
+        except Exception as error:  # as Strawberry's Schema.execute answers it
+            failed = error if isinstance(error, GraphQLError) else None
+            return self._failed(failed or GraphQLError(str(error), original_error=error))
         self.masking._process_result(result)
         self.masking._shape(result)
         if result.errors:
@@ -220,6 +221,11 @@ class SmallLane:
                 {"data": result.data, "errors": [e.formatted for e in result.errors]}
             )
         return orjson.dumps({"data": result.data})
+
+    def _failed(self, error: GraphQLError) -> bytes:
+        """An error raised around execution: Strawberry logs it and answers it as it is."""
+        self.schema.process_errors([error])
+        return orjson.dumps({"data": None, "errors": [error.formatted]})
 
 
 def _raised(error: GraphQLError, cause: BaseException) -> GraphQLError:
