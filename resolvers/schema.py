@@ -8,7 +8,7 @@ from contextlib import suppress
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
@@ -32,6 +32,7 @@ from resolvers.engine.scalars import SCALAR_MAP
 from resolvers.engine.speedups import graphql_schema
 from resolvers.engine.speedups.extension_runner import ExtensionsRunner
 from resolvers.engine.speedups.fastpath import FastExecutionContext
+from resolvers.engine.speedups.lane import LaneDocuments, SmallLane
 from resolvers.engine.speedups.masking import FastMaskInternalErrors
 from resolvers.integrations.mutations import IntegrationMutations
 from resolvers.integrations.queries import IntegrationQueries
@@ -75,6 +76,9 @@ class GatewaySchema(strawberry.Schema):
     def __init__(self, *args: Any, speedups: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.speedups = speedups
+        # The small-document lane (resolvers/engine/speedups/lane.py), when it is on.
+        self.lane: SmallLane | None = None
+        self.lane_documents: dict[str, DocumentNode] = {}
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
@@ -142,6 +146,10 @@ def build_schema(
     limits = limits_from(settings)
     rules = validation_rules(limits)
     known = {**load_manifest(settings.persisted_operations_file), **(registered or {})}
+    # The lane needs every text checked by the normal path first: not with an allowlist (each
+    # text is checked against it) nor with tracing (its extension sees every operation).
+    lane = fast and not settings.graphql_allowlist and tracing is None
+    documents: dict[str, DocumentNode] = {}
     extensions: list[Any] = [
         # First in, last out: masks what every other hook produced.
         lambda: masking(hide_suggestions=settings.is_production),
@@ -157,8 +165,10 @@ def build_schema(
         lambda: Protections(limits, rules, graphql_schema if fast else rebuilt_schema),
         RecordOperation,
         *([tracing] if tracing is not None else []),
+        # Last: records the documents that reached execution, for the lane.
+        *([lambda: LaneDocuments(documents)] if lane else []),
     ]
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -176,3 +186,7 @@ def build_schema(
             ),
         ),
     )
+    if lane:
+        schema.lane_documents = documents
+        schema.lane = SmallLane(schema, limits, hide_suggestions=settings.is_production)
+    return schema

@@ -25,6 +25,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 FASTPATH = "resolvers/engine/speedups/fastpath.py (the fast path for lists)"
 RUNNER = "resolvers/engine/speedups/extension_runner.py (hooks looked up once per class)"
 MASKING = "resolvers/engine/speedups/masking.py (masking without the Protocol check)"
+LANE = "resolvers/engine/speedups/lane.py (small documents answered without the view)"
 SCHEMA = "resolvers/engine/speedups graphql_schema (the graphql-core schema read directly)"
 METRICS = "app/web/speedups.py add_to_histogram (request metrics tallied, added on scrape)"
 LOGGING = "app/web/speedups.py quicken_logging (no calling frame on log records)"
@@ -36,8 +37,8 @@ FRONT_DOOR = (
 )
 
 PINNED = {
-    "strawberry-graphql": ("0.341.2", [FASTPATH, RUNNER, MASKING, SCHEMA, LIMITS, CACHES]),
-    "graphql-core": ("3.3.2", [FASTPATH]),
+    "strawberry-graphql": ("0.341.2", [FASTPATH, RUNNER, MASKING, LANE, SCHEMA, LIMITS, CACHES]),
+    "graphql-core": ("3.3.2", [FASTPATH, LANE]),
     "prometheus-client": ("0.26.0", [METRICS]),
     "starlette": ("1.10.0", [FRONT_DOOR]),
 }
@@ -199,6 +200,34 @@ def strawberry_mask_errors_process_result() -> None:
     assert "_process_result" in inspect.getsource(MaskErrors.on_operation)
     masked = MaskErrors(error_message="hidden")._process_errors([GraphQLError("secret")])
     assert [error.message for error in masked] == ["hidden"]
+
+
+@relied_on(LANE)
+def strawberry_execution_as_the_lane_repeats_it() -> None:
+    """What the lane does in the normal path's place: graphql-core's ``execute`` called with
+    these arguments, errors logged (``process_errors``) before masking, the answer sent as
+    ``{"data", "errors"}`` JSON with status 200, streams chosen by the Accept header."""
+    from graphql import execute
+    from strawberry.execution import optimized_is_awaitable
+    from strawberry.http import process_result
+    from strawberry.http.async_base_view import AsyncBaseHTTPView
+    from strawberry.schema._graphql_core import execution_context_class_kwargs
+    from strawberry.schema.schema import Schema
+
+    assert callable(optimized_is_awaitable)
+    parameters = _parameters(execute)
+    for name in ("middleware", "executor_class", "is_awaitable", "custom_context_args"):
+        assert name in parameters, name
+    assert execution_context_class_kwargs(dict) == {"executor_class": dict}  # type: ignore[arg-type]
+    source = inspect.getsource(Schema._execute_operation)
+    assert "is_awaitable=optimized_is_awaitable" in source
+    assert "self._process_errors(result.errors" in source
+    assert '"operation_extensions"' in inspect.getsource(Schema._get_custom_context_kwargs)
+    assert "_get_stream_transport_from_headers" in inspect.getsource(
+        AsyncBaseHTTPView.parse_http_body
+    )
+    assert "status.HTTP_200_OK" in inspect.getsource(strawberry.asgi.GraphQL.create_response)
+    assert "err.formatted for err in errors" in inspect.getsource(process_result)
 
 
 @relied_on(SCHEMA)

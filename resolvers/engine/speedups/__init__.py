@@ -8,6 +8,8 @@ there first. What each one saves: docs/PERFORMANCE.md.
 - ``fastpath``: list items built by compiled plans instead of graphql-core's per-field work;
 - ``extension_runner``: schema-extension hooks looked up once per class, not per request;
 - ``masking``: error masking without a runtime ``Protocol`` check per operation;
+- ``lane``: small documents already seen answered without Strawberry's view and the
+  per-request extension machinery;
 - :func:`graphql_schema`: the graphql-core schema inside a Strawberry schema, read directly
   (the stock path rebuilds an equal one from the SDL once, resolvers/engine/protections.py).
 """
