@@ -32,6 +32,14 @@ T = TypeVar("T")
 # workspace, what is read) → the read, as a future every subscriber awaits.
 _READS: dict[tuple[Hashable, ...], asyncio.Future[Any]] = {}
 MOST_READS_KEPT = 1024
+# What those reads answered, by id: the same object reaches every subscriber of the read, so a
+# document executed over it answers them all alike (the fast path executes it once: 0158).
+SHARED_VALUES: dict[int, Any] = {}
+
+
+def _remember(read: asyncio.Future[Any]) -> None:
+    if not read.cancelled() and read.exception() is None and read.result() is not None:
+        SHARED_VALUES[id(read.result())] = read.result()
 
 
 @dataclass
@@ -128,6 +136,8 @@ async def shared_read(
 ) -> T:
     """What ``read`` answers for ``change`` in the caller's workspace, read once for all the
     workspace's subscribers on this worker that ask with the same ``key`` (docs/decisions/0157).
+    Its answer is given to all of them as one object: a plain type, whose fields read nothing
+    of the subscriber (the fast path executes a document over it once for all: 0158).
     A read that failed or was cancelled is made again by the next subscriber; one subscriber
     cancelled while it waits does not cancel the others' read."""
     full = (id(context.runtime.db), change.id, context.viewer.tenant_id, *key)
@@ -135,5 +145,7 @@ async def shared_read(
     if found is None or (found.done() and (found.cancelled() or found.exception() is not None)):
         if len(_READS) >= MOST_READS_KEPT:
             _READS.clear()
+            SHARED_VALUES.clear()
         found = _READS[full] = asyncio.ensure_future(read())
+        found.add_done_callback(_remember)
     return cast(T, await asyncio.shield(found))

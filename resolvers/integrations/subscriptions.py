@@ -91,9 +91,16 @@ def _connection(payload: Any) -> ConnectionChange:
     )
 
 
-async def _connections(changes: AsyncIterator[Change]) -> AsyncGenerator[ConnectionChange, None]:
+async def _connection_of(change: Change) -> ConnectionChange:
+    return _connection(change.payload)
+
+
+async def _connections(
+    context: Context, changes: AsyncIterator[Change]
+) -> AsyncGenerator[ConnectionChange, None]:
     async for change in changes:
-        yield _connection(change.payload)
+        # One object for the workspace's subscribers: its execution is shared too.
+        yield await shared_read(context, change, ("connection",), partial(_connection_of, change))
 
 
 @strawberry.type
@@ -112,4 +119,4 @@ class IntegrationSubscriptions:
     )
     async def connection_changed(self, info: Info) -> AsyncGenerator[ConnectionChange, None]:
         changes = await changes_for(info, (CONNECTION,))
-        return _connections(changes)
+        return _connections(info.context, changes)
