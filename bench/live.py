@@ -39,13 +39,14 @@ from bench.servers import (
     _gateway_cli,
     free_port,
     gateway_command,
-    redis_cleanup,
 )
 
 RUNS_DIR = BENCH_DIR / "results" / "runs"
 SUMMARY = BENCH_DIR / "results" / "LIVE.md"
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_DATABASE = "vendo_live"
+# Its own keys in the main bench's Redis database: never the main bench's (it may run meanwhile).
+REDIS_PREFIX = "vendo-live:"
 STREAMS_PER_APP = 5  # the contract's cap of events streams per app
 # What the WebSocket subscribers ask, in this proportion (balance: the wallet read; integration:
 # the integration read; connection: the change's own payload).
@@ -169,8 +170,21 @@ def live_env(database_url: str, *, redis: bool, per_workspace: int) -> dict[str,
     if redis:
         env["VENDO_CACHE_URL"] = REDIS_URL
         env["VENDO_RATE_LIMIT_STORAGE"] = REDIS_URL
-        env["VENDO_REDIS_PREFIX"] = "vendo-bench:"
+        env["VENDO_REDIS_PREFIX"] = REDIS_PREFIX
     return env
+
+
+def redis_cleanup() -> int:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        return len(keys)
+    finally:
+        client.close()
 
 
 def live_settings(per_workspace: int) -> dict[str, str]:
@@ -469,6 +483,7 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
         await writer.open()
         events: list[EventResult] = []
         spreads: list[float] = []
+        missing: list[dict[str, int]] = []  # per event: the SSE and WS subscribers it missed
         jitter = random.Random(7)
         expected = options.sse + options.ws
         for number in range(options.events):
@@ -488,8 +503,20 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
                 first = min(arrived)
                 spreads.extend((t - first) * 1000 for t in arrived)
             events.append(event)
+            late = [
+                i
+                for i, (t, c) in enumerate(zip(receipts.times, counts, strict=True))
+                if len(t) <= c
+            ]
+            missing.append(
+                {
+                    "sse": sum(i < options.sse for i in late),
+                    "ws": sum(i >= options.sse for i in late),
+                }
+            )
             print(
                 f"[{config.name}] event {number + 1}: {event.received}/{expected}, "
+                f"missing {missing[-1]}, server CPU {cpu_ms:.0f} ms, "
                 f"p99 {percentile(event.latencies_ms, 99):.0f} ms",
                 flush=True,
             )
@@ -509,6 +536,7 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
                 "p50_ms": round(percentile(spreads, 50), 1),
                 "p99_ms": round(percentile(spreads, 99), 1),
             },
+            "missing_per_event": missing,
             "note": pinning.note.replace("wrk", "the clients"),
             "log_problems": server.log_problems(),
         }
