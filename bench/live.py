@@ -116,7 +116,7 @@ def render(record: dict[str, Any]) -> str:
     lines = [
         f"# Live state — {record['stamp']}",
         "",
-        f"`python -m bench.live {' '.join(record['argv'])}` on {record['machine']}. "
+        f"`{' '.join(['python -m bench.live', *record['argv']])}` on {record['machine']}. "
         f"Targets (one worker): RSS ≤ {TARGET_RSS_MB:.0f} MB, idle CPU not measurable, "
         f"fan-out p99 ≤ {TARGET_P99_MS:.0f} ms.",
         "",
