@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -25,6 +25,21 @@ from resolvers.context import Context, Info
 # RFC 6455 1008 (policy violation): the subscriber broke the rule of reading what it asked for.
 SLOW_SUBSCRIBER_CLOSE = 1008
 TOO_MANY = "Too many subscriptions for this workspace"
+T = TypeVar("T")
+
+# One read per change and workspace, shared by the workspace's subscribers on this worker (a
+# change fanned out to a thousand of them is one read, not a thousand): (database, change id,
+# workspace, what is read) → the read, as a future every subscriber awaits.
+_READS: dict[tuple[Hashable, ...], asyncio.Future[Any]] = {}
+MOST_READS_KEPT = 1024
+# What those reads answered, by id: the same object reaches every subscriber of the read, so a
+# document executed over it answers them all alike (the fast path executes it once: 0158).
+SHARED_VALUES: dict[int, Any] = {}
+
+
+def _remember(read: asyncio.Future[Any]) -> None:
+    if not read.cancelled() and read.exception() is None and read.result() is not None:
+        SHARED_VALUES[id(read.result())] = read.result()
 
 
 @dataclass
@@ -114,3 +129,23 @@ async def changes_for(info: Info, kinds: Iterable[str]) -> AsyncIterator[Change]
     # it is collected.
     weakref.finalize(changes, subscription.close)
     return changes
+
+
+async def shared_read(
+    context: Context, change: Change, key: tuple[Hashable, ...], read: Callable[[], Awaitable[T]]
+) -> T:
+    """What ``read`` answers for ``change`` in the caller's workspace, read once for all the
+    workspace's subscribers on this worker that ask with the same ``key`` (docs/decisions/0157).
+    Its answer is given to all of them as one object: a plain type, whose fields read nothing
+    of the subscriber (the fast path executes a document over it once for all: 0158).
+    A read that failed or was cancelled is made again by the next subscriber; one subscriber
+    cancelled while it waits does not cancel the others' read."""
+    full = (id(context.runtime.db), change.id, context.viewer.tenant_id, *key)
+    found = _READS.get(full)
+    if found is None or (found.done() and (found.cancelled() or found.exception() is not None)):
+        if len(_READS) >= MOST_READS_KEPT:
+            _READS.clear()
+            SHARED_VALUES.clear()
+        found = _READS[full] = asyncio.ensure_future(read())
+        found.add_done_callback(_remember)
+    return cast(T, await asyncio.shield(found))

@@ -5,9 +5,9 @@ subscriber's workspace, so what it receives is what a query would answer now."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -16,7 +16,7 @@ from app.changes import CONNECTION, INTEGRATION, Change
 from app.models import utcnow
 from app.repositories import integrations
 from resolvers.context import Context, Info
-from resolvers.engine.subscriptions import changes_for
+from resolvers.engine.subscriptions import changes_for, shared_read
 from resolvers.integrations import rules
 from resolvers.loaders import Loaders
 
@@ -66,32 +66,18 @@ async def _integration_state(context: Context, provider: str) -> IntegrationChan
     )
 
 
-# One read per change and workspace, shared by the workspace's subscribers on this worker (a
-# change fanned out to a thousand of them is one read, not a thousand): (database, change id,
-# workspace, provider) → the read, as a task every subscriber awaits.
-_READS: dict[tuple[int, int, uuid.UUID | None, str], asyncio.Task[IntegrationChange | None]] = {}
-MOST_READS_KEPT = 1024
-
-
-def _shared_read(
-    context: Context, change: Change, provider: str
-) -> asyncio.Task[IntegrationChange | None]:
-    key = (id(context.runtime.db), change.id, context.viewer.tenant_id, provider)
-    found = _READS.get(key)
-    if found is None or (found.done() and (found.cancelled() or found.exception() is not None)):
-        if len(_READS) >= MOST_READS_KEPT:
-            _READS.clear()
-        found = _READS[key] = asyncio.ensure_future(_integration_state(context, provider))
-    return found
-
-
 async def _integrations(
     context: Context, changes: AsyncIterator[Change]
 ) -> AsyncGenerator[IntegrationChange, None]:
     async for change in changes:
         provider = change.payload.get("provider")
         if isinstance(provider, str):
-            current = await asyncio.shield(_shared_read(context, change, provider))
+            current = await shared_read(
+                context,
+                change,
+                ("integration", provider),
+                partial(_integration_state, context, provider),
+            )
             if current is not None:
                 yield current
 
@@ -105,9 +91,16 @@ def _connection(payload: Any) -> ConnectionChange:
     )
 
 
-async def _connections(changes: AsyncIterator[Change]) -> AsyncGenerator[ConnectionChange, None]:
+async def _connection_of(change: Change) -> ConnectionChange:
+    return _connection(change.payload)
+
+
+async def _connections(
+    context: Context, changes: AsyncIterator[Change]
+) -> AsyncGenerator[ConnectionChange, None]:
     async for change in changes:
-        yield _connection(change.payload)
+        # One object for the workspace's subscribers: its execution is shared too.
+        yield await shared_read(context, change, ("connection",), partial(_connection_of, change))
 
 
 @strawberry.type
@@ -126,4 +119,4 @@ class IntegrationSubscriptions:
     )
     async def connection_changed(self, info: Info) -> AsyncGenerator[ConnectionChange, None]:
         changes = await changes_for(info, (CONNECTION,))
-        return _connections(changes)
+        return _connections(info.context, changes)

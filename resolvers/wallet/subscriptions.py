@@ -1,12 +1,15 @@
 """``balanceChanged``: the workspace's balance and month spend as usage comes in (the triggers
 log every usage insert) and as credits are granted (the ledger logs a ``balance`` change in its
-transaction). Each change is read afresh — one statement, the wallet's own — so what a
-subscriber receives is what the ``wallet`` field would answer now (docs/decisions/0152, 0154)."""
+transaction). Each change is read afresh — one statement, the wallet's own, shared by the
+workspace's subscribers on this worker — so what a subscriber receives is what the ``wallet``
+field would answer now (docs/decisions/0152, 0154, 0157)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import date
+from functools import partial
 
 import strawberry
 
@@ -15,7 +18,7 @@ from app.models import utcnow
 from app.repositories import wallet
 from resolvers.context import Context, Info
 from resolvers.engine.scalars import Micros
-from resolvers.engine.subscriptions import changes_for
+from resolvers.engine.subscriptions import changes_for, shared_read
 from resolvers.usage.periods import Periods
 
 
@@ -27,12 +30,10 @@ class BalanceChange:
     )
 
 
-async def _balance(context: Context, tenant_id: uuid.UUID) -> BalanceChange:
+async def _balance(context: Context, tenant_id: uuid.UUID, month_start: date) -> BalanceChange:
     async with context.runtime.db.connect() as connection:
         totals = await wallet.wallet_totals(
-            session=connection,
-            tenant_id=tenant_id,
-            month_start=Periods.at(utcnow()).month_day,
+            session=connection, tenant_id=tenant_id, month_start=month_start
         )
     return BalanceChange(
         balance_micros=Micros(totals.balance_micros),
@@ -43,8 +44,14 @@ async def _balance(context: Context, tenant_id: uuid.UUID) -> BalanceChange:
 async def _balances(
     context: Context, tenant_id: uuid.UUID, changes: AsyncIterator[Change]
 ) -> AsyncGenerator[BalanceChange, None]:
-    async for _change in changes:
-        yield await _balance(context, tenant_id)
+    async for change in changes:
+        month_start = Periods.at(utcnow()).month_day
+        yield await shared_read(
+            context,
+            change,
+            ("wallet", month_start),
+            partial(_balance, context, tenant_id, month_start),
+        )
 
 
 @strawberry.type

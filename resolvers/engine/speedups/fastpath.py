@@ -29,6 +29,7 @@ from types import CodeType
 from typing import Any, NamedTuple
 
 from graphql import (
+    ExecutionResult,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLEnumType,
@@ -42,6 +43,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLString,
     GraphQLUnionType,
+    OperationType,
     Undefined,
     get_named_type,
 )
@@ -55,6 +57,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import get_strawberry_type_cast
 
 from resolvers.engine.prefetch import Prefetched, combine, marker_of
+from resolvers.engine.subscriptions import SHARED_VALUES
 
 
 class Unsupported(Exception):
@@ -207,6 +210,31 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[Any, int], tuple[Any, ItemPlan | None]] = {}
         self._fast = not getattr(self.middleware_manager, "middlewares", None)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """A subscription event whose value a shared read answered (the same object for every
+        subscriber of the workspace) is executed once per document: the subscribers that sent
+        the same document without variables get the same result (docs/decisions/0158)."""
+        root = self.root_value
+        if (
+            root is None
+            or SHARED_VALUES.get(id(root)) is not root
+            or self.operation.variable_definitions
+            or not self._fast
+            or self.operation.operation is not OperationType.SUBSCRIPTION
+        ):
+            return super().execute_operation(serially)
+        key = (id(self.schema), id(root), id(self.operation))
+        found = _SHARED_EVENTS.get(key)
+        if found is not None and found[0] is root and found[1] is self.operation:
+            return found[2]
+        result = super().execute_operation(serially)
+        if isinstance(result, ExecutionResult) and not result.errors:
+            if len(_SHARED_EVENTS) >= MAX_SHARED_EVENTS:
+                _SHARED_EVENTS.clear()
+            # Keeps the value and the document alive: their ids stay unique.
+            _SHARED_EVENTS[key] = (root, self.operation, result)
+        return result
 
     def complete_iterable_value(
         self,
@@ -415,6 +443,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 # Plans shared between requests, by item type and the list field's nodes (see
 # ``_shared_item_plan``); all forgotten at once when full, as ``app.cache.memo`` does.
 MAX_SHARED_PLANS = 512
+MAX_SHARED_EVENTS = 256
+# (schema, shared value, operation) → (the value, the operation, its result).
+_SHARED_EVENTS: dict[tuple[int, int, int], tuple[Any, Any, ExecutionResult]] = {}
 _SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], ItemPlan | None]] = {}
 
 
