@@ -99,7 +99,9 @@ class Feed:
                 self.bound.add(connection_id)
             else:
                 self.bound.discard(connection_id)
-            return frame(change, change.kind)
+            return frame(
+                change, change.kind, {"app_id": str(self.app_id), "connection_id": connection_id}
+            )
         if change.kind == KEY_REVOKED:
             if self.key_id is None or payload.get("key_id") != str(self.key_id):
                 return None
