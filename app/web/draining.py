@@ -36,12 +36,12 @@ class Draining:
         self._none_open.set()
 
     @contextlib.contextmanager
-    def stream(self) -> Iterator[asyncio.Event]:
-        """Count a stream while it is open; it watches the event it is given."""
+    def stream(self) -> Iterator[None]:
+        """Count a stream while it is open (it watches ``started`` and ends when it is set)."""
         self._open += 1
         self._none_open.clear()
         try:
-            yield self.started
+            yield
         finally:
             self._open -= 1
             if self._open == 0:
@@ -81,8 +81,10 @@ def drain_before_stopping(draining: Draining) -> Callable[[], None]:
     signalled: list[int] = []
 
     async def drain_then(handler: Handler, sig: int) -> None:
-        await draining.drain()
-        handler(sig, None)
+        try:
+            await draining.drain()
+        finally:  # uvicorn stops whatever happened
+            handler(sig, None)
 
     def on_signal(sig: int, frame: FrameType | None) -> None:
         handler = theirs[sig]
