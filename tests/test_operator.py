@@ -283,7 +283,9 @@ def test_migrate_lists_what_it_applied(tmp_path: Path) -> None:
         "applied 0003: credit_entries: each workspace's append-only ledger of credits",
         "applied 0004: change_events: the change log, written by triggers for rows other systems "
         "write",
-        f"the database at {where} is at the latest migration (0004)",
+        "applied 0005: binding changes: triggers log binding.added / binding.removed, whoever "
+        "writes the bindings",
+        f"the database at {where} is at the latest migration (0005)",
     ]
     again = vendo(tmp_path, "migrate")
     assert again.stdout.splitlines() == [
@@ -384,6 +386,8 @@ def test_serve_in_development_says_where_and_stores_secrets_with_its_own_key(
         "ledger of credits)",
         "INFO database: applied migration 0004 (change_events: the change log, written by "
         "triggers for rows other systems write)",
+        "INFO database: applied migration 0005 (binding changes: triggers log binding.added / "
+        "binding.removed, whoever writes the bindings)",
         "INFO database: seeded the demo data (14 integrations, 9 tools; user demo@vendo.local)",
         "INFO vendo-gateway 0.1.0 in development mode (VENDO_ENV), 1 worker(s)",
         f"INFO GraphQL and GraphiQL: http://127.0.0.1:{port}/graphql",
