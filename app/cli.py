@@ -13,6 +13,7 @@ import atexit
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import uuid
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from importlib.metadata import version
+from types import FrameType
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
@@ -113,6 +115,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     startup.development_secret_keys(settings)
     startup.prepare_database(settings)
     startup.announce(settings, host=args.host, port=args.port, workers=args.workers)
+    signal.signal(signal.SIGTERM, _stopped)
     if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers write their metrics to files here; /metrics on any worker sums them all.
         os.environ[MULTIPROC_ENV] = directory = tempfile.mkdtemp(prefix="vendo-metrics-")
@@ -128,11 +131,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=log_config,
         loop="uvloop",
         http="httptools",
-        # Open event streams never finish on their own: past this, a SIGTERM ends them (their
-        # clients reconnect with Last-Event-ID and lose nothing, docs/decisions/0156).
+        # On a stop signal open streams end first (docs/decisions/0159); then uvicorn waits
+        # this long for the requests still running before it cancels them.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
+
+
+def _stopped(_signal: int, _frame: FrameType | None) -> None:
+    """SIGTERM is how a gateway is stopped: uvicorn hands it back once it stopped cleanly (and
+    one before uvicorn runs stops the process the same way) — exit status 0, not death by it."""
+    raise SystemExit(0)
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:

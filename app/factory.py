@@ -23,6 +23,7 @@ from strawberry.subscriptions import (
 from app.runtime import Runtime
 from app.settings import Settings
 from app.web import metrics, speedups, tracing
+from app.web.draining import drain_before_stopping
 from app.web.health import healthz, metrics_endpoint, readyz
 from app.web.middleware import BodyLimit, PrefixCors
 from app.web.request_log import RequestLog
@@ -88,9 +89,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # worker: out of the garbage collector's sight, a full collection no longer walks it
         # (docs/PERFORMANCE.md says what that saves). Given back at shutdown.
         gc.freeze()
+        # A stop signal ends the open streams before uvicorn waits for them (0159).
+        undrain = drain_before_stopping(runtime.draining)
         try:
             yield
         finally:
+            undrain()
             gc.unfreeze()
             await runtime.close()
             if provider is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -15,6 +15,7 @@ from app.services.jwks import JwksKeys
 from app.services.pricing import PricingCatalog
 from app.services.secrets import SecretBox, parse_keys
 from app.settings import Settings
+from app.web.draining import Draining
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Runtime:
     snapshots: Snapshots
     changes: ChangeStream
     jwks: JwksKeys | None = None  # the published identity-token keys, when configured
+    # Set when the server starts to stop: open streams end cleanly (docs/decisions/0159).
+    draining: Draining = field(default_factory=Draining)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

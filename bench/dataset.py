@@ -765,6 +765,18 @@ async def _recreate_pg_database(url: str) -> None:
         await connection.close()
 
 
+PG_USAGE_DAILY = """
+    INSERT INTO usage_daily (tenant_id, provider, day, events, cost_micros)
+    SELECT tenant_id, provider, (occurred_at AT TIME ZONE 'UTC')::date, count(*), sum(cost_micros)
+    FROM usage_events GROUP BY 1, 2, 3
+"""
+PG_USAGE_MONTHLY = """
+    INSERT INTO usage_monthly (tenant_id, month, events, cost_micros)
+    SELECT tenant_id, date_trunc('month', day)::date, sum(events), sum(cost_micros)
+    FROM usage_daily GROUP BY 1, 2
+"""
+
+
 async def _load_pg_rows(url: str, data: Dataset) -> dict[str, float]:
     import asyncpg
 
@@ -793,6 +805,13 @@ async def _load_pg_rows(url: str, data: Dataset) -> dict[str, float]:
                     "usage_events", records=chunk, columns=EVENT_COLUMNS
                 )
         timings["usage_events"] = time.perf_counter() - started
+        started = time.perf_counter()
+        # The replica role also kept the rollup triggers (migrations 0002, 0006) from running:
+        # the rollups are built as those migrations' backfills build them.
+        async with connection.transaction():
+            await connection.execute(PG_USAGE_DAILY)
+            await connection.execute(PG_USAGE_MONTHLY)
+        timings["usage_rollups"] = time.perf_counter() - started
         started = time.perf_counter()
         for row in indexes:
             await connection.execute(row["indexdef"])

@@ -19,6 +19,7 @@ from app.errors import DomainError, TooManyStreams, classify
 from app.runtime import Runtime
 from app.services import events
 from app.web import request_log
+from app.web.draining import Draining
 from legacy_rest.envelopes import Envelope
 from legacy_rest.legacy_route import APP_KEY_ONLY
 from resolvers.context import context_for
@@ -31,15 +32,20 @@ HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 class EventStream(StreamingResponse):
     """A stream whose slot and subscription are given back when it ends, however it ends: the
-    client went away, the feed ended, or the server is shutting down."""
+    client went away, the feed ended, or the server is shutting down (it is counted among the
+    worker's open streams until its last chunk is sent, docs/decisions/0159)."""
 
-    def __init__(self, body: AsyncIterator[bytes], release: events.Release) -> None:
+    def __init__(
+        self, body: AsyncIterator[bytes], release: events.Release, draining: Draining
+    ) -> None:
         super().__init__(body, media_type="text/event-stream", headers=HEADERS)
         self.release = release
+        self.draining = draining
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            with self.draining.stream():  # open until its last chunk is sent
+                await super().__call__(scope, receive, send)
         finally:
             with contextlib.suppress(Exception):
                 await self.body_iterator.aclose()  # type: ignore[attr-defined]
@@ -92,5 +98,6 @@ async def deployment_events(request: Request) -> Response:
         after_id=events.last_event_id(request.headers.get("last-event-id")),
         heartbeat_seconds=runtime.settings.events_heartbeat_seconds,
         slot=slot,
+        draining=runtime.draining.started,
     )
-    return EventStream(body, release)
+    return EventStream(body, release, runtime.draining)

@@ -283,9 +283,11 @@ def test_migrate_lists_what_it_applied(tmp_path: Path) -> None:
         "applied 0003: credit_entries: each workspace's append-only ledger of credits",
         "applied 0004: change_events: the change log, written by triggers for rows other systems "
         "write",
-        "applied 0005: usage_monthly: per tenant and UTC month, maintained by triggers on "
+        "applied 0005: binding changes: triggers log binding.added / binding.removed, whoever "
+        "writes the bindings",
+        "applied 0006: usage_monthly: per tenant and UTC month, maintained by triggers on "
         "usage_daily",
-        f"the database at {where} is at the latest migration (0005)",
+        f"the database at {where} is at the latest migration (0006)",
     ]
     again = vendo(tmp_path, "migrate")
     assert again.stdout.splitlines() == [
@@ -386,7 +388,9 @@ def test_serve_in_development_says_where_and_stores_secrets_with_its_own_key(
         "ledger of credits)",
         "INFO database: applied migration 0004 (change_events: the change log, written by "
         "triggers for rows other systems write)",
-        "INFO database: applied migration 0005 (usage_monthly: per tenant and UTC month, "
+        "INFO database: applied migration 0005 (binding changes: triggers log binding.added / "
+        "binding.removed, whoever writes the bindings)",
+        "INFO database: applied migration 0006 (usage_monthly: per tenant and UTC month, "
         "maintained by triggers on usage_daily)",
         "INFO database: seeded the demo data (14 integrations, 9 tools; user demo@vendo.local)",
         "INFO vendo-gateway 0.1.0 in development mode (VENDO_ENV), 1 worker(s)",

@@ -53,7 +53,7 @@ class UsageDaily(SQLModel, table=True):
 
 class UsageMonthly(SQLModel, table=True):
     """Usage per tenant and UTC month (its first day), maintained by database triggers on every
-    change of ``usage_daily`` (migration 0005): the wallet's sums over all time and over this
+    change of ``usage_daily`` (migration 0006): the wallet's sums over all time and over this
     month read a row per month, not a row per provider and day."""
 
     __tablename__ = "usage_monthly"

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.changes import BINDING_ADDED
 from app.models import (
     App,
     AppConnectionBinding,
@@ -24,7 +23,6 @@ from app.models import (
     Tool,
     UsageEvent,
 )
-from app.repositories import changes
 
 # (provider, key, label, unit, rate micros, public)
 MeterRow = tuple[str, str, str, str, int, bool]
@@ -131,7 +129,8 @@ async def add_app(
     connection_ids: Iterable[uuid.UUID],
 ) -> uuid.UUID:
     """An app of the workspace bound to these connections; returns its id. Each binding logs a
-    ``binding.added`` change in the transaction (the events channel of the app)."""
+    ``binding.added`` change in the transaction: the bindings table's trigger writes it, as for
+    any writer (migration 0005)."""
     app = App(tenant_id=tenant_id, tool_id=tool_id, name=name)
     session.add(app)
     await session.flush()
@@ -141,20 +140,6 @@ async def add_app(
     ]
     session.add_all(bindings)
     await session.flush()
-    await changes.record_and_notify(
-        session=session,
-        rows=[
-            {
-                "tenant_id": tenant_id,
-                "app_id": app.id,
-                "kind": BINDING_ADDED,
-                "subject": str(binding.connection_id),
-                "payload": {"app_id": str(app.id), "connection_id": str(binding.connection_id)},
-                "created_at": binding.created_at,
-            }
-            for binding in bindings
-        ],
-    )
     return app.id
 
 

@@ -2,7 +2,7 @@
 
 A balance is one statement whatever the volume of usage: the tenant's credits summed from the
 ledger's index, its usage cost summed from ``usage_monthly`` — a row per month, kept exact, today
-included, by the triggers of migrations 0002 and 0005 (docs/decisions/0090)."""
+included, by the triggers of migrations 0002 and 0006 (docs/decisions/0090)."""
 
 from __future__ import annotations
 

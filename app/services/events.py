@@ -32,6 +32,10 @@ KINDS = (CONNECTION, BINDING_ADDED, BINDING_REMOVED, KEY_REVOKED)
 CONNECTION_UPDATED = "connection.updated"
 REPLAY_MOST = 10_000
 HEARTBEAT = b": heartbeat\n\n"
+# The last frame when the worker stops: the client reconnects (to another worker) after 1 s
+# and sends the Last-Event-ID it had, losing nothing.
+RECONNECT_MS = 1000
+GOODBYE = f": shutting down\nretry: {RECONNECT_MS}\n\n".encode()
 
 
 def last_event_id(value: str | None) -> int | None:
@@ -95,7 +99,9 @@ class Feed:
                 self.bound.add(connection_id)
             else:
                 self.bound.discard(connection_id)
-            return frame(change, change.kind)
+            return frame(
+                change, change.kind, {"app_id": str(self.app_id), "connection_id": connection_id}
+            )
         if change.kind == KEY_REVOKED:
             if self.key_id is None or payload.get("key_id") != str(self.key_id):
                 return None
@@ -123,10 +129,12 @@ async def stream(
     after_id: int | None,
     heartbeat_seconds: float,
     slot: str,
+    draining: asyncio.Event,
 ) -> AsyncIterator[bytes]:
     """The frames of ``feed``: the replay after ``after_id``, then live changes (the
     subscription was opened before the replay was read, so nothing falls between), with a
-    heartbeat comment when idle; the app's slot lease is renewed while it lasts."""
+    heartbeat comment when idle; the app's slot lease is renewed while it lasts. When
+    ``draining`` is set (the worker is stopping, docs/decisions/0159) it ends with ``GOODBYE``."""
     sent: set[int] = set()
     yield b": connected\n\n"  # the headers and a first byte go out at once
     if after_id is not None:
@@ -138,29 +146,75 @@ async def stream(
                     yield chunk
                     if feed.ended:
                         return
-    loop = asyncio.get_running_loop()
-    renew_at = loop.time() + RENEW_SECONDS
-    beat_at = loop.time() + heartbeat_seconds
-    while True:
-        wait = max(min(beat_at, renew_at) - loop.time(), 0.0)
-        try:
-            change = await asyncio.wait_for(subscription.__anext__(), wait)
-        except TimeoutError:
-            now = loop.time()
-            if now >= renew_at:
-                renew_at = now + RENEW_SECONDS
-                with contextlib.suppress(Exception):  # Redis away: the lease runs a minute
-                    await changes.slots.renew(feed.app_id, slot)
-            if now >= beat_at:
-                beat_at = now + heartbeat_seconds
-                yield HEARTBEAT
-            continue
-        except SubscriptionEnded:
-            return
-        if change.id in sent:
-            continue
-        chunk = feed.event(change)
-        if chunk is not None:
-            yield chunk
-            if feed.ended:
+    async with _Live(subscription, draining) as live:
+        loop = asyncio.get_running_loop()
+        renew_at = loop.time() + RENEW_SECONDS
+        beat_at = loop.time() + heartbeat_seconds
+        while True:
+            arrived = await live.next(max(min(beat_at, renew_at) - loop.time(), 0.0))
+            if live.draining:
+                yield GOODBYE
                 return
+            if live.ended:
+                return
+            if arrived is None:
+                now = loop.time()
+                if now >= renew_at:
+                    renew_at = now + RENEW_SECONDS
+                    with contextlib.suppress(Exception):  # Redis away: the lease runs a minute
+                        await changes.slots.renew(feed.app_id, slot)
+                if now >= beat_at:
+                    beat_at = now + heartbeat_seconds
+                    yield HEARTBEAT
+                continue
+            if arrived.id in sent:
+                continue
+            chunk = feed.event(arrived)
+            if chunk is not None:
+                yield chunk
+                if feed.ended:
+                    return
+
+
+class _Live:
+    """The next change of a subscription, or nothing within a timeout, or the worker stopping:
+    one wait on both, the pending read kept across timeouts."""
+
+    def __init__(self, subscription: Subscription, draining: asyncio.Event) -> None:
+        self.subscription = subscription
+        self._draining = draining
+        self._stop: asyncio.Task[bool] | None = None
+        self._read: asyncio.Task[Change] | None = None
+        self.ended = False  # the subscription was ended by the gateway
+
+    @property
+    def draining(self) -> bool:
+        return self._draining.is_set()
+
+    async def next(self, seconds: float) -> Change | None:
+        """The next change, or None after ``seconds``, when draining, or when ended."""
+        if self._draining.is_set():
+            return None
+        if self._read is None:
+            self._read = asyncio.ensure_future(self.subscription.__anext__())
+        assert self._stop is not None
+        done, _ = await asyncio.wait(
+            (self._read, self._stop), timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        if self._read not in done:
+            return None
+        read, self._read = self._read, None
+        try:
+            return read.result()
+        except SubscriptionEnded:
+            self.ended = True
+            return None
+
+    async def __aenter__(self) -> _Live:
+        self._stop = asyncio.ensure_future(self._draining.wait())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for task in (self._read, self._stop):
+            if task is not None:
+                task.cancel()

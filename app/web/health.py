@@ -36,8 +36,12 @@ async def _redis(runtime: Runtime) -> dict[str, str]:
 
 
 async def readyz(request: Request) -> Response:
-    """The database is reachable and migrated to head; Redis answers when it is configured."""
+    """The database is reachable and migrated to head; Redis answers when it is configured; the
+    worker is not shutting down (docs/decisions/0159)."""
     runtime: Runtime = request.app.state.runtime
+    if runtime.draining.started.is_set():
+        body = {"status": "unavailable", "checks": {"shutdown": "draining"}}
+        return JSONResponse(body, status_code=503)
     database, redis = await asyncio.gather(
         schema_state(runtime.db, within=CHECK_TIMEOUT_SECONDS), _redis(runtime)
     )

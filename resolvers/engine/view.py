@@ -3,6 +3,8 @@ and Apollo's CSRF rule."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
@@ -15,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.base import BaseRequestProtocol
@@ -73,6 +75,19 @@ def errors_response(error: DomainError) -> Response:
 
 
 CONTEXT_KEY = "vendo.context"
+CLOSER_KEY = "vendo.closer"
+# RFC 6455 1001 (going away): the worker is stopping; clients reconnect (docs/decisions/0159).
+GOING_AWAY = 1001
+GOING_AWAY_REASON = "Server shutting down"
+
+
+async def close_when_draining(socket: WebSocket, draining: asyncio.Event) -> None:
+    """Close ``socket`` with 1001 once the worker starts to stop; Strawberry then ends its
+    operations as for any close."""
+    await draining.wait()
+    if socket.application_state is not WebSocketState.DISCONNECTED:
+        with contextlib.suppress(Exception):  # the client went away meanwhile
+            await socket.close(code=GOING_AWAY, reason=GOING_AWAY_REASON)
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -96,6 +111,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
             await errors_response(CrossSiteRequestRefused())(scope, receive, send)
             return
         try:
+            if scope["type"] == "websocket":
+                with scope["app"].state.runtime.draining.stream():
+                    await super().__call__(scope, receive, send)
+                return
             lane = getattr(self.schema, "lane", None)
             if lane is not None and scope["type"] == "http" and lane.eligible(scope):
                 messages, body = await lane.read(receive)
@@ -117,6 +136,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         finally:
             if (context := scope.pop(CONTEXT_KEY, None)) is not None:
                 context.close()
+            if (closer := scope.pop(CLOSER_KEY, None)) is not None:
+                closer.cancel()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -124,6 +145,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         context = await context_for(request)
         if isinstance(request, WebSocket):
             context = SocketContext.of(context)
+            closer = close_when_draining(request, context.runtime.draining.started)
+            request.scope[CLOSER_KEY] = asyncio.create_task(closer)
         request.scope[CONTEXT_KEY] = context  # closed once the response is sent
         return context
 

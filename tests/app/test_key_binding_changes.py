@@ -1,7 +1,8 @@
 """Key and binding changes on the change stream (docs/decisions/0155): a key revoked through the
 REST route (its GraphQL mutation) or by ``vendo-gateway key revoke``, and bindings written with an
-app, log their change in the write's transaction — with the key's workspace and app — and reach
-subscribers once it committed."""
+app (by the bindings table's triggers, docs/decisions/0160: once per binding), log their change in
+the write's transaction — with the key's workspace and app — and reach subscribers once it
+committed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlmodel import col
 from app.changes import BINDING_ADDED, KEY_REVOKED, Change
 from app.changes.hub import Subscription
 from app.cli import main
-from app.models import ApiKey, App, ChangeEvent, Tool
+from app.models import ApiKey, App, AppConnectionBinding, ChangeEvent, Tool
 from app.repositories import seed
 from app.runtime import Runtime
 from app.settings import Settings
@@ -120,3 +121,13 @@ async def test_bindings_written_with_an_app_log_binding_added(demo: None, runtim
             {"app_id": str(app_id), "connection_id": str(connection.id)},
         )
     ]
+
+
+async def test_the_demo_seed_logs_one_binding_added_per_binding(
+    demo: None, runtime: Runtime
+) -> None:
+    async with runtime.db.read() as session:
+        bindings = (await session.execute(select(AppConnectionBinding))).scalars().all()
+    logged_pairs = [(row.app_id, row.subject) for row in await logged(runtime, BINDING_ADDED)]
+    assert bindings
+    assert sorted(logged_pairs) == sorted((b.app_id, str(b.connection_id)) for b in bindings)

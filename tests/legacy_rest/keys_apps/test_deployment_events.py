@@ -160,6 +160,58 @@ async def test_last_event_id_replays_what_was_missed_after_a_disconnect(
             assert int(live["id"]) > int(third["id"])
 
 
+def stored(runtime: Runtime, value: uuid.UUID) -> str:
+    """A UUID as the database holds it (SQLite: its 32 hex digits)."""
+    return value.hex if runtime.settings.is_sqlite else str(value)
+
+
+def binding(
+    event_id: str, name: str, app_id: uuid.UUID, connection_id: uuid.UUID
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "event": name,
+        "data": {"app_id": str(app_id), "connection_id": str(connection_id)},
+    }
+
+
+async def test_bindings_written_by_sql_arrive_and_decide_which_connections_are_heard(
+    demo: None, settings: Settings, runtime: Runtime
+) -> None:
+    key = await demo_key(runtime, APP_KEY)
+    app_id = await app_id_of(runtime, "My Hermes")
+    connection = await bound_connection(runtime)
+    other = await connection_of(runtime, await demo_tenant_id(runtime), "elevenlabs")
+    pair = f"'{stored(runtime, app_id)}', '{stored(runtime, other.id)}'"
+    now = "strftime('%Y-%m-%d %H:%M:%f', 'now')" if settings.is_sqlite else "now()"
+    with served(settings) as (base, _):
+        async with stream(base, key) as events:
+            await set_active(runtime, other.id, False)  # not bound yet: not told
+            await run_sql(
+                runtime,
+                "INSERT INTO app_connection_bindings (app_id, connection_id, created_at) "
+                f"VALUES ({pair}, {now})",
+            )
+            added = await events.event()
+            assert added == binding(added["id"], "binding.added", app_id, other.id)
+            await set_active(runtime, other.id, True)  # bound: told
+            told = await events.event()
+            assert told == updated(told["id"], other, True)
+            await run_sql(
+                runtime,
+                "DELETE FROM app_connection_bindings "
+                f"WHERE app_id = '{stored(runtime, app_id)}' "
+                f"AND connection_id = '{stored(runtime, other.id)}'",
+            )
+            removed = await events.event()
+            assert removed == binding(removed["id"], "binding.removed", app_id, other.id)
+            await set_active(runtime, other.id, False)  # unbound again: not told
+            await set_active(runtime, connection.id, False)
+            last = await events.event()
+            assert last == updated(last["id"], connection, False)
+            assert int(added["id"]) < int(told["id"]) < int(removed["id"]) < int(last["id"])
+
+
 @contextmanager
 def workers(settings: Settings) -> Iterator[list[str]]:
     """Two workers when Redis is configured (the cap is counted there), else one."""
