@@ -39,6 +39,7 @@ from bench.servers import (
     _gateway_cli,
     free_port,
     gateway_command,
+    redis_cleanup,
 )
 
 RUNS_DIR = BENCH_DIR / "results" / "runs"
@@ -172,19 +173,6 @@ def live_env(database_url: str, *, redis: bool, per_workspace: int) -> dict[str,
         env["VENDO_RATE_LIMIT_STORAGE"] = REDIS_URL
         env["VENDO_REDIS_PREFIX"] = REDIS_PREFIX
     return env
-
-
-def redis_cleanup() -> int:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000))
-        if keys:
-            client.delete(*keys)
-        return len(keys)
-    finally:
-        client.close()
 
 
 def live_settings(per_workspace: int) -> dict[str, str]:
@@ -432,7 +420,7 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
     per_workspace = options.sse + options.ws + 100
     env = live_env(config.database_url, redis=config.redis, per_workspace=per_workspace)
     if config.redis:
-        redis_cleanup()
+        redis_cleanup(REDIS_PREFIX)
     if not config.database_url.startswith("sqlite"):
         await recreate_postgres()
     print(f"[{config.name}] seeding, {apps} apps and keys …", flush=True)
@@ -548,7 +536,7 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
         server.stop()
         os.sched_setaffinity(0, range(os.cpu_count() or 1))
         if config.redis:
-            redis_cleanup()
+            redis_cleanup(REDIS_PREFIX)
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

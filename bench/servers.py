@@ -244,12 +244,13 @@ def server_env(database_url: str, *, redis: bool, upstream: str) -> dict[str, st
     return env
 
 
-def redis_cleanup() -> int:
+def redis_cleanup(prefix: str = REDIS_PREFIX) -> int:
+    """Deletes the bench's keys (those under ``prefix``) from its Redis database; how many."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        keys = list(client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000))
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
         return len(keys)

@@ -22,6 +22,7 @@ from legacy_rest.routes import ROUTES
 from resolvers.context import Context
 from resolvers.schema import GatewaySchema, build_schema
 from tests.conftest import Sessions
+from tests.support.documents import RAISED_LIMITS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "GRAPHQL_EXAMPLES.md"
 EXAMPLES = [
@@ -55,13 +56,7 @@ EDGE_CASES = [
     '{ tool(slug: "hermes") { activeRelease { wizardLayout { subSteps { id sections'
     " { __typename ... on IntegrationSection { p: providers type } } } } } } }",
 ]
-LIMITS = {
-    "graphql_max_cost": 10**9,
-    "graphql_max_depth": 50,
-    "graphql_max_aliases": 1000,
-    "graphql_max_tokens": 100_000,
-    "graphql_max_page_size": 1000,
-}
+LIMITS = RAISED_LIMITS
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from legacy_rest.routes import ROUTES
 from resolvers.engine.speedups.lane import MAX_BYTES, SmallLane
 from tests.conftest import Sessions, session_headers
 from tests.support.credentials import bearer, demo_key
+from tests.support.documents import RAISED_LIMITS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "GRAPHQL_EXAMPLES.md"
 EXAMPLES = [
@@ -37,14 +38,7 @@ SMALL = [
 
 # The gateway's own operations exceed the default limits (they run trusted on the legacy routes):
 # raised here so that they run on /graphql too. TestDefaults keeps the defaults.
-LIMITS = {
-    "speedups": True,  # whatever VENDO_SPEEDUPS says
-    "graphql_max_cost": 10**9,
-    "graphql_max_depth": 50,
-    "graphql_max_aliases": 1000,
-    "graphql_max_tokens": 100_000,
-    "graphql_max_page_size": 1000,
-}
+LIMITS = {**RAISED_LIMITS, "speedups": True}  # whatever VENDO_SPEEDUPS says
 
 
 @pytest.fixture

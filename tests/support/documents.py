@@ -1,4 +1,5 @@
-"""GraphQL documents more than one test module sends (a module's own documents stay in it)."""
+"""GraphQL documents more than one test module sends (a module's own documents stay in it), and
+the raised limits under which the gateway's own operations run on /graphql."""
 
 from __future__ import annotations
 
@@ -61,3 +62,14 @@ def gql_error(message: str, code: str = "BAD_USER_INPUT", **extra: Any) -> dict[
 def codes(result: dict[str, Any]) -> list[str]:
     """The ``extensions.code`` of each error of a GraphQL result."""
     return [error["extensions"]["code"] for error in result.get("errors", [])]
+
+
+# Settings that let the gateway's own operations (which exceed the default limits: they run
+# trusted on the legacy routes) run on /graphql too.
+RAISED_LIMITS: dict[str, object] = {
+    "graphql_max_cost": 10**9,
+    "graphql_max_depth": 50,
+    "graphql_max_aliases": 1000,
+    "graphql_max_tokens": 100_000,
+    "graphql_max_page_size": 1000,
+}
