@@ -28,7 +28,7 @@ async def _redis(runtime: Runtime) -> dict[str, str]:
     if "redis" in settings.rate_limit_storage:
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-                healthy = await runtime.limits.storage.check()
+                healthy = await runtime.limits.check()
         except Exception:
             healthy = False
         checks["rate_limits"] = "ok" if healthy else "unreachable"
