@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     subscriptions_per_connection: int = Field(default=10, ge=1, le=1000)
     subscriptions_per_workspace: int = Field(default=100, ge=1)
     subscription_queue_size: int = Field(default=100, ge=1, le=100_000)
-    changes_poll_seconds: float = Field(default=0.5, gt=0, le=2)
+    changes_poll_seconds: float = Field(default=0.05, gt=0, le=2)
     change_log_hours: float = Field(default=24, gt=0, le=24 * 30)
     # The events channel, GET /api/deployments/me/events (docs/decisions/0156).
     events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)

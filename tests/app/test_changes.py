@@ -5,17 +5,23 @@ does not read; the log is pruned after VENDO_CHANGE_LOG_HOURS."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
-from app.changes import INTEGRATION, Change
+from app.changes import CONNECTION, INTEGRATION, Change
 from app.changes.hub import Hub, SubscriptionEnded, TooManySubscriptions
+from app.changes.watch import SqlitePoller
 from app.models import utcnow
 from app.repositories import changes as changes_log
 from app.runtime import Runtime
+from app.settings import Settings
+from tests.conftest import POSTGRES_URL
 
 WORKSPACE = uuid.UUID("00000000-0000-4000-8000-000000000001")
 ELSEWHERE = uuid.UUID("00000000-0000-4000-8000-000000000002")
@@ -142,3 +148,46 @@ async def test_the_replay_read_holds_the_workspace_its_app_and_catalog_changes(
     assert [row[4] for row in rows] == ["workspace", "its app", "catalog"]
     assert ids == sorted(ids)
     assert [row[4] for row in later] == ["its app", "catalog"]
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's poll (PostgreSQL is told by NOTIFY)")
+async def test_the_sqlite_poll_reads_the_log_only_after_another_connection_committed(
+    demo: None, settings: Settings, runtime: Runtime
+) -> None:
+    """Idle rounds cost no statement: only a commit by another connection — the gateway's own
+    pool, or another process's plain sqlite3 connection — makes the poll read the log."""
+    heard: list[Change] = []
+    poller = SqlitePoller(settings, deliver=heard.append, interval=60)
+    statements: list[str] = []
+
+    def executed(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(poller.engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        await poller.poll()  # the first look sets the watermark
+        assert [statement.split()[0] for statement in statements] == ["BEGIN", "SELECT"]
+        for _ in range(5):
+            await poller.poll()
+        assert len(statements) == 2  # nothing committed: not one statement
+        async with runtime.db.write() as session, session.begin():
+            await runtime.changes.record(
+                session, tenant_id=WORKSPACE, kind=INTEGRATION, subject="through the pool"
+            )
+        await poller.poll()
+        assert [change.subject for change in heard] == ["through the pool"]
+        path = make_url(settings.database_url).database
+        assert path is not None
+        with sqlite3.connect(path) as other:  # another process's write: the triggers log it
+            other.execute(
+                "UPDATE connections SET active = NOT active "
+                "WHERE rowid = (SELECT min(rowid) FROM connections)"
+            )
+        other.close()
+        await poller.poll()
+        assert [change.kind for change in heard] == [INTEGRATION, CONNECTION]
+        read = len(statements)
+        await poller.poll()
+        assert len(statements) == read  # and quiet again
+    finally:
+        await poller.stop()
