@@ -344,3 +344,72 @@ class TestStock:
 
     async def test_no_lane_without_speedups(self, app: Starlette) -> None:
         assert app.state.schema.lane is None
+
+
+class TestLegacyRoutesOnTheLane:
+    """A legacy route runs its own operation as the lane executes (parsed and validated once, no
+    per-request extension machinery): every answer — data, errors, refusals — is the one the
+    stock path (``VENDO_SPEEDUPS=false``) gives on the same database."""
+
+    REQUESTS = (
+        ("GET", "/api/v1/balance", "app_key"),
+        ("GET", "/api/billing/balance", "app_key"),
+        ("GET", "/api/cli/balance", "app_key"),
+        ("GET", "/api/deployments/me/connections", "app_key"),
+        ("GET", "/api/integrations/openrouter", "session"),
+        ("GET", "/api/integrations/no-such-integration", "session"),
+        ("GET", "/api/integrations/openrouter/usage?days=7", "session"),
+        ("GET", "/api/tools/no-such-tool", None),
+        ("GET", "/api/keys", "session"),
+        ("POST", "/api/integrations/openrouter", "session"),
+        ("POST", "/api/integrations/openrouter", "session"),
+    )
+
+    async def test_each_answer_is_the_stock_path_s(
+        self,
+        app: Starlette,
+        settings: Any,
+        runtime: Any,
+        sessions: Sessions,
+        demo: None,
+        frozen_now: Any,
+    ) -> None:
+        from app.factory import create_app
+
+        headers = {
+            "session": session_headers(await sessions.create("demo@vendo.local")),
+            "app_key": bearer(await demo_key(runtime)),
+            None: {},
+        }
+        stock = create_app(settings.model_copy(update={"speedups": False}))
+        answers: dict[str, list[tuple[int, bytes, str | None]]] = {}
+        async with stock.router.lifespan_context(stock):
+            for name, application in (("lane", app), ("stock", stock)):
+                transport = httpx.ASGITransport(app=application, client=("203.0.113.9", 1))
+                async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                    answers[name] = []
+                    for method, path, credential in self.REQUESTS:
+                        response = await http.request(
+                            method,
+                            path,
+                            headers={**headers[credential], "Origin": "http://t"},
+                            json={"enabled": path == "/api/integrations/openrouter"}
+                            if method == "POST"
+                            else None,
+                        )
+                        answers[name].append(
+                            (
+                                response.status_code,
+                                response.content,
+                                response.headers.get("content-type"),
+                            )
+                        )
+        assert answers["lane"] == answers["stock"]
+        assert [status for status, _, _ in answers["lane"]] == [
+            200, 200, 200, 200, 200, 404, 200, 404, 200, 200, 200,
+        ]  # fmt: skip
+        trusted = lane(app)._trusted
+        for route in ROUTES:
+            if route.path in {"/api/v1/balance", "/api/deployments/me/connections"}:
+                assert trusted[load_operation(route.operation)] is not None  # ran on the lane
+        assert app.state.schema.lane_documents == {}  # and never feeds the untrusted lane

@@ -36,6 +36,8 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     execute,
+    parse,
+    validate,
 )
 from graphql.execution import MiddlewareManager
 from graphql.utilities import get_operation_ast
@@ -119,6 +121,7 @@ class SmallLane:
         self.limits = limits
         self.masking = FastMaskInternalErrors(hide_suggestions=hide_suggestions)
         self.hits = 0  # requests taken (for tests)
+        self._trusted: dict[str, DocumentNode | None] = {}
 
     @staticmethod
     def eligible(scope: Scope) -> bool:
@@ -189,6 +192,17 @@ class SmallLane:
         """The response body the normal path would send."""
         if (info := request_log.current()) is not None and info.operation is None:
             info.operation = _operation_name(request.document, request.operation_name)
+        result = await self.execute(request, context)
+        if result.errors:
+            return orjson.dumps(
+                {"data": result.data, "errors": [e.formatted for e in result.errors]}
+            )
+        return orjson.dumps({"data": result.data})
+
+    async def execute(self, request: Request, context: Context) -> ExecutionResult:
+        """The result the normal path's ``Schema.execute`` would give, its errors logged, masked
+        and shaped; an error raised around execution comes back as it is, as Strawberry's does.
+        Also how a legacy route runs its own, validated operation (:meth:`run_trusted`)."""
         try:
             async with asyncio.timeout(self.limits.timeout_seconds):
                 result = execute(
@@ -216,16 +230,23 @@ class SmallLane:
             return self._failed(failed or GraphQLError(str(error), original_error=error))
         self.masking._process_result(result)
         self.masking._shape(result)
-        if result.errors:
-            return orjson.dumps(
-                {"data": result.data, "errors": [e.formatted for e in result.errors]}
-            )
-        return orjson.dumps({"data": result.data})
+        return result
 
-    def _failed(self, error: GraphQLError) -> bytes:
+    def trusted(self, text: str) -> DocumentNode | None:
+        """The gateway's own operation (a legacy route's), parsed and validated once with
+        graphql-core's rules; None when it does not validate (the normal path then says why).
+        Its caller is trusted (``Context.trusted``): no cost, depth or alias limit applies."""
+        document = self._trusted.get(text)
+        if document is None and text not in self._trusted:
+            parsed = parse(text)
+            document = None if validate(self.schema._schema, parsed) else parsed
+            self._trusted[text] = document
+        return document
+
+    def _failed(self, error: GraphQLError) -> ExecutionResult:
         """An error raised around execution: Strawberry logs it and answers it as it is."""
         self.schema.process_errors([error])
-        return orjson.dumps({"data": None, "errors": [error.formatted]})
+        return ExecutionResult(data=None, errors=[error])
 
 
 def _raised(error: GraphQLError, cause: BaseException) -> GraphQLError:
