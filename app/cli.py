@@ -131,6 +131,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=log_config,
         loop="uvloop",
         http="httptools",
+        # Subscriptions' messages are a few hundred bytes: compressing them saves little and costs
+        # a zlib context per socket and CPU per message (docs/decisions/0161).
+        ws_per_message_deflate=False,
         # On a stop signal open streams end first (docs/decisions/0159); then uvicorn waits
         # this long for the requests still running before it cancels them.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,

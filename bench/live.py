@@ -119,7 +119,8 @@ def render(record: dict[str, Any]) -> str:
         "",
         f"`{' '.join(['python -m bench.live', *record['argv']])}` on {record['machine']}. "
         f"Targets (one worker): RSS ≤ {TARGET_RSS_MB:.0f} MB, idle CPU not measurable, "
-        f"fan-out p99 ≤ {TARGET_P99_MS:.0f} ms.",
+        f"fan-out p99 ≤ {TARGET_P99_MS:.0f} ms. Events measured after "
+        f"{record.get('warmup', 0)} warm-up event(s), heard by all and not counted.",
         "",
         "| configuration | SSE streams | WS subscriptions | RSS MB per worker | idle CPU "
         "(cores, 10 s) | events complete | receipts | p50 ms | p99 ms | max ms | server CPU ms "
@@ -474,10 +475,11 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
         missing: list[dict[str, int]] = []  # per event: the SSE and WS subscribers it missed
         jitter = random.Random(7)
         expected = options.sse + options.ws
-        for number in range(options.events):
+        for number in range(-options.warmup, options.events):
+            measured = number >= 0  # the warm-up events first: heard by all, not counted
             counts = [len(t) for t in receipts.times]
             started = ticks(pids)
-            committed = await writer.write(number, 1000 + number)
+            committed = await writer.write(number + options.warmup, 1000 + number)
             deadline = time.monotonic() + options.wait
             while time.monotonic() < deadline:
                 got = sum(len(t) > c for t, c in zip(receipts.times, counts, strict=True))
@@ -487,6 +489,15 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
             arrived = [t[c] for t, c in zip(receipts.times, counts, strict=True) if len(t) > c]
             cpu_ms = (ticks(pids) - started) * 1000 / hertz
             event = EventResult(expected, [(t - committed) * 1000 for t in arrived], cpu_ms)
+            print(
+                f"[{config.name}] {'event ' + str(number + 1) if measured else 'warm-up'}: "
+                f"{event.received}/{expected}, server CPU {cpu_ms:.0f} ms, "
+                f"p99 {percentile(event.latencies_ms, 99):.0f} ms",
+                flush=True,
+            )
+            if not measured:
+                await asyncio.sleep(options.spacing)
+                continue
             if arrived:
                 first = min(arrived)
                 spreads.extend((t - first) * 1000 for t in arrived)
@@ -502,12 +513,8 @@ async def run_config(config: Config, options: argparse.Namespace) -> dict[str, A
                     "ws": sum(i >= options.sse for i in late),
                 }
             )
-            print(
-                f"[{config.name}] event {number + 1}: {event.received}/{expected}, "
-                f"missing {missing[-1]}, server CPU {cpu_ms:.0f} ms, "
-                f"p99 {percentile(event.latencies_ms, 99):.0f} ms",
-                flush=True,
-            )
+            if any(missing[-1].values()):
+                print(f"[{config.name}] event {number + 1} missed: {missing[-1]}", flush=True)
             # Not in step with SQLite's poll: a commit falls anywhere in its interval.
             await asyncio.sleep(options.spacing + jitter.uniform(0, 0.5))
         latency = summarise(events)
@@ -544,6 +551,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sse", type=int, default=1000, help="events streams (SSE)")
     parser.add_argument("--ws", type=int, default=1000, help="WebSocket subscriptions")
     parser.add_argument("--events", type=int, default=20, help="events written by SQL")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="events written first, heard by all, not counted"
+    )
     parser.add_argument("--spacing", type=float, default=1.0, help="seconds between events")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measured")
     parser.add_argument("--wait", type=float, default=10.0, help="most seconds an event waits")
@@ -566,6 +576,7 @@ async def main_async(options: argparse.Namespace, argv: Sequence[str]) -> dict[s
     return {
         "stamp": datetime.now(UTC).strftime("%Y%m%d-%H%M%S"),
         "argv": list(argv),
+        "warmup": options.warmup,
         "machine": f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} at the end",
         "settings": " ".join(f"{k}={v}" for k, v in live_settings(0).items() if "PER" not in k)
         + " VENDO_SUBSCRIPTIONS_PER_WORKSPACE=<SSE + WS + 100>",
