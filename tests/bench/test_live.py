@@ -46,6 +46,7 @@ def test_the_summary_has_a_row_per_configuration():
         "ws": 1000,
         "rss_mb": {"worker 1": 180.4},
         "idle_cpu_cores": 0.002,
+        "idle_cpu_cores_alone": 0.001,
         "latency": summarise([EventResult(2, [12.0, 140.0], 95.0)]),
         "spread": {"p50_ms": 5.0, "p99_ms": 120.0},
         "sockets_per_worker": {},
@@ -54,11 +55,15 @@ def test_the_summary_has_a_row_per_configuration():
     record = {
         "stamp": "20261205-150000",
         "argv": [],
+        "warmup": 1,
         "machine": "2 cores, load 1.00 at the end",
         "settings": "VENDO_ENV=production",
         "configs": [config],
     }
     text = render(record)
-    row = "| SQLite, 1 worker | 1000 | 1000 | 180 | 0.002 | 1/1 | 2/2 | 12 | 140 | 140 | 95 |"
+    row = (
+        "| SQLite, 1 worker | 1000 | 1000 | 180 | 0.002 (0.001) | 1/1 | 2/2 | 12 | 140 | 140 | 95 |"
+    )
     assert row in text
+    assert "after 1 warm-up event(s), heard by all and not counted" in text
     assert "p50 5 ms, p99 120 ms" in text
