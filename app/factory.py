@@ -56,6 +56,7 @@ async def api_docs(_: Request) -> Response:
 
 V1_PREFIX = "/api/v1/"
 GRAPHQL_PREFIX = "/graphql"
+GC_THRESHOLDS = (50_000, 20, 20)  # the garbage collector's, while the app serves (0162)
 GRAPHQL_CORS_HEADERS = (
     "Content-Type",
     "Authorization",
@@ -89,12 +90,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # worker: out of the garbage collector's sight, a full collection no longer walks it
         # (docs/PERFORMANCE.md says what that saves). Given back at shutdown.
         gc.freeze()
+        # The young generation collected every 50,000 allocations instead of 700, so that what a
+        # request or a fanned-out change holds for a moment dies young instead of being promoted
+        # and setting off full collections (docs/decisions/0162). Restored at shutdown.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
         # A stop signal ends the open streams before uvicorn waits for them (0159).
         undrain = drain_before_stopping(runtime.draining)
         try:
             yield
         finally:
             undrain()
+            gc.set_threshold(*thresholds)
             gc.unfreeze()
             await runtime.close()
             if provider is not None:

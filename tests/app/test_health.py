@@ -441,3 +441,16 @@ async def test_a_running_worker_keeps_start_up_out_of_the_collectors_sight(
     async with app.router.lifespan_context(app):
         assert gc.get_freeze_count() > frozen
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_running_worker_collects_its_young_generation_less_often(
+    settings: Settings,
+) -> None:
+    """While the worker serves, the collector's thresholds are the gateway's (a fan-out's
+    short-lived objects die young instead of setting off full collections); at shutdown they
+    are what they were."""
+    before = gc.get_threshold()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert gc.get_threshold() == (50_000, 20, 20)
+    assert gc.get_threshold() == before
