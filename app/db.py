@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +193,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, begin: bool)
         # Take transaction control away from the sqlite3 module so that BEGIN is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor, busy_timeout_ms)
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -210,32 +211,45 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, begin: bool)
             _wait_for_write_lock(connection, begin, busy_timeout_ms)
 
 
+def _switch_to_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while the file is busy. A file not in WAL yet (new, or
+    never migrated) is switched under an exclusive lock; two connections switching it at the same
+    moment deadlock, and SQLite answers one of them "database is locked" at once rather than
+    calling its busy handler. Once the file is in WAL (it stays so), this is one statement."""
+    _while_busy(lambda: cursor.execute("PRAGMA journal_mode=WAL"), busy_timeout_ms)
+
+
 def _wait_for_write_lock(connection: Connection, begin: str, busy_timeout_ms: int) -> None:
     """``BEGIN IMMEDIATE``, with the wait for the write lock in asyncio rather than in SQLite.
 
     SQLite's busy handler sleeps inside the driver's thread, where neither a cancelled task nor
     ``sqlite3_interrupt`` can end it, so an operation past its execution timeout would still hold
-    its request for the whole busy timeout. Here each attempt fails at once (busy_timeout=0) and
-    the retries sleep on the event loop (we run in SQLAlchemy's greenlet, hence ``await_only``),
-    backing off like SQLite's own handler, until the busy timeout is spent.
+    its request for the whole busy timeout. Here each attempt fails at once (busy_timeout=0).
     """
     connection.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
-        deadline = time.monotonic() + busy_timeout_ms / 1000
-        delay = 0.001
-        while True:
-            try:
-                connection.exec_driver_sql(begin)
-                return
-            except OperationalError as error:
-                busy = getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
-                remaining = deadline - time.monotonic()
-                if not busy or remaining <= 0:
-                    raise
-                await_only(asyncio.sleep(min(delay, remaining)))
-                delay = min(delay * 2, 0.05)
+        _while_busy(lambda: connection.exec_driver_sql(begin), busy_timeout_ms)
     finally:
         connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+
+def _while_busy(attempt: Callable[[], object], busy_timeout_ms: int) -> None:
+    """Run ``attempt`` until SQLite stops answering SQLITE_BUSY or the busy timeout is spent.
+    The retries sleep on the event loop (we run in SQLAlchemy's greenlet, hence
+    ``await_only``), backing off like SQLite's own handler."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    delay = 0.001
+    while True:
+        try:
+            attempt()
+            return
+        except (sqlite3.OperationalError, OperationalError) as error:
+            code = getattr(getattr(error, "orig", error), "sqlite_errorcode", None)
+            remaining = deadline - time.monotonic()
+            if code != sqlite3.SQLITE_BUSY or remaining <= 0:
+                raise
+            await_only(asyncio.sleep(min(delay, remaining)))
+            delay = min(delay * 2, 0.05)
 
 
 def _track_pool(*engines: AsyncEngine) -> None:
