@@ -55,7 +55,7 @@ class Runtime:
         """Background work of a running gateway (cache invalidation messages, the change
         stream's listeners)."""
         self.cache.start()
-        self.changes.start()
+        self.changes.start(self.draining.started)
 
     async def close(self) -> None:
         if self.jwks is not None:

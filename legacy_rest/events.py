@@ -96,7 +96,6 @@ async def deployment_events(request: Request) -> Response:
         feed,
         subscription,
         after_id=events.last_event_id(request.headers.get("last-event-id")),
-        heartbeat_seconds=runtime.settings.events_heartbeat_seconds,
         slot=slot,
         draining=runtime.draining.started,
     )

@@ -9,6 +9,7 @@ with a reason, and its ``on_overflow`` is called (the WebSocket is closed): memo
 from __future__ import annotations
 
 import asyncio
+import enum
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -28,6 +29,13 @@ class TooManySubscriptions(Exception):
     pass
 
 
+class Signal(enum.Enum):
+    """What an events stream's queue carries besides changes (app/changes/pulse.py)."""
+
+    HEARTBEAT = "heartbeat"
+    DRAIN = "drain"
+
+
 class Subscription:
     def __init__(
         self,
@@ -41,7 +49,7 @@ class Subscription:
         self.hub = hub
         self.tenant_id = tenant_id
         self.kinds = kinds
-        self.queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=queue_size)
+        self.queue: asyncio.Queue[Change | Signal] = asyncio.Queue(maxsize=queue_size)
         self.on_overflow = on_overflow
         self.ended: str | None = None
 
@@ -55,6 +63,13 @@ class Subscription:
             self.end(reason)
             if self.on_overflow is not None:
                 self.on_overflow(reason)
+
+    def signal(self, signal: Signal) -> bool:
+        """Queue ``signal`` unless the queue is full (its reader has changes to write first)."""
+        if self.ended is not None or self.queue.full():
+            return False
+        self.queue.put_nowait(signal)
+        return True
 
     def end(self, reason: str) -> None:
         if self.ended is None:
@@ -72,7 +87,8 @@ class Subscription:
     async def __anext__(self) -> Change:
         if self.ended is not None:
             raise SubscriptionEnded(self.ended)
-        change = await self.queue.get()
+        while not isinstance(change := await self.queue.get(), Change):
+            pass  # signals are for events streams, which read the queue themselves
         return change
 
     async def __aenter__(self) -> Subscription:

@@ -1,18 +1,19 @@
 """Concurrent events streams per app (docs/decisions/0156): at most ``most`` at once, counted
 across workers and instances in Redis when ``VENDO_CACHE_URL`` is Redis, in this process
 otherwise. A slot is freed as soon as its stream closes; in Redis each slot also carries an
-expiry its stream pushes forward while it lives, so a worker that dies frees its slots within
-``LEASE_SECONDS``."""
+expiry its worker pushes forward while the stream lives (app/changes/pulse.py), so a worker that
+dies frees its slots within ``LEASE_SECONDS``."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 
 import redis.asyncio as redis
 
 LEASE_SECONDS = 60.0
-RENEW_SECONDS = 20.0  # a live stream pushes its lease forward this often
+RENEW_SECONDS = 20.0  # the leases of a worker's live streams are pushed forward this often
 
 # One sorted set per app: member the stream, score when its lease ends. Atomic: forget the
 # leases that ended, count, take a slot when one is free.
@@ -58,11 +59,22 @@ class StreamSlots:
         )
         return stream if int(taken) == 1 else None
 
-    async def renew(self, app_id: uuid.UUID, stream: str) -> None:
-        if self.client is not None:
-            await self.client.zadd(
-                self.prefix + str(app_id), {stream: time.time() + LEASE_SECONDS}, xx=True
-            )
+    async def renew(self, held: Iterable[tuple[uuid.UUID, str]]) -> None:
+        """Push forward the leases of the slots ``held`` (app, stream), in one round trip."""
+        if self.client is None:
+            return
+        until = time.time() + LEASE_SECONDS
+        by_app: dict[uuid.UUID, dict[str, float]] = {}
+        for app_id, stream in held:
+            by_app.setdefault(app_id, {})[stream] = until
+        if not by_app:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for app_id, streams in by_app.items():
+                key = self.prefix + str(app_id)
+                pipe.zadd(key, streams, xx=True)
+                pipe.pexpire(key, int(LEASE_SECONDS * 1000))  # the set outlives its leases
+            await pipe.execute()
 
     async def release(self, app_id: uuid.UUID, stream: str) -> None:
         if self.client is None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.changes import Change
 from app.changes.hub import Hub
+from app.changes.pulse import Pulse
 from app.changes.relay import RedisRelay
 from app.changes.slots import StreamSlots
 from app.changes.watch import PostgresListener, SqlitePoller
@@ -78,19 +79,22 @@ class ChangeStream:
             prefix=settings.redis_prefix,
             timeout=settings.cache_timeout_seconds,
         )
+        self.pulse = Pulse(self.slots, heartbeat_seconds=settings.events_heartbeat_seconds)
 
-    def start(self) -> None:
+    def start(self, draining: asyncio.Event | None = None) -> None:
         self.started_at = utcnow()  # a catch-up reads nothing older: it was before this worker
         self.watcher.start()
         if self.relay is not None:
             self.relay.start()
         self._pruning = asyncio.create_task(self._prune_forever(), name="changes-prune")
+        self.pulse.run_until(draining or asyncio.Event())
 
     async def close(self) -> None:
         if self._pruning is not None:
             self._pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pruning
+        await self.pulse.stop()
         await self.watcher.stop()
         if self.relay is not None:
             await self.relay.stop()

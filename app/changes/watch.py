@@ -37,7 +37,7 @@ CHANNEL = "vendo_changes"  # the triggers' (migration 0003)
 BATCH = 1000
 
 
-class _Loop:
+class BackgroundLoop:
     """A background loop that stops between two rounds: a statement is never cancelled
     half-way (aiosqlite would then answer a closed event loop from its thread)."""
 
@@ -76,7 +76,7 @@ class _Loop:
                     await self._task
 
 
-class PostgresListener(_Loop):
+class PostgresListener(BackgroundLoop):
     def __init__(
         self,
         database_url: str,
@@ -143,7 +143,7 @@ class PostgresListener(_Loop):
             connection.terminate()
 
 
-class SqlitePoller(_Loop):
+class SqlitePoller(BackgroundLoop):
     """Polls on an engine of its own (one connection), as PostgreSQL's listener has its own
     connection: the poll takes nothing from the requests' pool, and is neither traced nor
     counted among a request's statements."""

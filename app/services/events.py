@@ -11,7 +11,6 @@ live changes, none twice. A comment line is sent when nothing happened for
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,8 +19,7 @@ from typing import Any
 import orjson
 
 from app.changes import BINDING_ADDED, BINDING_REMOVED, CONNECTION, KEY_REVOKED, Change
-from app.changes.hub import Subscription, SubscriptionEnded
-from app.changes.slots import RENEW_SECONDS
+from app.changes.hub import Signal, Subscription
 from app.changes.stream import ChangeStream
 from app.db import Database
 from app.repositories import changes as log
@@ -127,14 +125,14 @@ async def stream(
     subscription: Subscription,
     *,
     after_id: int | None,
-    heartbeat_seconds: float,
     slot: str,
     draining: asyncio.Event,
 ) -> AsyncIterator[bytes]:
     """The frames of ``feed``: the replay after ``after_id``, then live changes (the
     subscription was opened before the replay was read, so nothing falls between), with a
-    heartbeat comment when idle; the app's slot lease is renewed while it lasts. When
-    ``draining`` is set (the worker is stopping, docs/decisions/0159) it ends with ``GOODBYE``."""
+    heartbeat comment when idle (the worker's pulse queues it, and renews the app's slot lease:
+    app/changes/pulse.py). When ``draining`` is set (the worker is stopping,
+    docs/decisions/0159) it ends with ``GOODBYE``."""
     sent: set[int] = set()
     yield b": connected\n\n"  # the headers and a first byte go out at once
     if after_id is not None:
@@ -146,75 +144,23 @@ async def stream(
                     yield chunk
                     if feed.ended:
                         return
-    async with _Live(subscription, draining) as live:
-        loop = asyncio.get_running_loop()
-        renew_at = loop.time() + RENEW_SECONDS
-        beat_at = loop.time() + heartbeat_seconds
+    with changes.pulse.beating(subscription, feed.app_id, slot) as beating:
         while True:
-            arrived = await live.next(max(min(beat_at, renew_at) - loop.time(), 0.0))
-            if live.draining:
+            if draining.is_set():
                 yield GOODBYE
                 return
-            if live.ended:
+            if subscription.ended is not None:  # too slow a reader
                 return
-            if arrived is None:
-                now = loop.time()
-                if now >= renew_at:
-                    renew_at = now + RENEW_SECONDS
-                    with contextlib.suppress(Exception):  # Redis away: the lease runs a minute
-                        await changes.slots.renew(feed.app_id, slot)
-                if now >= beat_at:
-                    beat_at = now + heartbeat_seconds
-                    yield HEARTBEAT
+            arrived = await subscription.queue.get()
+            if arrived is Signal.HEARTBEAT:
+                beating.sent()
+                yield HEARTBEAT
                 continue
-            if arrived.id in sent:
-                continue
+            if isinstance(arrived, Signal) or arrived.id in sent:
+                continue  # DRAIN: the flag says it at the top
             chunk = feed.event(arrived)
             if chunk is not None:
+                beating.sent()
                 yield chunk
                 if feed.ended:
                     return
-
-
-class _Live:
-    """The next change of a subscription, or nothing within a timeout, or the worker stopping:
-    one wait on both, the pending read kept across timeouts."""
-
-    def __init__(self, subscription: Subscription, draining: asyncio.Event) -> None:
-        self.subscription = subscription
-        self._draining = draining
-        self._stop: asyncio.Task[bool] | None = None
-        self._read: asyncio.Task[Change] | None = None
-        self.ended = False  # the subscription was ended by the gateway
-
-    @property
-    def draining(self) -> bool:
-        return self._draining.is_set()
-
-    async def next(self, seconds: float) -> Change | None:
-        """The next change, or None after ``seconds``, when draining, or when ended."""
-        if self._draining.is_set():
-            return None
-        if self._read is None:
-            self._read = asyncio.ensure_future(self.subscription.__anext__())
-        assert self._stop is not None
-        done, _ = await asyncio.wait(
-            (self._read, self._stop), timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-        )
-        if self._read not in done:
-            return None
-        read, self._read = self._read, None
-        try:
-            return read.result()
-        except SubscriptionEnded:
-            self.ended = True
-            return None
-
-    async def __aenter__(self) -> _Live:
-        self._stop = asyncio.ensure_future(self._draining.wait())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        for task in (self._read, self._stop):
-            if task is not None:
-                task.cancel()
