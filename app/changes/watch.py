@@ -37,6 +37,11 @@ CHANNEL = "vendo_changes"  # the triggers' (migration 0003)
 BATCH = 1000
 
 
+def _wake(sleeping: asyncio.Future[None]) -> None:
+    if not sleeping.done():
+        sleeping.set_result(None)
+
+
 class BackgroundLoop:
     """A background loop that stops between two rounds: a statement is never cancelled
     half-way (aiosqlite would then answer a closed event loop from its thread)."""
@@ -45,6 +50,7 @@ class BackgroundLoop:
         self.name = name
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._sleeping: asyncio.Future[None] | None = None
 
     @property
     def _stopping(self) -> bool:
@@ -58,15 +64,31 @@ class BackgroundLoop:
 
     async def _pause(self, seconds: float, *wake: asyncio.Event) -> None:
         """Sleep ``seconds``, or less when asked to stop (or when one of ``wake`` is set)."""
-        waits = [asyncio.ensure_future(e.wait()) for e in (self._stop, *wake)]
+        if wake:
+            waits = [asyncio.ensure_future(e.wait()) for e in (self._stop, *wake)]
+            try:
+                await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+            return
+        # The common case, many times a second on SQLite: one future and one timer, which stop()
+        # also resolves — not a task per event and asyncio.wait's bookkeeping.
+        if self._stop.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        self._sleeping = loop.create_future()
+        timer = loop.call_later(seconds, _wake, self._sleeping)
         try:
-            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            await self._sleeping
         finally:
-            for wait in waits:
-                wait.cancel()
+            timer.cancel()
+            self._sleeping = None
 
     async def stop(self) -> None:
         self._stop.set()
+        if self._sleeping is not None:
+            _wake(self._sleeping)
         if self._task is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout=5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -191,3 +192,19 @@ async def test_the_sqlite_poll_reads_the_log_only_after_another_connection_commi
         assert len(statements) == read  # and quiet again
     finally:
         await poller.stop()
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's poll (PostgreSQL is told by NOTIFY)")
+async def test_the_sqlite_poll_stops_at_once_between_two_rounds(
+    demo: None, settings: Settings
+) -> None:
+    """A worker stopping does not wait for the end of the poll's pause (a minute here)."""
+    poller = SqlitePoller(settings, deliver=lambda _: None, interval=60)
+    poller.start()
+    await asyncio.wait_for(poller.listening.wait(), 5)
+    await asyncio.sleep(0.05)  # into the pause
+    started = time.monotonic()
+    await poller.stop()
+    assert time.monotonic() - started < 1.0
+    assert poller._task is not None
+    assert poller._task.done()
