@@ -21,6 +21,7 @@ from app.services.auth import (
     presented_credentials,
 )
 from app.web import request_log
+from app.web.scope import headers_of
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -79,9 +80,9 @@ async def context_for(
     bearer_headers: tuple[str, ...] = ("authorization",),
 ) -> Context:
     runtime: Runtime = connection.app.state.runtime
-    presented = presented_credentials(
-        connection.headers, connection.cookies, bearer_headers=bearer_headers
-    )
+    headers = headers_of(connection.scope)
+    cookies = connection.cookies if "cookie" in headers else {}
+    presented = presented_credentials(headers, cookies, bearer_headers=bearer_headers)
     viewer = await authenticate(
         presented,
         accept=accept,

@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import BodyReadTimeout, DomainError, RequestTooLarge
+from app.web.scope import headers_of
 
 # The routes never read a body here; uvicorn answers such a request at once and, when a body
 # is still coming, closes the connection after the answer.
@@ -44,7 +45,7 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = headers_of(scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self.refuse(scope, RequestTooLarge())(scope, receive, send)
             return
@@ -87,10 +88,6 @@ class BodyLimit:
                 return b"".join(chunks)
 
 
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix.rstrip("/") or path.startswith(prefix.rstrip("/") + "/")
-
-
 class PrefixCors:
     """CORS for path prefixes (``prefix``: one, or several), but not under ``exclude`` (which
     another policy answers). Origins matching ``origin_pattern`` are reflected with
@@ -112,8 +109,12 @@ class PrefixCors:
         exclude: tuple[str, ...] = (),
     ) -> None:
         self.app = app
-        self.prefixes = (prefix,) if isinstance(prefix, str) else prefix
-        self.exclude = exclude
+        prefixes = (prefix,) if isinstance(prefix, str) else prefix
+        # A path is under a prefix when it is the prefix or starts with it and a slash.
+        self._paths = frozenset(p.rstrip("/") for p in prefixes)
+        self._starts = tuple(p.rstrip("/") + "/" for p in prefixes)
+        self._excluded_paths = frozenset(p.rstrip("/") for p in exclude)
+        self._excluded_starts = tuple(p.rstrip("/") + "/" for p in exclude)
         self.origin = re.compile(origin_pattern) if origin_pattern else None
         self.methods = ", ".join(methods)
         self.headers = ", ".join(headers)
@@ -122,8 +123,8 @@ class PrefixCors:
         self.max_age = str(max_age)
 
     def _applies(self, path: str) -> bool:
-        return any(_under(path, prefix) for prefix in self.prefixes) and not any(
-            _under(path, other) for other in self.exclude
+        return (path in self._paths or path.startswith(self._starts)) and not (
+            path in self._excluded_paths or path.startswith(self._excluded_starts)
         )
 
     def _allow(self, origin: str) -> dict[str, str]:
@@ -140,7 +141,7 @@ class PrefixCors:
         if scope["type"] != "http" or not self._applies(scope["path"]):
             await self.app(scope, receive, send)
             return
-        request_headers = Headers(scope=scope)
+        request_headers = headers_of(scope)
         origin = request_headers.get("origin")
         if origin is None:
             await self.app(scope, receive, send)

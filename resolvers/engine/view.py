@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 
 import orjson
 from cross_web import HTTPException
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -33,6 +32,7 @@ from app.errors import (
     classify,
 )
 from app.web import request_log
+from app.web.scope import headers_of
 from resolvers.context import Context, context_for
 from resolvers.engine.speedups.lane import replay
 from resolvers.engine.subscriptions import SocketContext, authenticate_socket
@@ -57,7 +57,7 @@ def csrf_blocked(scope: Scope) -> bool:
     """Apollo Server's rule: a request a browser could send cross-site without a preflight — no
     content type, or a form/text one — must carry a custom header, which no such request can.
     The GraphiQL page itself (a GET for HTML without a query) is not an operation."""
-    headers = Headers(scope=scope)
+    headers = headers_of(scope)
     if any(headers.get(name) for name in PREFLIGHT_HEADERS):
         return False
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()

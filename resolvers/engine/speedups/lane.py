@@ -41,13 +41,13 @@ from graphql import (
 )
 from graphql.execution import MiddlewareManager
 from graphql.utilities import get_operation_ast
-from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 
 from app.errors import Unavailable
 from app.web import request_log
+from app.web.scope import headers_of
 from resolvers.engine.masking import graphql_error
 from resolvers.engine.protections import Limits, operation_cost
 from resolvers.engine.speedups import graphql_schema
@@ -128,7 +128,7 @@ class SmallLane:
         """A POST of a small JSON body, not asking for a stream."""
         if scope["method"] != "POST":
             return False
-        headers = Headers(scope=scope)
+        headers = headers_of(scope)
         if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             return False
         accept = headers.get("accept", "")
@@ -185,6 +185,7 @@ class SmallLane:
         )
         if cost > self.limits.max_cost:
             return None
+
         self.hits += 1
         return Request(document, operation_name, variables)
 
@@ -204,23 +205,24 @@ class SmallLane:
         and shaped; an error raised around execution comes back as it is, as Strawberry's does.
         Also how a legacy route runs its own, validated operation (:meth:`run_trusted`)."""
         try:
-            async with asyncio.timeout(self.limits.timeout_seconds):
-                result = execute(
-                    self.schema._schema,
-                    request.document,
-                    variable_values=request.variables,
-                    operation_name=request.operation_name,
-                    context_value=context,
-                    middleware=MiddlewareManager(),
-                    executor_class=FastExecutionContext,
-                    is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                    operation_extensions=None,
-                )
-                if not isinstance(result, ExecutionResult):
+            result = execute(
+                self.schema._schema,
+                request.document,
+                variable_values=request.variables,
+                operation_name=request.operation_name,
+                context_value=context,
+                middleware=MiddlewareManager(),
+                executor_class=FastExecutionContext,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                operation_extensions=None,
+            )
+            if not isinstance(result, ExecutionResult):
+                # Only an await can be timed out: what ran synchronously has finished already.
+                async with asyncio.timeout(self.limits.timeout_seconds):
                     result = await result
-                assert isinstance(result, ExecutionResult)
-                if result.errors:
-                    self.schema.process_errors(result.errors)
+            assert isinstance(result, ExecutionResult)
+            if result.errors:
+                self.schema.process_errors(result.errors)
         except TimeoutError as error:
             # As the normal path: Protections' error, logged, neither masked nor shaped.
             timed_out = Unavailable(f"Operation timed out after {self.limits.timeout_seconds:g} s")
