@@ -12,7 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.engine import Row
+from starlette.requests import Request
 
+from resolvers.context import Context
+from resolvers.engine.speedups.fastpath import FastExecutionContext
 from resolvers.integrations.types import IntegrationType
 from resolvers.tools.types import ToolType
 from tests.conftest import Sessions, session_headers
@@ -22,6 +25,7 @@ TOOLS = (
     "{ tools(first: 50) { nodes { slug integrations { required { integration { provider } } } } } }"
 )
 INTEGRATIONS = "{ integrations(first: 50) { nodes { provider tenantEnabled usageThisMonth } } }"
+SLUG_QUERY = "query($slug: String!) { integration(slug: $slug) { provider name enabled } }"
 
 
 @pytest.fixture
@@ -76,3 +80,44 @@ async def test_a_legacy_route_leaves_no_rows_for_the_garbage_collector(
             assert response.status_code == 200, (path, response.text)
 
     assert await cyclic_garbage(signed_in_requests) == Counter()
+
+
+@pytest.mark.parametrize("settings_overrides", [{"speedups": True}], indirect=True)
+async def test_an_answered_request_leaves_no_executor_context_or_request_behind(
+    demo: None,
+    client: httpx.AsyncClient,
+    sessions: Sessions,
+) -> None:
+    """graphql-core's executor refers to itself (its ``async_helpers`` hold methods bound to
+    it), and through it the request's context and connection: with the speed-ups on, the cycle
+    is broken once the result is final (docs/decisions/0162), on the small lane and the normal
+    path, synchronous or not, by a legacy route too."""
+    headers = session_headers(await sessions.create("demo@vendo.local"))
+    left_behind = (Context, FastExecutionContext, Request)
+
+    async def requests() -> None:
+        for query, variables in (
+            ("{ __typename }", {}),  # answered synchronously
+            (SLUG_QUERY, {"slug": "openrouter"}),  # awaits the database
+            (INTEGRATIONS, {}),  # signed in, the normal path's list
+        ):
+            body = {"query": query, "variables": variables}
+            response = await client.post("/graphql", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+            assert "errors" not in response.json()
+        response = await client.get("/api/integrations/openrouter", headers=headers)
+        assert response.status_code == 200, response.text
+
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        await requests()
+        await requests()
+        gc.collect()
+        found = Counter(type(o).__name__ for o in gc.garbage if isinstance(o, left_behind))
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert found == Counter()
