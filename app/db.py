@@ -82,6 +82,8 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
             if autocommit
             else {}
         )
+        if not sqlite_in_memory(settings):  # in memory: one connection, SQLAlchemy's StaticPool
+            options.update(_kept_pool(settings))
         engine = create_async_engine(
             settings.database_url,
             connect_args={"timeout": settings.db_busy_timeout_ms / 1000},
@@ -94,7 +96,7 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
     engine = create_async_engine(
         settings.database_url,
         **JSON_CODEC,
-        pool_size=settings.db_pool_size,
+        **_kept_pool(settings),
         pool_timeout=timeout,
         connect_args={
             "timeout": timeout,
@@ -104,6 +106,15 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
     )
     _ping_on_checkout(engine)
     return engine
+
+
+def _kept_pool(settings: Settings) -> dict[str, Any]:
+    """Up to ``VENDO_DB_POOL_SIZE`` connections, each opened when first needed and then kept; a
+    request finding them all busy waits for one. No overflow: SQLAlchemy's overflow connections
+    are closed as they come back, so a worker busier than its pool opened and closed a connection
+    per request — on SQLite a thread, the file and its pragmas; on PostgreSQL a login
+    (docs/decisions/0164)."""
+    return {"pool_size": settings.db_pool_size, "max_overflow": 0}
 
 
 def create_database(settings: Settings) -> Database:

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     graphiql: bool | None = None  # default: on in development, off in production
     database_url: str = DEFAULT_DATABASE_URL
     db_busy_timeout_ms: int = Field(default=5000, ge=0)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
     cache_url: str = "memory://"
