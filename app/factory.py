@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 from importlib.resources import files
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,7 +25,7 @@ from app.settings import Settings
 from app.web import metrics, speedups, tracing
 from app.web.draining import drain_before_stopping
 from app.web.health import healthz, metrics_endpoint, readyz
-from app.web.middleware import BodyLimit, PrefixCors
+from app.web.middleware import BodyLimit, CorsPolicy, PrefixCors
 from app.web.request_log import RequestLog
 from app.web.static_assets import VersionedAssets
 from legacy_rest import events
@@ -33,7 +33,7 @@ from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operati
 from legacy_rest.openapi import openapi_bytes
 from legacy_rest.refusals import body_refusal, http_exception_handlers
 from legacy_rest.routes import BALANCE_CORS_PATHS, ROUTES
-from resolvers.engine.view import GatewayGraphQL
+from resolvers.engine.view import GatewayGraphQL, LaneDoor
 from resolvers.schema import GatewaySchema, build_schema
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=_routes(settings, schema),
-        middleware=_middleware(settings, provider),
+        middleware=_middleware(settings, provider, schema),
         exception_handlers=http_exception_handlers(
             preflight_prefixes=(V1_PREFIX, *BALANCE_CORS_PATHS, GRAPHQL_PREFIX)
         ),
@@ -152,42 +152,54 @@ def _routes(settings: Settings, schema: GatewaySchema) -> list[BaseRoute]:
     return routes
 
 
-def _middleware(settings: Settings, provider: TracerProvider | None) -> list[Middleware]:
+def _middleware(
+    settings: Settings, provider: TracerProvider | None, schema: GatewaySchema
+) -> list[Middleware]:
     """Outermost first: the request id and log line wrap everything, then tracing, the anonymous
-    cache hits of the legacy routes, the body's size and read-time limits, and the CORS policies
-    of the balance routes, of the rest of /api/v1 and of /graphql."""
+    cache hits of the legacy routes and the small lane's answers on /graphql, the body's size and
+    read-time limits, and the CORS policies of the balance routes, of the rest of /api/v1 and of
+    /graphql."""
+    body: dict[str, Any] = {
+        "max_bytes": settings.max_body_bytes,
+        "read_timeout": settings.request_read_timeout_seconds,
+        "refuse": body_refusal(ROUTES),
+    }
+    graphql_cors = CorsPolicy(
+        origin_pattern="|".join(re.escape(o) for o in settings.graphql_origins),
+        methods=("GET", "POST", "OPTIONS"),
+        headers=GRAPHQL_CORS_HEADERS,
+        fallback=None,
+        credentials=True,
+    )
+    lane = schema.lane
     return [
         Middleware(RequestLog),
         *([Middleware(tracing.TraceRequests, provider=provider)] if provider else []),
         Middleware(CachedAnswers),
-        Middleware(
-            BodyLimit,
-            max_bytes=settings.max_body_bytes,
-            read_timeout=settings.request_read_timeout_seconds,
-            refuse=body_refusal(ROUTES),
+        *(
+            [Middleware(LaneDoor, lane=lane, path=GRAPHQL_PREFIX, body=body, cors=graphql_cors)]
+            if lane is not None
+            else []
         ),
+        Middleware(BodyLimit, **body),
         Middleware(
             PrefixCors,
             prefix=BALANCE_CORS_PATHS,
-            origin_pattern=settings.cors_origins,
-            methods=("GET", "OPTIONS"),
-            headers=("Authorization", "Content-Type"),
+            policy=CorsPolicy(
+                origin_pattern=settings.cors_origins,
+                methods=("GET", "OPTIONS"),
+                headers=("Authorization", "Content-Type"),
+            ),
         ),
         Middleware(
             PrefixCors,
             prefix=V1_PREFIX,
-            origin_pattern=settings.cors_origins,
-            methods=("GET", "POST", "OPTIONS"),
-            headers=("Authorization", "Content-Type", "X-Account-ID"),
+            policy=CorsPolicy(
+                origin_pattern=settings.cors_origins,
+                methods=("GET", "POST", "OPTIONS"),
+                headers=("Authorization", "Content-Type", "X-Account-ID"),
+            ),
             exclude=BALANCE_CORS_PATHS,
         ),
-        Middleware(
-            PrefixCors,
-            prefix=GRAPHQL_PREFIX,
-            origin_pattern="|".join(re.escape(o) for o in settings.graphql_origins),
-            methods=("GET", "POST", "OPTIONS"),
-            headers=GRAPHQL_CORS_HEADERS,
-            fallback=None,
-            credentials=True,
-        ),
+        Middleware(PrefixCors, prefix=GRAPHQL_PREFIX, policy=graphql_cors),
     ]

@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: the request body's size and read-time limits, and the CORS policy of
-/api/v1/*.
+"""Pure ASGI middleware: the request body's size and read-time limits, and the CORS policies
+of path prefixes (the balance routes, the rest of /api/v1, /graphql).
 
 Starlette and uvicorn put no bound on a request body, nor on the time a client may take to send
 it. ``BodyLimit`` reads the body up front (the gateway takes no uploads), answers 413 as soon as it
@@ -45,33 +45,27 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             await self.app(scope, receive, send)
             return
+        body = await self.read(scope, receive, send)
+        if body is not None:
+            await self.app(scope, replay_body(body, receive), send)
+
+    async def read(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The whole body, within the limits; None when it was refused here (413, 408: answered
+        already) or the client went away."""
         declared = headers_of(scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self.refuse(scope, RequestTooLarge())(scope, receive, send)
-            return
+            return None
         try:
             async with asyncio.timeout(self.read_timeout):
-                body = await self._read(receive)
+                return await self._read(receive)
         except BodyTooLarge:
             await self.refuse(scope, RequestTooLarge())(scope, receive, send)
-            return
         except TimeoutError:
             response = self.refuse(scope, BodyReadTimeout())
             response.headers["Connection"] = "close"  # the rest of the body is not awaited
             await response(scope, receive, send)
-            return
-        if body is None:
-            return  # the client went away
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        return None
 
     async def _read(self, receive: Receive) -> bytes | None:
         chunks, size = [], 0
@@ -88,33 +82,36 @@ class BodyLimit:
                 return b"".join(chunks)
 
 
-class PrefixCors:
-    """CORS for path prefixes (``prefix``: one, or several), but not under ``exclude`` (which
-    another policy answers). Origins matching ``origin_pattern`` are reflected with
-    ``Vary: Origin``; any other origin gets ``fallback`` (``*`` for /api/v1: CONTRACT.md §3.6)
-    or no CORS header at all when ``fallback`` is None (/graphql: configured origins only).
-    ``credentials`` allows cookies, for the configured origins only."""
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands out ``body`` (read already) once, then what ``receive`` says."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+class CorsPolicy:
+    """What a CORS policy answers an origin. Origins matching ``origin_pattern`` are reflected
+    with ``Vary: Origin``; any other origin gets ``fallback`` (``*`` for /api/v1: CONTRACT.md
+    §3.6) or no CORS header at all when ``fallback`` is None (/graphql: configured origins
+    only). ``credentials`` allows cookies, for the configured origins only."""
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
-        prefix: str | tuple[str, ...],
         origin_pattern: str,
         methods: tuple[str, ...],
         headers: tuple[str, ...],
         fallback: str | None = "*",
         credentials: bool = False,
         max_age: int = 600,
-        exclude: tuple[str, ...] = (),
     ) -> None:
-        self.app = app
-        prefixes = (prefix,) if isinstance(prefix, str) else prefix
-        # A path is under a prefix when it is the prefix or starts with it and a slash.
-        self._paths = frozenset(p.rstrip("/") for p in prefixes)
-        self._starts = tuple(p.rstrip("/") + "/" for p in prefixes)
-        self._excluded_paths = frozenset(p.rstrip("/") for p in exclude)
-        self._excluded_starts = tuple(p.rstrip("/") + "/" for p in exclude)
         self.origin = re.compile(origin_pattern) if origin_pattern else None
         self.methods = ", ".join(methods)
         self.headers = ", ".join(headers)
@@ -122,12 +119,8 @@ class PrefixCors:
         self.credentials = credentials
         self.max_age = str(max_age)
 
-    def _applies(self, path: str) -> bool:
-        return (path in self._paths or path.startswith(self._starts)) and not (
-            path in self._excluded_paths or path.startswith(self._excluded_starts)
-        )
-
-    def _allow(self, origin: str) -> dict[str, str]:
+    def allow(self, origin: str) -> dict[str, str]:
+        """The headers a response to ``origin`` carries."""
         if self.origin is not None and self.origin.fullmatch(origin):
             allowed = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
             if self.credentials:
@@ -136,6 +129,34 @@ class PrefixCors:
         if self.fallback is None:
             return {"Vary": "Origin"}
         return {"Access-Control-Allow-Origin": self.fallback, "Vary": "Origin"}
+
+
+class PrefixCors:
+    """A CORS policy for path prefixes (``prefix``: one, or several), but not under ``exclude``
+    (which another policy answers): preflights answered here, the other responses given the
+    policy's headers."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str | tuple[str, ...],
+        policy: CorsPolicy,
+        exclude: tuple[str, ...] = (),
+    ) -> None:
+        self.app = app
+        self.policy = policy
+        prefixes = (prefix,) if isinstance(prefix, str) else prefix
+        # A path is under a prefix when it is the prefix or starts with it and a slash.
+        self._paths = frozenset(p.rstrip("/") for p in prefixes)
+        self._starts = tuple(p.rstrip("/") + "/" for p in prefixes)
+        self._excluded_paths = frozenset(p.rstrip("/") for p in exclude)
+        self._excluded_starts = tuple(p.rstrip("/") + "/" for p in exclude)
+
+    def _applies(self, path: str) -> bool:
+        return (path in self._paths or path.startswith(self._starts)) and not (
+            path in self._excluded_paths or path.startswith(self._excluded_starts)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._applies(scope["path"]):
@@ -146,7 +167,7 @@ class PrefixCors:
         if origin is None:
             await self.app(scope, receive, send)
             return
-        allow = self._allow(origin)
+        allow = self.policy.allow(origin)
         preflight_request = "access-control-request-method" in request_headers
         if (
             scope["method"] == "OPTIONS"
@@ -158,19 +179,25 @@ class PrefixCors:
         if scope["method"] == "OPTIONS" and preflight_request:
             preflight = {
                 **allow,
-                "Access-Control-Allow-Methods": self.methods,
-                "Access-Control-Allow-Headers": self.headers,
-                "Access-Control-Max-Age": self.max_age,
+                "Access-Control-Allow-Methods": self.policy.methods,
+                "Access-Control-Allow-Headers": self.policy.headers,
+                "Access-Control-Max-Age": self.policy.max_age,
             }
             await PlainTextResponse("", status_code=204, headers=preflight)(scope, receive, send)
             return
 
-        async def with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response_headers = Headers(raw=message["headers"]).mutablecopy()
-                for name, value in allow.items():
-                    response_headers[name] = value
-                message["headers"] = response_headers.raw
-            await send(message)
+        await self.app(scope, receive, with_headers(send, allow))
 
-        await self.app(scope, receive, with_cors)
+
+def with_headers(send: Send, headers: dict[str, str]) -> Send:
+    """A ``send`` that sets ``headers`` on the response (replacing any of the same name)."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            response_headers = Headers(raw=message["headers"]).mutablecopy()
+            for name, value in headers.items():
+                response_headers[name] = value
+            message["headers"] = response_headers.raw
+        await send(message)
+
+    return send_with_headers

@@ -15,7 +15,7 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -32,9 +32,10 @@ from app.errors import (
     classify,
 )
 from app.web import request_log
+from app.web.middleware import BodyLimit, CorsPolicy, replay_body, with_headers
 from app.web.scope import headers_of
 from resolvers.context import Context, context_for
-from resolvers.engine.speedups.lane import replay
+from resolvers.engine.speedups.lane import SmallLane
 from resolvers.engine.subscriptions import SocketContext, authenticate_socket
 
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
@@ -72,6 +73,15 @@ def errors_response(error: DomainError) -> Response:
     """A GraphQL-shaped error answered before any operation ran, with the error's status."""
     body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     return Response(orjson.dumps(body), status_code=error.status, media_type="application/json")
+
+
+async def answer_unavailable(error: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    """An error raised around an operation, e.g. the database down while authenticating: 503 in
+    GraphQL's error shape when it says the gateway is unavailable; anything else is raised on."""
+    answer = classify(error)
+    if not isinstance(answer, Unavailable):
+        raise error
+    await errors_response(answer)(scope, receive, send)
 
 
 CONTEXT_KEY = "vendo.context"
@@ -115,24 +125,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 with scope["app"].state.runtime.draining.stream():
                     await super().__call__(scope, receive, send)
                 return
-            lane = getattr(self.schema, "lane", None)
-            if lane is not None and scope["type"] == "http" and lane.eligible(scope):
-                messages, body = await lane.read(receive)
-                request = lane.take(body) if body is not None else None
-                if request is not None:
-                    connection = Request(scope, receive)
-                    context = await context_for(connection)
-                    scope[CONTEXT_KEY] = context
-                    answer = await lane.answer(request, context)
-                    await Response(answer, media_type="application/json")(scope, receive, send)
-                    return
-                receive = replay(messages, receive)
             await super().__call__(scope, receive, send)
         except Exception as error:
-            answer = classify(error)  # e.g. the database down while authenticating
-            if not isinstance(answer, Unavailable):
-                raise
-            await errors_response(answer)(scope, receive, send)
+            await answer_unavailable(error, scope, receive, send)
         finally:
             if (context := scope.pop(CONTEXT_KEY, None)) is not None:
                 context.close()
@@ -186,3 +181,61 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_page())
+
+
+class LaneDoor:
+    """Pure ASGI, just inside the request log (beside ``CachedAnswers``): a POST to /graphql
+    that the small lane answers (resolvers/engine/speedups/lane.py) is answered here, without
+    the body limit's replay, the three CORS policies, the router and the view in between — on
+    ``{ __typename }`` they cost as much as executing it (docs/PERFORMANCE.md).
+
+    The body is read under the same limits, by the same code (``BodyLimit.read``: 413 and 408
+    answered as the stack answers them), and the response carries the headers /graphql's CORS
+    policy gives the request's ``Origin``. Anything the lane does not take — a document not
+    seen yet, a GET, a batch, another content type — goes on down the stack with its body
+    replayed, and is answered there as before (tests/resolvers/test_small_lane.py compares
+    both answers, headers included)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        lane: SmallLane,
+        path: str,
+        body: dict[str, Any],
+        cors: CorsPolicy,
+    ) -> None:
+        self.app = app
+        self.lane = lane
+        self.path = path
+        self.limit = BodyLimit(app, **body)
+        self.cors = cors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or not self.lane.eligible(scope):
+            await self.app(scope, receive, send)
+            return
+        if (info := request_log.current()) is not None:
+            info.route = self.path
+        body = await self.limit.read(scope, receive, send)
+        if body is None:
+            return  # refused (413, 408), or the client went away
+        request = self.lane.take(body)
+        if request is None:
+            await self.app(scope, replay_body(body, receive), send)
+            return
+        # No CSRF check: the lane takes application/json alone, which a browser sends cross-site
+        # only after a preflight.
+        if (origin := headers_of(scope).get("origin")) is not None:
+            send = with_headers(send, self.cors.allow(origin))
+        context = None
+        try:
+            context = await context_for(Request(scope, receive))
+            answer = await self.lane.answer(request, context)
+        except Exception as error:
+            await answer_unavailable(error, scope, receive, send)
+            return
+        finally:
+            if context is not None:
+                context.close()
+        await Response(answer, media_type="application/json")(scope, receive, send)

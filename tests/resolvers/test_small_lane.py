@@ -300,6 +300,33 @@ class TestDefaults:
         assert first.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+class TestOrigins:
+    """The lane answers at the front door (``LaneDoor``), before the CORS policies: a request
+    from a browser page gets the headers /graphql's policy gives its origin there too."""
+
+    ALLOWED = "https://app.example.com"
+
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {**LIMITS, "graphql_cors_origins": self.ALLOWED}
+
+    @pytest.mark.parametrize("origin", [ALLOWED, "https://elsewhere.example.com"])
+    async def test_cors_headers_as_the_normal_path(
+        self,
+        client: httpx.AsyncClient,
+        app: Starlette,
+        operations: list[str | None],
+        credentials: list[dict[str, str]],
+        origin: str,
+    ) -> None:
+        for number, headers in enumerate(credentials):
+            body = {"query": f"{{ viewer {{ email }} }} # {origin} {number}"}
+            response = await twice(client, app, operations, body, {**headers, "Origin": origin})
+            assert response.headers["vary"] == "Origin"
+            allowed = response.headers.get("access-control-allow-origin")
+            assert allowed == (origin if origin == self.ALLOWED else None)
+
+
 class TestAllowlist:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from graphql import (
 )
 from graphql.execution import MiddlewareManager
 from graphql.utilities import get_operation_ast
-from starlette.types import Message, Receive, Scope
+from starlette.types import Scope
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 
@@ -102,18 +102,6 @@ class Request:
         self.variables = variables
 
 
-def replay(messages: list[Message], receive: Receive) -> Receive:
-    """A ``receive`` that hands the messages the lane read to the normal path, then the rest."""
-    pending = list(messages)
-
-    async def again() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return again
-
-
 class SmallLane:
     def __init__(self, schema: GatewaySchema, limits: Limits, *, hide_suggestions: bool) -> None:
         self.schema = schema
@@ -136,23 +124,6 @@ class SmallLane:
             return False
         length = headers.get("content-length", "")
         return length.isdigit() and int(length) <= MAX_BYTES
-
-    @staticmethod
-    async def read(receive: Receive) -> tuple[list[Message], bytes | None]:
-        """The messages read, and the body when it ended normally within the bound (otherwise
-        the normal path sees why, from the same messages)."""
-        messages: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                return messages, None
-            size += len(message.get("body", b""))
-            if size > MAX_BYTES:
-                return messages, None
-            if not message.get("more_body", False):
-                return messages, b"".join(m.get("body", b"") for m in messages)
 
     def take(self, body: bytes) -> Request | None:
         """The request when the lane can answer it; None for the normal path."""
