@@ -70,7 +70,8 @@ Info: TypeAlias = strawberry.Info[Context, None]
 
 
 def client_ip(connection: HTTPConnection) -> str:
-    return connection.client.host if connection.client else "unknown"
+    client = connection.scope.get("client")  # (host, port), as ``connection.client`` reads it
+    return str(client[0]) if client else "unknown"
 
 
 async def context_for(

@@ -92,14 +92,31 @@ class LaneDocuments(SchemaExtension):
 class Request:
     """What the lane read of a request it may answer."""
 
-    __slots__ = ("document", "operation_name", "variables")
+    __slots__ = ("document", "name", "operation_name", "variables")
 
     def __init__(
-        self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
+        self,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        name: str | None = None,
+    ) -> None:
+        self.document = document
+        self.operation_name = operation_name  # as asked for
+        self.variables = variables
+        self.name = name  # the operation's, for the access line
+
+
+class _Plan:
+    __slots__ = ("cost", "document", "name", "operation_name")
+
+    def __init__(
+        self, document: DocumentNode, operation_name: str | None, name: str | None
     ) -> None:
         self.document = document
         self.operation_name = operation_name
-        self.variables = variables
+        self.name = name
+        self.cost: int | None = None  # None: it depends on the variables
 
 
 class SmallLane:
@@ -110,6 +127,7 @@ class SmallLane:
         self.masking = FastMaskInternalErrors(hide_suggestions=hide_suggestions)
         self.hits = 0  # requests taken (for tests)
         self._trusted: dict[str, DocumentNode | None] = {}
+        self._plans: dict[tuple[str, str | None], _Plan] = {}
 
     @staticmethod
     def eligible(scope: Scope) -> bool:
@@ -141,29 +159,46 @@ class SmallLane:
             or not (operation_name is None or isinstance(operation_name, str))
         ):
             return None
+        plan = self._plans.get((query, operation_name)) or self._plan(query, operation_name)
+        if plan is None:
+            return None
+        cost = plan.cost if plan.cost is not None else self._cost(plan, variables)
+        if cost > self.limits.max_cost:
+            return None
+
+        self.hits += 1
+        return Request(plan.document, operation_name, variables, plan.name)
+
+    def _plan(self, query: str, operation_name: str | None) -> _Plan | None:
+        """What the lane keeps of a document it may answer, per operation asked for: the
+        operation, its name for the access line, and its cost when no variable can change it."""
         document = self.documents.get(query)
         if document is None:
             return None
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return None
-        cost = operation_cost(
+        plan = _Plan(document, operation_name, _operation_name(document, operation_name))
+        if not operation.variable_definitions:
+            plan.cost = self._cost(plan, None)
+        if len(self._plans) >= MAX_DOCUMENTS:
+            del self._plans[next(iter(self._plans))]
+        self._plans[query, operation_name] = plan
+        return plan
+
+    def _cost(self, plan: _Plan, variables: dict[str, Any] | None) -> int:
+        return operation_cost(
             graphql_schema(self.schema),
-            document,
-            operation_name,
+            plan.document,
+            plan.operation_name,
             variables,
             page_size=self.limits.default_page_size,
         )
-        if cost > self.limits.max_cost:
-            return None
-
-        self.hits += 1
-        return Request(document, operation_name, variables)
 
     async def answer(self, request: Request, context: Context) -> bytes:
         """The response body the normal path would send."""
         if (info := request_log.current()) is not None and info.operation is None:
-            info.operation = _operation_name(request.document, request.operation_name)
+            info.operation = request.name
         result = await self.execute(request, context)
         if result.errors:
             return orjson.dumps(
