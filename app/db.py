@@ -29,6 +29,7 @@ from sqlalchemy.util import await_only
 
 from app import outage_latch
 from app.settings import Settings
+from app.sqlite_speedups import one_hop_module
 from app.web import metrics
 
 _BEGIN_OPTION = "vendo_sqlite_begin"
@@ -84,6 +85,8 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         )
         if not sqlite_in_memory(settings):  # in memory: one connection, SQLAlchemy's StaticPool
             options.update(_kept_pool(settings))
+        if settings.speedups:
+            options["module"] = one_hop_module()  # one thread hop per statement (0165)
         engine = create_async_engine(
             settings.database_url,
             connect_args={"timeout": settings.db_busy_timeout_ms / 1000},

@@ -2,7 +2,8 @@
 against. A library upgrade fails here first, naming the speed-up to re-check; then run the whole
 suite with ``VENDO_SPEEDUPS=false`` and with the default (the speed-ups on), and update the pin.
 
-The speed-ups are fenced in resolvers/engine/speedups/ and app/web/speedups.py, and
+The speed-ups are fenced in resolvers/engine/speedups/, app/web/speedups.py and
+app/sqlite_speedups.py, and
 ``VENDO_SPEEDUPS=false`` turns them off. A few internals are relied on outside the fence, where
 no public API does the job (named below as such): they stay in use with the speed-ups off.
 """
@@ -29,6 +30,7 @@ LANE = "resolvers/engine/speedups/lane.py (small documents answered without the 
 SCHEMA = "resolvers/engine/speedups graphql_schema (the graphql-core schema read directly)"
 METRICS = "app/web/speedups.py add_to_histogram (request metrics tallied, added on scrape)"
 LOGGING = "app/web/speedups.py quicken_logging (no calling frame on log records)"
+SQLITE = "app/sqlite_speedups.py (one thread hop per SQLite statement)"
 LIMITS = "resolvers/engine/protections.py (outside the fence: Strawberry's depth/alias rules)"
 CACHES = "resolvers/engine/document_caches.py (outside the fence: ParserCache's parse)"
 FRONT_DOOR = (
@@ -41,6 +43,8 @@ PINNED = {
     "graphql-core": ("3.3.2", [FASTPATH, LANE]),
     "prometheus-client": ("0.26.0", [METRICS]),
     "starlette": ("1.10.0", [FRONT_DOOR]),
+    "sqlalchemy": ("2.1.9", [SQLITE]),
+    "aiosqlite": ("0.22.1", [SQLITE]),
 }
 
 
@@ -280,6 +284,42 @@ def starlette_router_matching() -> None:
     scope = {"type": "http", "path": "/a/1", "method": "POST", "root_path": ""}
     assert route.matches(scope)[0] is Match.PARTIAL  # the path, not the method
     assert HTTPException(405).detail == "Method Not Allowed"
+
+
+@relied_on(SQLITE)
+def sqlalchemy_aiosqlite_adapter() -> None:
+    from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncAdapt_dbapi_cursor
+    from sqlalchemy.dialects.sqlite.aiosqlite import (
+        AsyncAdapt_aiosqlite_connection,
+        AsyncAdapt_aiosqlite_dbapi,
+    )
+
+    # The cursor's state, and the two coroutines its execute/executemany await.
+    assert set(AsyncAdapt_dbapi_cursor.__slots__) == {
+        "_adapt_connection", "_connection", "_cursor", "_rows", "_soft_closed_memoized",
+    }  # fmt: skip
+    for name in ("_execute_async", "_executemany_async", "_async_soft_close"):
+        assert inspect.iscoroutinefunction(getattr(AsyncAdapt_dbapi_cursor, name)), name
+    assert _parameters(AsyncAdapt_dbapi_cursor._execute_async) == [
+        "self",
+        "operation",
+        "parameters",
+    ]
+    # The connection's cursor class and lock; the module's connect builds the connection.
+    assert AsyncAdapt_aiosqlite_connection._cursor_cls.__mro__[1] is AsyncAdapt_dbapi_cursor
+    assert "_execute_mutex" in AsyncAdapt_dbapi_connection.__slots__
+    source = inspect.getsource(AsyncAdapt_aiosqlite_dbapi.connect)
+    assert "AsyncAdapt_aiosqlite_connection(self, await_(connection))" in source
+
+
+@relied_on(SQLITE)
+def aiosqlite_connection_execute() -> None:
+    import aiosqlite
+
+    # One call on the connection's thread, and the sqlite3 connection it runs on.
+    assert inspect.iscoroutinefunction(aiosqlite.Connection._execute)
+    assert _parameters(aiosqlite.Connection._execute) == ["self", "fn", "args", "kwargs"]
+    assert isinstance(aiosqlite.Connection.__dict__["_conn"], property)
 
 
 @pytest.mark.parametrize(("check", "speedup"), CHECKS)
