@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, Generic, TypeVar
 
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
@@ -26,6 +27,7 @@ from app.web.scope import headers_of
 # is still coming, closes the connection after the answer.
 BODYLESS_METHODS = ("GET", "HEAD", "OPTIONS")
 Refuse = Callable[[Scope, DomainError], Response]  # (scope, refusal) → the answer
+T = TypeVar("T")
 
 
 class BodyTooLarge(Exception):
@@ -57,8 +59,7 @@ class BodyLimit:
             await self.refuse(scope, RequestTooLarge())(scope, receive, send)
             return None
         try:
-            async with asyncio.timeout(self.read_timeout):
-                return await self._read(receive)
+            return await within(self.read_timeout, self._read(receive))
         except BodyTooLarge:
             await self.refuse(scope, RequestTooLarge())(scope, receive, send)
         except TimeoutError:
@@ -80,6 +81,54 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+async def within(seconds: float, coroutine: Coroutine[Any, Any, T]) -> T:
+    """``await coroutine`` under ``asyncio.timeout(seconds)``, except that no timer is armed
+    when it finishes without waiting — a body that arrived with its headers, as a small request's
+    does: arming and cancelling the timer cost ~4 % of a small GraphQL request. The coroutine runs
+    to its first suspension at once; only if it suspends is the rest awaited under the timeout."""
+    try:
+        pending = coroutine.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    async with asyncio.timeout(seconds):
+        return await _Resumed(coroutine, pending)
+
+
+class _Resumed(Generic[T]):
+    """Awaits a coroutine that has already run to its first suspension (``pending``: what it
+    gave the event loop to wait for) as ``await`` would have from there on: what the loop sends
+    or throws in — a result, a cancellation — goes on to the coroutine (PEP 380's ``yield
+    from``, which cannot start from a suspension)."""
+
+    __slots__ = ("_coroutine", "_pending")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, T], pending: Any) -> None:
+        self._coroutine = coroutine
+        self._pending = pending
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        coroutine, waiting_for = self._coroutine, self._pending
+        while True:
+            try:
+                sent = yield waiting_for
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as error:  # a cancellation: the coroutine decides what it means
+                try:
+                    waiting_for = coroutine.throw(error)
+                except StopIteration as done:
+                    result: T = done.value
+                    return result
+                continue
+            try:
+                waiting_for = coroutine.send(sent)
+            except StopIteration as done:
+                result = done.value
+                return result
 
 
 def replay_body(body: bytes, receive: Receive) -> Receive:
