@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = Runtime.create(settings)
         runtime.start()
+        tally = metrics.TallyFlusher()
+        tally.start()
         app.state.runtime = runtime
         if provider is not None:
             for engine in runtime.db.engines:
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             undrain()
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+            await tally.close()
             await runtime.close()
             if provider is not None:
                 provider.shutdown()  # flushes the spans still queued

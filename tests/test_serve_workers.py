@@ -28,6 +28,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.web.metrics import FLUSH_SECONDS
 from tests.conftest import POSTGRES_URL, REDIS_URL
 
 WORKERS = 2
@@ -251,7 +252,9 @@ def test_serve_two_workers_metrics_logs_and_clean_stop(deployment: Deployment) -
         )
         assert all("errors" not in r.json() for r in responses[PER_ROUTE:])
 
-        # /metrics, whichever worker answers, counts every request of both, once.
+        # /metrics, whichever worker answers, counts every request of both, once: each worker
+        # adds its samples to the shared files within FLUSH_SECONDS (docs/decisions/0048).
+        time.sleep(FLUSH_SECONDS + 0.5)
         content_types = set()
         for _ in range(6):
             response = get(f"{base}/metrics")

@@ -2,13 +2,16 @@
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set (``vendo-gateway serve`` sets it to a fresh directory when it
 starts more than one worker), every worker writes its samples to files there and ``/metrics``
-aggregates them with prometheus-client's ``MultiProcessCollector``; with one process the default
-registry is read directly.
+aggregates them with prometheus-client's ``MultiProcessCollector`` (request samples reach a
+worker's file within ``FLUSH_SECONDS``: :class:`Tally`); with one process the default registry is
+read directly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import contextlib
 import os
 from functools import cache
 from typing import Any
@@ -98,12 +101,13 @@ class Tally:
     server, kept as plain numbers and added to the Prometheus series when ``/metrics`` is read:
     a speed-up (``VENDO_SPEEDUPS``), see :func:`tally_samples`.
 
-    prometheus-client takes a lock on every ``inc`` and ``observe``, three per request (what
+    prometheus-client takes a lock on every ``inc`` and ``observe``, three per request, and
+    under several workers (multiprocess mode) writes each sample to the worker's file (what
     that costs: docs/PERFORMANCE.md). With one process nothing else reads the series, so a
     scrape (which calls :meth:`flush` first) sees exactly what immediate updates would have
-    shown. Under several workers (multiprocess mode) any worker may answer a scrape from the
-    others' files, so every sample goes to the series at once (decided at import, as
-    prometheus-client decides how it stores values)."""
+    shown. Under several workers any worker may answer a scrape from the others' files: each
+    worker also adds its tally every ``FLUSH_SECONDS`` (:class:`TallyFlusher`) and when it
+    stops, so a scrape shows the other workers' samples at most that late (docs/decisions/0048)."""
 
     _UPPER_BOUNDS = (*LATENCY_BUCKETS, float("inf"))
 
@@ -139,16 +143,44 @@ class Tally:
 
 
 MULTIPROCESS = bool(os.environ.get(MULTIPROC_ENV))
-DEFERRED = not MULTIPROCESS
+DEFERRED = True
 TALLY = Tally()
+# Under several workers, the longest a worker's samples wait before the others' scrapes see them.
+FLUSH_SECONDS = 1.0
 
 
 def tally_samples(enabled: bool) -> None:
-    """Whether a single-process server tallies its samples (``VENDO_SPEEDUPS``); off, every
-    sample is a plain prometheus-client ``inc`` or ``observe``. Samples tallied already are
-    added at the next scrape either way."""
+    """Whether the server tallies its samples (``VENDO_SPEEDUPS``); off, every sample is a plain
+    prometheus-client ``inc`` or ``observe``. Samples tallied already are added at the next
+    scrape (or flush) either way."""
     global DEFERRED
-    DEFERRED = enabled and not MULTIPROCESS
+    DEFERRED = enabled
+
+
+class TallyFlusher:
+    """Under several workers, adds this worker's tally to the shared files every
+    ``FLUSH_SECONDS``, and what is left when the worker stops; with one process, nothing (a
+    scrape adds the tally itself)."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if MULTIPROCESS and DEFERRED:
+            self._task = asyncio.create_task(self._run(), name="metrics-tally-flush")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            TALLY.flush()  # synchronous: a stop lands between two flushes, never inside one
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        TALLY.flush()
 
 
 def count_request(route: str, operation: str, status: int, seconds: float) -> None:

@@ -5,6 +5,7 @@ prometheus-client call. /metrics reads the same either way."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -69,3 +70,37 @@ def test_request_metrics_reach_the_series_by_scrape_either_way(
     assert _requests(route) == (0 if speedups else 3)  # tallied: not in the series yet
     metrics.render()  # a scrape
     assert _requests(route) == 3
+
+
+@pytest.mark.usefixtures("stock_logging")
+async def test_several_workers_add_their_tally_within_the_flush_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under several workers a scrape reads the others' files: each worker adds its tally every
+    ``FLUSH_SECONDS`` without being scraped, and the rest when it stops."""
+    monkeypatch.setattr(metrics, "MULTIPROCESS", True)
+    monkeypatch.setattr(metrics, "FLUSH_SECONDS", 0.05)
+    metrics.tally_samples(True)
+    route = f"GET /flushed-{uuid.uuid4().hex}"
+    flusher = metrics.TallyFlusher()
+    flusher.start()
+    try:
+        for _ in range(3):
+            metrics.count_request(route, "", 200, 0.002)
+        assert _requests(route) == 0  # tallied
+        await asyncio.sleep(0.2)
+        assert _requests(route) == 3  # added by the flusher, no scrape
+        metrics.count_request(route, "", 200, 0.002)
+    finally:
+        await flusher.close()
+    assert _requests(route) == 4  # the rest, when the worker stops
+
+
+@pytest.mark.usefixtures("stock_logging")
+async def test_one_process_starts_no_flusher(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metrics, "MULTIPROCESS", False)
+    metrics.tally_samples(True)
+    flusher = metrics.TallyFlusher()
+    flusher.start()
+    assert flusher._task is None  # a scrape adds the tally itself
+    await flusher.close()
