@@ -117,7 +117,7 @@ def _kept_pool(settings: Settings) -> dict[str, Any]:
     are closed as they come back, so a worker busier than its pool opened and closed a connection
     per request — on SQLite a thread, the file and its pragmas; on PostgreSQL a login
     (docs/decisions/0164)."""
-    return {"pool_size": settings.db_pool_size, "max_overflow": 0}
+    return {"pool_size": settings.pool_size, "max_overflow": 0}
 
 
 def create_database(settings: Settings) -> Database:

@@ -10,6 +10,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./vendo.db"
+# Connections a pool keeps by default (VENDO_DB_POOL_SIZE unset).
+POSTGRES_POOL_SIZE = 20
+SQLITE_POOL_SIZE = 5
 
 
 class Environment(StrEnum):
@@ -27,7 +30,7 @@ class Settings(BaseSettings):
     graphiql: bool | None = None  # default: on in development, off in production
     database_url: str = DEFAULT_DATABASE_URL
     db_busy_timeout_ms: int = Field(default=5000, ge=0)
-    db_pool_size: int = Field(default=20, ge=1)
+    db_pool_size: int | None = Field(default=None, ge=1)  # default: 20 on PostgreSQL, 5 on SQLite
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
     cache_url: str = "memory://"
@@ -202,6 +205,15 @@ class Settings(BaseSettings):
     @property
     def graphql_origins(self) -> list[str]:
         return [o.strip() for o in self.graphql_cors_origins.split(",") if o.strip()]
+
+    @property
+    def pool_size(self) -> int:
+        """Connections a pool keeps (docs/decisions/0164): on PostgreSQL as many as a worker held
+        before pools stopped overflowing; on SQLite fewer, since each is a thread with a page
+        cache of its own and a few already keep one core busy."""
+        if self.db_pool_size is not None:
+            return self.db_pool_size
+        return SQLITE_POOL_SIZE if self.is_sqlite else POSTGRES_POOL_SIZE
 
     @property
     def is_sqlite(self) -> bool:

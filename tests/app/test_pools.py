@@ -63,3 +63,17 @@ async def test_pool_opens_each_connection_once_and_keeps_it(
         assert opened == [POOL_SIZE]
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "configured", "kept"),
+    [
+        ("postgresql+asyncpg://db.internal/vendo", None, 20),  # what a worker held before (10 + 10)
+        ("sqlite+aiosqlite:///./vendo.db", None, 5),  # each a thread with its own page cache
+        ("sqlite+aiosqlite:///./vendo.db", 8, 8),
+        ("postgresql+asyncpg://db.internal/vendo", 50, 50),
+    ],
+)
+def test_pool_size_by_database(url: str, configured: int | None, kept: int) -> None:
+    settings = Settings(database_url=url, db_pool_size=configured)
+    assert settings.pool_size == kept
