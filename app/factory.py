@@ -27,6 +27,7 @@ from app.web.draining import drain_before_stopping
 from app.web.health import healthz, metrics_endpoint, readyz
 from app.web.middleware import BodyLimit, CorsPolicy, PrefixCors
 from app.web.request_log import RequestLog
+from app.web.routing import RememberingRouter
 from app.web.static_assets import VersionedAssets
 from legacy_rest import events
 from legacy_rest.endpoint import CachedAnswers, build_routes, registered_operations
@@ -111,13 +112,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 provider.shutdown()  # flushes the spans still queued
 
     app = Starlette(
-        routes=_routes(settings, schema),
         middleware=_middleware(settings, provider, schema),
         exception_handlers=http_exception_handlers(
             preflight_prefixes=(V1_PREFIX, *BALANCE_CORS_PATHS, GRAPHQL_PREFIX)
         ),
         lifespan=lifespan,
     )
+    # Starlette's router with a memory of which route answered each path (app/web/routing.py).
+    app.router = RememberingRouter(_routes(settings, schema), lifespan=lifespan)
     app.state.settings = settings
     app.state.schema = schema
     app.state.tracer_provider = provider
