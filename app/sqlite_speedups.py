@@ -115,6 +115,8 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """The aiosqlite DB-API module SQLAlchemy builds, whose connections make one-hop cursors."""
 
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        # SQLAlchemy's own connect (the creator, the daemon thread), then its driver connection
+        # wrapped in our class; the first wrapper, a lock and two references, is dropped.
         adapted = super().connect(*arg, **kw)
         return OneHopConnection(self, adapted._connection)
 

@@ -97,9 +97,10 @@ def cache_counter(tag: str, result: str) -> Any:
 
 
 class Tally:
-    """The per-request samples (request counts, latencies, cache lookups) of a single-process
-    server, kept as plain numbers and added to the Prometheus series when ``/metrics`` is read:
-    a speed-up (``VENDO_SPEEDUPS``), see :func:`tally_samples`.
+    """The per-request samples (request counts, latencies, cache lookups) of this process, kept
+    as plain numbers and added to the Prometheus series when ``/metrics`` is read (and, under
+    several workers, every ``FLUSH_SECONDS``): a speed-up (``VENDO_SPEEDUPS``), see
+    :func:`tally_samples`.
 
     prometheus-client takes a lock on every ``inc`` and ``observe``, three per request, and
     under several workers (multiprocess mode) writes each sample to the worker's file (what
