@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, exists, func, null, select, update
+from sqlalchemy import Integer, and_, bindparam, delete, exists, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -269,8 +269,12 @@ def _account_query(tenant_id: uuid.UUID):  # type: ignore[no-untyped-def]
         select(Integration, TenantIntegration)
         .outerjoin(
             TenantIntegration,
-            (col(TenantIntegration.integration_id) == col(Integration.id))
-            & (TenantIntegration.tenant_id == tenant_id),
+            # and_(), not ``&``: the operator builds a comparator that forms a reference cycle
+            # with its expression, left to the garbage collector on every request.
+            and_(
+                col(TenantIntegration.integration_id) == col(Integration.id),
+                col(TenantIntegration.tenant_id) == tenant_id,
+            ),
         )
         .where(col(Integration.enabled).is_(True))
     )
