@@ -4,7 +4,6 @@ promoting it through its generations and walking it in full collections under lo
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +19,7 @@ from resolvers.engine.speedups.fastpath import FastExecutionContext
 from resolvers.integrations.types import IntegrationType
 from resolvers.tools.types import ToolType
 from tests.conftest import Sessions, session_headers
+from tests.support.garbage import collect_keeping, collector_by_hand
 
 LEFT_BEHIND = (Row, IntegrationType, ToolType)
 TOOLS = (
@@ -38,17 +38,10 @@ def cyclic_garbage() -> Callable[..., Awaitable[Counter[str]]]:
         request: Callable[[], Awaitable[Any]], kinds: tuple[type, ...] = LEFT_BEHIND
     ) -> Counter[str]:
         await request()  # warm: caches the first request fills are not the request's own
-        gc.collect()
-        gc.disable()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        try:
+        with collector_by_hand() as garbage:
             await request()
-            gc.collect()
-            return Counter(type(o).__name__ for o in gc.garbage if isinstance(o, kinds))
-        finally:
-            gc.set_debug(0)
-            gc.garbage.clear()
-            gc.enable()
+            collect_keeping()
+            return Counter(type(o).__name__ for o in garbage if isinstance(o, kinds))
 
     return measure
 

@@ -1,45 +1,22 @@
 """A served request leaves nothing to the cyclic garbage collector: what it built is freed by
 reference counting as it ends. Objects in reference cycles wait for a collection instead; ~20 a
 request made each young collection of a busy worker free ~50,000 of them at once, a 10–20 ms
-pause every few thousand requests (docs/PERFORMANCE.md, "Garbage a request leaves")."""
+pause every few thousand requests (docs/PERFORMANCE.md, "Memory")."""
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import orjson
-import pytest
 from starlette.applications import Starlette
 from starlette.types import Message
 
 from tests.support.credentials import bearer
+from tests.support.garbage import collect_keeping, collector_by_hand
 
 ROUNDS = 20
 TOOLS = "{ tools(first: 20) { nodes { slug name } totalCount } }"
-
-
-@pytest.fixture
-def saved_garbage() -> Iterator[list[object]]:
-    """Collections by hand only; ``gc.garbage`` is where the next :func:`_collect` puts what it
-    finds in cycles."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield gc.garbage
-    finally:
-        gc.garbage.clear()
-        gc.enable()
-
-
-def _collect() -> None:
-    """A full collection that keeps what it finds in ``gc.garbage`` instead of freeing it."""
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-    finally:
-        gc.set_debug(0)
 
 
 def _asgi(
@@ -73,42 +50,34 @@ def _asgi(
     return request
 
 
-async def _left_in_cycles(
-    garbage: list[object], request: Callable[[], Awaitable[int]]
-) -> Counter[str]:
+async def _left_in_cycles(request: Callable[[], Awaitable[int]]) -> Counter[str]:
     """What ``ROUNDS`` requests leave in cycles, after as many that warm caches, pools,
     compiled statements and validated documents (their one-off garbage is freed, not counted)."""
     for _ in range(ROUNDS):
         assert await request() == 200
-    gc.collect()
-    for _ in range(ROUNDS):
-        assert await request() == 200
-    _collect()
-    return Counter(type(item).__qualname__ for item in garbage)
+    with collector_by_hand() as garbage:
+        for _ in range(ROUNDS):
+            assert await request() == 200
+        collect_keeping()
+        return Counter(type(item).__qualname__ for item in garbage)
 
 
-async def test_deployment_connections_leave_no_cycles(
-    app: Starlette, app_key: str, saved_garbage: list[object]
-) -> None:
+async def test_deployment_connections_leave_no_cycles(app: Starlette, app_key: str) -> None:
     """The request's DataLoaders close over their loaders: ``close`` must break that cycle."""
     request = _asgi(app, "GET", "/api/deployments/me/connections", bearer(app_key))
-    left = await _left_in_cycles(saved_garbage, request)
+    left = await _left_in_cycles(request)
     assert left == Counter()
 
 
-async def test_v1_integrations_leave_no_cycles(
-    app: Starlette, headers: dict[str, str], saved_garbage: list[object]
-) -> None:
+async def test_v1_integrations_leave_no_cycles(app: Starlette, headers: dict[str, str]) -> None:
     """The account's join is built per request (its tenant): no comparator cycles in it."""
     request = _asgi(app, "GET", "/api/v1/integrations", headers)
-    left = await _left_in_cycles(saved_garbage, request)
+    left = await _left_in_cycles(request)
     assert left == Counter()
 
 
-async def test_tool_listing_leaves_no_cycles(
-    app: Starlette, demo: None, saved_garbage: list[object]
-) -> None:
+async def test_tool_listing_leaves_no_cycles(app: Starlette, demo: None) -> None:
     """Public tools: the listing's filter is built once, not per request."""
     request = _asgi(app, "POST", "/graphql", {}, orjson.dumps({"query": TOOLS}))
-    left = await _left_in_cycles(saved_garbage, request)
+    left = await _left_in_cycles(request)
     assert left == Counter()
