@@ -415,6 +415,21 @@ def _viewers() -> dict[str, Viewer]:
     }
 
 
+def spends_ip_limit(scenario: str) -> bool:
+    """Whether the legacy route a scenario requests (``GET /path [variant]``) spends a per-IP
+    rate limit window (CONTRACT.md §3.8) — work its GraphQL twin does not do: with Redis, one
+    more round trip."""
+    from legacy_rest.routes import ROUTES
+
+    method, _, rest = scenario.partition(" ")
+    path = rest.split(" [", 1)[0]
+    return any(
+        route.ip_limit is not None
+        for route in ROUTES
+        if route.method == method and path in (route.path, *route.aliases)
+    )
+
+
 def legacy_pair(
     route: LegacyRoute,
     creds: Credentials,

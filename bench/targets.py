@@ -27,6 +27,7 @@ from bench.scenarios import (
     S_STATIC_TYPENAME,
     S_STOCK_DETAIL,
     SCALING,
+    spends_ip_limit,
 )
 
 Results = dict[str, Any]
@@ -167,6 +168,10 @@ def _pair_detail(results: Results, config: str, rest: str, twin: str) -> str:
     ]
     if all(sizes) and abs(sizes[0] - sizes[1]) > 0.1 * max(sizes):
         detail += f"; NOT the same work: {sizes[0]:,} vs {sizes[1]:,} bytes"
+    if spends_ip_limit(rest):
+        detail += (
+            "; NOT the same work: the route also spends its per-IP limit (with Redis, a round trip)"
+        )
     return detail
 
 

@@ -3,6 +3,8 @@ spread and, for a legacy route and its twin, a mark when they do not do the same
 
 from __future__ import annotations
 
+import pytest
+
 from bench.targets import compute_ratios
 from tests.bench.builders import entry, record, results, wrk_run
 
@@ -10,15 +12,17 @@ REST = "GET /api/tools/catalog [anon]"
 TWIN = "graphql LegacyToolsCatalog [anon]"
 
 
-def pair_ratio(rest_size: int, twin_size: int) -> dict[str, object]:
+def pair_ratio(
+    rest_size: int, twin_size: int, rest: str = REST, twin: str = TWIN
+) -> dict[str, object]:
     scenarios = {
-        REST: entry([wrk_run(100, 11.0), wrk_run(100, 22.0)], size=rest_size, kind="legacy"),
-        TWIN: entry([wrk_run(100, 10.0), wrk_run(100, 20.0)], size=twin_size, kind="twin"),
+        rest: entry([wrk_run(100, 11.0), wrk_run(100, 22.0)], size=rest_size, kind="legacy"),
+        twin: entry([wrk_run(100, 10.0), wrk_run(100, 20.0)], size=twin_size, kind="twin"),
     }
     found = compute_ratios(
-        results([record("sqlite-1w", scenarios)], pairs={"sqlite": [(REST, TWIN)]})
+        results([record("sqlite-1w", scenarios)], pairs={"sqlite": [(rest, twin)]})
     )
-    return next(r for r in found if r["name"] == f"latency {REST} ÷ its GraphQL twin")
+    return next(r for r in found if r["name"] == f"latency {rest} ÷ its GraphQL twin")
 
 
 def test_a_route_is_judged_on_its_median_p50_against_its_twins():
@@ -36,6 +40,22 @@ def test_a_pair_whose_bodies_differ_by_more_than_a_tenth_is_marked():
     assert pair_ratio(1000, 1200)["detail"].endswith(  # type: ignore[union-attr]
         "; NOT the same work: 1,000 vs 1,200 bytes"
     )
+
+
+@pytest.mark.parametrize(
+    "route", ["GET /api/v1/balance [app_key]", "GET /api/cli/balance [app_key]"]
+)
+def test_a_route_that_spends_a_per_ip_limit_is_marked(route: str) -> None:
+    """The balance routes spend their per-IP window (CONTRACT.md §3.8); their twin does not."""
+    assert pair_ratio(176, 180, rest=route, twin="graphql LegacyBalance [app_key]")[
+        "detail"
+    ].endswith(  # type: ignore[union-attr]
+        "; NOT the same work: the route also spends its per-IP limit (with Redis, a round trip)"
+    )
+
+
+def test_a_route_without_a_per_ip_limit_is_not_marked() -> None:
+    assert "per-IP" not in pair_ratio(1000, 1050)["detail"]  # type: ignore[operator]
 
 
 def test_missing_scenarios_give_no_value_and_no_verdict():
