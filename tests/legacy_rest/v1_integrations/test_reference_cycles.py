@@ -1,22 +1,34 @@
 """A served request leaves nothing to the cyclic garbage collector: what it built is freed by
 reference counting as it ends. Objects in reference cycles wait for a collection instead; ~20 a
 request made each young collection of a busy worker free ~50,000 of them at once, a 10–20 ms
-pause every few thousand requests (docs/PERFORMANCE.md, "Memory")."""
+pause every few thousand requests (docs/PERFORMANCE.md, "Memory").
+
+The app runs with its speed-ups on (the default) whatever ``VENDO_SPEEDUPS`` says: with them off,
+graphql-core's stock executor refers to itself and keeps each request's context in a cycle by
+design (docs/decisions/0162); ``FastExecutionContext`` is the speed-up that breaks it."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
+import pytest
 from starlette.applications import Starlette
 from starlette.types import Message
 
+from tests.legacy_rest.v1_integrations.helpers import SECRET_KEY
 from tests.support.credentials import bearer
 from tests.support.garbage import collect_keeping, collector_by_hand
 
 ROUNDS = 20
 TOOLS = "{ tools(first: 20) { nodes { slug name } totalCount } }"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"secret_keys": SECRET_KEY, "speedups": True}
 
 
 def _asgi(
