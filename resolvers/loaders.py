@@ -198,14 +198,13 @@ class Loaders:
         loader asked for after ``close`` is built afresh (``cached_property``)."""
         attributes = vars(self)
         for name, value in list(attributes.items()):
-            if isinstance(value, DataLoader):
+            if isinstance(value, DataLoader):  # a ``cached_property`` loader
                 _let_go(value)
                 del attributes[name]
-            elif isinstance(value, dict):
-                for loader in value.values():
-                    if isinstance(loader, DataLoader):
-                        _let_go(loader)
-                value.clear()
+        for loader in self._whole_loaders.values():
+            _let_go(loader)
+        self._whole_loaders.clear()
+        self._sets.clear()
 
     @property
     def tenant(self) -> uuid.UUID:
