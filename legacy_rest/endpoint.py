@@ -15,7 +15,7 @@ import strawberry
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.cache.memo import remembered
@@ -263,21 +263,18 @@ class CachedAnswers:
     from this worker's copy of its cached response is answered here, without the middleware, the
     router and the endpoint in between (on that path they cost as much as writing the answer).
 
-    The route is the one Starlette's router would pick: the first of ``scope["app"].router``'s
-    routes that matches the path, remembered per path (up to ``MEMO_PATHS`` of them). Anything
-    else — a miss, a credential, another method, an unmatched path — goes down the stack, where
-    the endpoint answers it exactly as before; the answer, its headers and the log line are the
-    same either way."""
-
-    MEMO_PATHS = 4096
+    The route is the one Starlette's router would pick, as the app's router remembers it per
+    path (app/web/routing.py ``RememberingRouter.remembered_route``). Anything else — a miss, a
+    credential, another method, an unmatched path — goes down the stack, where the endpoint
+    answers it exactly as before; the answer, its headers and the log line are the same either
+    way."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._routes: dict[str, LegacyEndpoint | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            endpoint = self._endpoint(scope)
+            endpoint = _cached_endpoint(scope)
             if endpoint is not None:
                 payload = endpoint.anonymous_payload(scope)
                 if payload is not None:
@@ -289,24 +286,13 @@ class CachedAnswers:
                     return
         await self.app(scope, receive, send)
 
-    def _endpoint(self, scope: Scope) -> LegacyEndpoint | None:
-        path = scope["path"]
-        try:
-            return self._routes[path]
-        except KeyError:
-            pass
-        endpoint = None
-        for route in scope["app"].router.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                owner = getattr(getattr(route, "endpoint", None), "__self__", None)
-                if isinstance(owner, LegacyEndpoint) and owner.anonymous_cache:
-                    endpoint = owner
-                break
-        if len(self._routes) >= self.MEMO_PATHS:
-            self._routes.clear()
-        self._routes[path] = endpoint
-        return endpoint
+
+def _cached_endpoint(scope: Scope) -> LegacyEndpoint | None:
+    """The legacy endpoint of the route that answers this request, when that route keeps its
+    anonymous answers in the response cache."""
+    route = scope["app"].router.remembered_route(scope)
+    owner = getattr(getattr(route, "endpoint", None), "__self__", None)
+    return owner if isinstance(owner, LegacyEndpoint) and owner.anonymous_cache else None
 
 
 def build_routes(

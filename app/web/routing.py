@@ -27,19 +27,10 @@ class RememberingRouter(Router):
         self._matched: dict[tuple[str, str, str], BaseRoute] = {}
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().app(scope, receive, send)
-            return
-        key = (scope["method"], scope.get("root_path", ""), scope["path"])
-        route = self._matched.get(key)
+        route = self.remembered_route(scope) if scope["type"] == "http" else None
         if route is None:
-            route = self._first_full_match(scope)
-            if route is None:
-                await super().app(scope, receive, send)  # 405, 404, a redirect: as Starlette does
-                return
-            if len(self._matched) >= MEMO_PATHS:
-                self._matched.clear()
-            self._matched[key] = route
+            await super().app(scope, receive, send)  # 405, 404, a redirect: as Starlette does
+            return
         match, child_scope = route.matches(scope)
         if match is not Match.FULL:  # not expected (see the module's docstring): Starlette decides
             await super().app(scope, receive, send)
@@ -50,6 +41,21 @@ class RememberingRouter(Router):
         scope["route"] = route
         scope.update(child_scope)
         await route.handle(scope, receive, send)
+
+    def remembered_route(self, scope: Scope) -> BaseRoute | None:
+        """The route Starlette's loop would hand this HTTP request to, when it matches in full
+        and is a ``Route`` or a ``Mount``: remembered per method, root path and path (a request
+        that no such route answers is not remembered). The cached legacy answers find their
+        endpoint here too (legacy_rest/endpoint.py ``CachedAnswers``)."""
+        key = (scope["method"], scope.get("root_path", ""), scope["path"])
+        route = self._matched.get(key)
+        if route is None:
+            route = self._first_full_match(scope)
+            if route is not None:
+                if len(self._matched) >= MEMO_PATHS:
+                    self._matched.clear()
+                self._matched[key] = route
+        return route
 
     def _first_full_match(self, scope: Scope) -> BaseRoute | None:
         """The route Starlette's loop would hand the request to, when it matches in full and

@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
-from legacy_rest.endpoint import CachedAnswers, LegacyEndpoint
+from app.web import routing
+from legacy_rest.endpoint import LegacyEndpoint
 from tests.conftest import Sessions, session_headers
 
 
@@ -110,14 +112,20 @@ async def test_head_other_methods_misses_and_unknown_paths_go_down_the_stack(
 
 async def test_the_route_memo_is_bounded(
     demo: None,
+    app: Starlette,
     client: httpx.AsyncClient,
     endpoint_calls: EndpointCalls,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(CachedAnswers, "MEMO_PATHS", 2)
+    """The front door finds its route in the router's memory (app/web/routing.py): bounded,
+    and a path no route answers is not remembered at all."""
+    monkeypatch.setattr(routing, "MEMO_PATHS", 2)
     await client.get("/api/integrations")
     for n in range(5):
         assert (await client.get(f"/unknown/{n}")).status_code == 404
+        assert (await client.get(f"/api/integrations/no-such-{n}")).status_code == 404
+    assert len(app.router._matched) <= 2
+    assert not any(path.startswith("/unknown/") for _, _, path in app.router._matched)
     before = endpoint_calls.count
     assert (await client.get("/api/integrations")).status_code == 200
     assert endpoint_calls.count == before  # forgotten, found again, still a front-door hit
